@@ -1,0 +1,172 @@
+"""Pending logins: what a login remembers until its callback arrives.
+
+Each login started in a browser leaves one record in that browser's Flask
+session, keyed by the state (OAuth 2) or the request token (OAuth 1). A
+browser may have several at once, one per tab. A record is used at most once
+and expires after a while.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing as t
+
+import flask
+
+#: How long a pending login stays valid, in seconds.
+DEFAULT_TTL = 600
+
+#: How many pending logins one browser may keep per blueprint; the oldest go first.
+MAX_PENDING = 10
+
+
+@dataclasses.dataclass
+class PendingLogin:
+    """One login that was started and has not come back yet."""
+
+    #: The key: the OAuth 2 state, or the OAuth 1 request token.
+    key: str
+    #: When the login started, as a Unix timestamp.
+    created_at: float
+    #: The PKCE code verifier, if PKCE is used.
+    code_verifier: str | None = None
+    #: The OpenID Connect nonce, if one was sent.
+    nonce: str | None = None
+    #: Where to send the user after a successful login.
+    next_url: str | None = None
+    #: The redirect URI sent to the provider.
+    redirect_uri: str | None = None
+    #: The OAuth 1 request-token secret.
+    secret: str | None = None
+    #: ``max_age`` sent with an OpenID Connect request.
+    max_age: int | None = None
+
+    _FIELDS: t.ClassVar[dict[str, str]] = {
+        "t": "created_at",
+        "v": "code_verifier",
+        "n": "nonce",
+        "next": "next_url",
+        "r": "redirect_uri",
+        "s": "secret",
+        "m": "max_age",
+    }
+
+    def to_session(self) -> dict[str, t.Any]:
+        """Serialise to the compact form kept in the cookie."""
+        data: dict[str, t.Any] = {}
+        for short, attr in self._FIELDS.items():
+            value = getattr(self, attr)
+            if value is not None:
+                data[short] = value
+        return data
+
+    @classmethod
+    def from_session(cls, key: str, data: t.Any) -> PendingLogin | None:
+        """Read a record back; ``None`` if it is malformed.
+
+        :param key: The record's key.
+        :param data: What the session held for it.
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("t"), (int, float)):
+            return None
+        values = {attr: data.get(short) for short, attr in cls._FIELDS.items()}
+        return cls(key=key, **values)
+
+
+class PendingLogins:
+    """The pending logins of one blueprint in the current browser session.
+
+    :param name: The blueprint's name.
+    :param ttl: How long a record stays valid, in seconds.
+    """
+
+    def __init__(self, name: str, ttl: float = DEFAULT_TTL) -> None:
+        self.session_key = f"{name}_oauth_pending"
+        self.legacy_state_key = f"{name}_oauth_state"
+        self.legacy_verifier_key = f"{name}_oauth_code_verifier"
+        self.ttl = ttl
+
+    def _records(self) -> dict[str, t.Any]:
+        records = flask.session.get(self.session_key)
+        return records if isinstance(records, dict) else {}
+
+    def _write(self, records: dict[str, t.Any]) -> None:
+        if records:
+            flask.session[self.session_key] = records
+        else:
+            flask.session.pop(self.session_key, None)
+
+    def _prune(self, records: dict[str, t.Any], now: float) -> dict[str, t.Any]:
+        """Drop expired and malformed records, and the legacy keys that
+        pointed at them."""
+        kept: dict[str, t.Any] = {}
+        for key, data in records.items():
+            record = PendingLogin.from_session(key, data)
+            if record is not None and now - record.created_at <= self.ttl:
+                kept[key] = data
+            elif flask.session.get(self.legacy_state_key) == key:
+                self._drop_legacy()
+        return kept
+
+    def _drop_legacy(self) -> None:
+        flask.session.pop(self.legacy_state_key, None)
+        flask.session.pop(self.legacy_verifier_key, None)
+
+    def add(self, record: PendingLogin, *, legacy: bool = True) -> None:
+        """Remember a new pending login.
+
+        :param record: The login to remember.
+        :param legacy: Also write the Flask-Dance 7.1 session keys
+            ``{name}_oauth_state`` and ``{name}_oauth_code_verifier``.
+        """
+        records = self._prune(self._records(), time.time())
+        records.pop(record.key, None)
+        records[record.key] = record.to_session()
+        while len(records) > MAX_PENDING:
+            oldest = min(records, key=lambda k: records[k]["t"])
+            del records[oldest]
+        self._write(records)
+        if legacy:
+            flask.session[self.legacy_state_key] = record.key
+            if record.code_verifier is not None:
+                flask.session[self.legacy_verifier_key] = record.code_verifier
+            else:
+                flask.session.pop(self.legacy_verifier_key, None)
+
+    def has_any(self) -> bool:
+        """Whether any login is pending (expired ones included)."""
+        return bool(self._records()) or self.legacy_state_key in flask.session
+
+    def consume(self, key: str | None) -> PendingLogin | None:
+        """Find the pending login for ``key`` and remove it, so that it can
+        not be used again. Expired records are removed and not returned.
+
+        A state that an application put into ``{name}_oauth_state`` by hand
+        (as Flask-Dance 7.1's tests do) is honoured too, with the verifier in
+        ``{name}_oauth_code_verifier`` if there is one.
+
+        :param key: The state or request token the callback carried.
+        """
+        now = time.time()
+        records = self._records()
+        data = records.get(key) if key else None
+        record = PendingLogin.from_session(key, data) if key and data else None
+        if record is not None and now - record.created_at > self.ttl:
+            record = None
+        records = self._prune(records, now)
+        if key:
+            records.pop(key, None)
+        self._write(records)
+        if not key:
+            return None
+        if flask.session.get(self.legacy_state_key) == key:
+            verifier = flask.session.get(self.legacy_verifier_key)
+            self._drop_legacy()
+            if record is None and data is None:
+                return PendingLogin(
+                    key=key,
+                    created_at=now,
+                    code_verifier=verifier if isinstance(verifier, str) else None,
+                )
+        return record

@@ -1,0 +1,53 @@
+"""Joining request URLs with a provider's base URL, and vetting ``next``."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+
+def join_url(base_url: str | None, url: str) -> str:
+    """Resolve ``url`` against ``base_url``.
+
+    An absolute URL (with a scheme, or starting with ``//``) is returned
+    unchanged. Otherwise the base URL is treated as a directory, whether or not
+    it ends with a slash, and ``url`` is resolved beneath its path, whether or
+    not it starts with one: ``https://gitlab.com/api/v4`` and ``/user`` give
+    ``https://gitlab.com/api/v4/user``. A path that already starts with the base
+    path is not repeated.
+
+    :param base_url: The provider's base URL, or ``None``.
+    :param url: An absolute URL or a path.
+    """
+    if not base_url or not url or urlsplit(url).scheme or url.startswith("//"):
+        return url
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    base_path = urlsplit(base).path
+    if url.startswith("/"):
+        if base_path != "/" and (url + "/").startswith(base_path):
+            return urljoin(base, url)
+        url = url.lstrip("/")
+    return urljoin(base, url)
+
+
+_FORBIDDEN_NEXT_CHARS = frozenset("\\") | frozenset(chr(c) for c in range(0x20))
+
+
+def safe_next_url(value: str | None) -> str | None:
+    """Return ``value`` if it is a same-origin relative path, else ``None``.
+
+    Accepted: ``/dashboard``, ``/a/b?x=1#top``. Refused: anything with a
+    scheme or a host (``https://evil.example``, ``//evil.example``,
+    ``javascript:...``), backslashes (``/\\evil.example``, which browsers read as
+    ``//``), control characters, and paths that do not start with ``/``.
+
+    :param value: The ``next`` parameter of a login request.
+    """
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if any(char in _FORBIDDEN_NEXT_CHARS or char == "\x7f" for char in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value

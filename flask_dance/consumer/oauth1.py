@@ -1,0 +1,268 @@
+"""The OAuth 1 consumer blueprint."""
+
+from __future__ import annotations
+
+import logging
+import time
+import typing as t
+
+import flask
+import requests
+from oauthlib.oauth1 import SIGNATURE_HMAC
+from oauthlib.oauth1 import SIGNATURE_TYPE_AUTH_HEADER
+from requests_oauthlib.oauth1_session import TokenMissing
+from requests_oauthlib.oauth1_session import TokenRequestDenied
+from werkzeug.wrappers import Response
+
+from ._pending import DEFAULT_TTL
+from ._pending import PendingLogin
+from ._urls import join_url
+from .base import DEFAULT_TIMEOUT
+from .base import BaseOAuthConsumerBlueprint
+from .base import oauth_before_login
+from .requests import OAuth1Session
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from oauthlib.oauth1 import Client
+
+    from .storage import BaseStorage
+
+log = logging.getLogger(__name__)
+
+
+class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
+    """A blueprint that signs users in with an OAuth 1.0a provider and gives
+    the app a :class:`requests.Session` to call the provider's API with their
+    token.
+
+    The request token and its secret are remembered in the browser that
+    started the login; the callback must bring back that request token, and
+    the access-token request is signed with its secret (RFC 5849).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        client_key: str | None = None,
+        client_secret: str | None = None,
+        *,
+        signature_method: str = SIGNATURE_HMAC,
+        signature_type: str = SIGNATURE_TYPE_AUTH_HEADER,
+        rsa_key: str | None = None,
+        client_class: type[Client] | None = None,
+        force_include_body: bool = False,
+        static_folder: str | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | None = None,
+        url_prefix: str | None = None,
+        subdomain: str | None = None,
+        url_defaults: dict[str, t.Any] | None = None,
+        root_path: str | None = None,
+        login_url: str | None = None,
+        authorized_url: str | None = None,
+        base_url: str | None = None,
+        request_token_url: str | None = None,
+        authorization_url: str | None = None,
+        access_token_url: str | None = None,
+        redirect_url: str | None = None,
+        redirect_to: str | None = None,
+        session_class: type[OAuth1Session] | None = None,
+        storage: BaseStorage | t.Callable[[], BaseStorage] | None = None,
+        rule_kwargs: dict[str, t.Any] | None = None,
+        redirect_uri: str | None = None,
+        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
+        pending_login_ttl: float = DEFAULT_TTL,
+        **kwargs: t.Any,
+    ) -> None:
+        """
+        :param name: The blueprint's name.
+        :param import_name: The import name, usually ``__name__``.
+        :param client_key: The client key from the provider.
+        :param client_secret: The client secret from the provider.
+        :param signature_method: ``HMAC-SHA1`` (default), ``RSA-SHA1`` or
+            ``PLAINTEXT``.
+        :param signature_type: Where the OAuth parameters go: the
+            ``Authorization`` header (default), the query or the body.
+        :param rsa_key: The private RSA key, for ``RSA-SHA1``.
+        :param client_class: An :class:`oauthlib.oauth1.Client` subclass.
+        :param force_include_body: Always sign the request body.
+        :param static_folder: Passed to :class:`flask.Blueprint`.
+        :param static_url_path: Passed to :class:`flask.Blueprint`.
+        :param template_folder: Passed to :class:`flask.Blueprint`.
+        :param url_prefix: Passed to :class:`flask.Blueprint`.
+        :param subdomain: Passed to :class:`flask.Blueprint`.
+        :param url_defaults: Passed to :class:`flask.Blueprint`.
+        :param root_path: Passed to :class:`flask.Blueprint`.
+        :param login_url: The rule of the login view; default ``/{bp.name}``.
+        :param authorized_url: The rule of the callback view; default
+            ``/{bp.name}/authorized``.
+        :param base_url: The provider's API root; relative URLs, the token
+            URLs included, are resolved against it.
+        :param request_token_url: The request-token endpoint.
+        :param authorization_url: The authorization endpoint.
+        :param access_token_url: The access-token endpoint.
+        :param redirect_url: Where to send the user after logging in.
+        :param redirect_to: An endpoint to send the user to after logging in.
+        :param session_class: The session class; default
+            :class:`~flask_dance.consumer.requests.OAuth1Session`.
+        :param storage: The token storage.
+        :param rule_kwargs: Extra keyword arguments for both URL rules.
+        :param redirect_uri: A fixed absolute callback URL.
+        :param timeout: Timeout, in seconds, of every request to the provider.
+        :param pending_login_ttl: How long, in seconds, a started login may
+            take before its callback is refused.
+        :param kwargs: Passed to ``session_class``.
+        """
+        super().__init__(
+            name,
+            import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            url_prefix=url_prefix,
+            subdomain=subdomain,
+            url_defaults=url_defaults,
+            root_path=root_path,
+            login_url=login_url,
+            authorized_url=authorized_url,
+            storage=storage,
+            rule_kwargs=rule_kwargs,
+            timeout=timeout,
+            pending_login_ttl=pending_login_ttl,
+        )
+        #: The provider's API root.
+        self.base_url = base_url
+        #: The class of the per-request sessions.
+        self.session_class = session_class or OAuth1Session
+        #: The client key.
+        self.client_key = client_key
+        #: The client secret.
+        self.client_secret = client_secret
+        #: The signature method.
+        self.signature_method = signature_method
+        #: Where the OAuth parameters go.
+        self.signature_type = signature_type
+        #: The private RSA key.
+        self.rsa_key = rsa_key
+        #: The oauthlib client class.
+        self.client_class = client_class
+        #: Whether the body is always signed.
+        self.force_include_body = force_include_body
+        #: The request-token endpoint.
+        self.request_token_url = request_token_url
+        #: The authorization endpoint.
+        self.authorization_url = authorization_url
+        #: The access-token endpoint.
+        self.access_token_url = access_token_url
+        #: Where to go after logging in.
+        self.redirect_url = redirect_url
+        #: The endpoint to go to after logging in.
+        self.redirect_to = redirect_to
+        #: A fixed callback URL, or ``None`` to build it per request.
+        self.redirect_uri = redirect_uri
+        #: Keyword arguments for ``session_class``.
+        self.kwargs = kwargs
+
+    def _build_session(self) -> OAuth1Session:
+        return self.session_class(
+            client_key=self.client_key,
+            client_secret=self.client_secret,
+            signature_method=self.signature_method,
+            signature_type=self.signature_type,
+            rsa_key=self.rsa_key,
+            client_class=self.client_class,
+            force_include_body=self.force_include_body,
+            blueprint=self,
+            base_url=self.base_url,
+            **self.kwargs,
+        )
+
+    def _absolute(self, url: str | None) -> str:
+        if not url:
+            raise RuntimeError(
+                f"The blueprint {self.name!r} has no URL for this endpoint: pass"
+                " 'request_token_url', 'authorization_url' and 'access_token_url'."
+            )
+        return join_url(self.base_url, url)
+
+    def _redirect_uri(self) -> str:
+        if self.redirect_uri:
+            return self.redirect_uri
+        return flask.url_for(".authorized", _external=True)
+
+    def _token_failure(self, reason: str, exc: Exception) -> t.Any:
+        return self._fail(
+            reason,
+            message=exc.args[0] if exc.args else str(exc),
+            response=getattr(exc, "response", None),
+        )
+
+    def login(self) -> Response:
+        """Start the dance: get a request token, remember it (with its
+        secret) for this browser, and redirect the user to the provider."""
+        self.load_config()
+        session = self.session
+        session._client.client.callback_uri = self._redirect_uri()
+        try:
+            token = session.fetch_request_token(
+                self._absolute(self.request_token_url), should_load_token=False
+            )
+        except (TokenRequestDenied, TokenMissing) as exc:
+            return t.cast(
+                Response, self._token_failure("the request token was refused", exc)
+            )
+        except (requests.RequestException, ValueError) as exc:
+            return t.cast(
+                Response,
+                self._fail(
+                    f"the request-token request failed ({type(exc).__name__})",
+                    message="The provider's request-token endpoint could not be used.",
+                    response=getattr(exc, "response", None),
+                ),
+            )
+        self.pending_logins.add(
+            PendingLogin(
+                key=token["oauth_token"],
+                created_at=time.time(),
+                secret=token.get("oauth_token_secret"),
+                next_url=self._requested_next_url(),
+            ),
+            legacy=False,
+        )
+        url = session.authorization_url(self._absolute(self.authorization_url))
+        oauth_before_login.send(self, url=url)
+        return flask.redirect(url)
+
+    def authorized(self) -> t.Any:
+        """Finish the dance: match the callback's request token to one this
+        browser started, fetch the access token signed with the request
+        token's secret, send :data:`~flask_dance.consumer.oauth_authorized`,
+        store the token and redirect."""
+        self.load_config()
+        session = self.session
+        try:
+            params = session.parse_authorization_response(flask.request.url)
+        except TokenMissing as exc:
+            self.pending_logins.consume(flask.request.args.get("denied"))
+            return self._token_failure("the callback carried no request token", exc)
+        pending = self.pending_logins.consume(params.get("oauth_token"))
+        if pending is None:
+            return self._fail(
+                "the callback's request token matches no pending login",
+                message=(
+                    "The login could not be completed: it expired, was already"
+                    " used, or was started in another browser. Please try again."
+                ),
+                response=None,
+            )
+        session._client.client.resource_owner_secret = pending.secret
+        try:
+            token = session.fetch_access_token(
+                self._absolute(self.access_token_url), should_load_token=False
+            )
+        except ValueError as exc:
+            return self._token_failure("the access token was refused", exc)
+        except requests.RequestException as exc:
+            return self._token_failure("the access-token request failed", exc)
+        return self._finish_login(token, pending.next_url)

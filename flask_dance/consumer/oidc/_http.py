@@ -1,0 +1,77 @@
+"""Fetch a small JSON document over HTTP, failing with a reason, never a crash."""
+
+from __future__ import annotations
+
+import json
+import logging
+import typing as t
+from urllib.parse import urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+#: Timeout, in seconds, of every metadata and key-set request.
+DEFAULT_TIMEOUT: t.Final[float] = 10.0
+
+#: Largest JSON document accepted from a provider, in bytes.
+MAX_DOCUMENT_BYTES: t.Final[int] = 512 * 1024
+
+#: A :mod:`requests` timeout: seconds, or ``(connect, read)``.
+Timeout: t.TypeAlias = float | tuple[float, float]
+
+
+class FetchFailed(Exception):
+    """Private: the document could not be fetched; ``str()`` is the reason."""
+
+
+def check_url(url: str, *, allow_insecure: bool) -> None:
+    """Raise :class:`FetchFailed` unless ``url`` is absolute and uses TLS.
+
+    :param url: The URL to check.
+    :param allow_insecure: Accept ``http://`` (for development only).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise FetchFailed(f"'{url}' is not an absolute http(s) URL")
+    if parts.scheme == "http" and not allow_insecure:
+        raise FetchFailed(f"'{url}' does not use https")
+
+
+def fetch_json(
+    session: requests.Session, url: str, *, timeout: Timeout
+) -> dict[str, t.Any]:
+    """GET ``url`` and return its JSON object.
+
+    :param session: The session whose connection pool is used.
+    :param url: The document URL.
+    :param timeout: Passed to :meth:`requests.Session.get`.
+    :raises FetchFailed: on a network error, a non-200 status, a body larger
+        than :data:`MAX_DOCUMENT_BYTES` or a body that is not a JSON object.
+    """
+    log.debug("Fetching %s", url)
+    try:
+        with session.get(
+            url,
+            timeout=timeout,
+            stream=True,
+            headers={"Accept": "application/json"},
+        ) as resp:
+            if resp.status_code != 200:
+                raise FetchFailed(f"HTTP status {resp.status_code}")
+            body = bytearray()
+            for chunk in resp.iter_content(chunk_size=16384):
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise FetchFailed(
+                        f"document larger than {MAX_DOCUMENT_BYTES} bytes"
+                    )
+    except requests.RequestException as exc:
+        raise FetchFailed(f"{type(exc).__name__}: {exc}") from exc
+    try:
+        data = json.loads(bytes(body))
+    except (ValueError, RecursionError) as exc:
+        raise FetchFailed("the body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise FetchFailed("the body is not a JSON object")
+    return data

@@ -1,0 +1,492 @@
+"""The provider sessions: :class:`requests.Session` subclasses that know their
+blueprint, join paths onto the provider's base URL, load the user's token
+lazily and keep it fresh."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+import time
+import typing as t
+import weakref
+from collections.abc import Mapping
+
+import flask
+import requests
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
+from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2 import InvalidGrantError
+from oauthlib.oauth2 import TokenExpiredError
+from requests_oauthlib import OAuth1Session as _OAuth1Session
+from requests_oauthlib import OAuth2Session as _OAuth2Session
+
+from ._urls import join_url
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .base import BaseOAuthConsumerBlueprint
+
+log = logging.getLogger(__name__)
+
+_F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
+
+#: Refresh a token this many seconds before it expires.
+DEFAULT_REFRESH_LEEWAY = 60
+
+_UNLOADED: t.Any = object()
+
+
+class _RefreshLocks:
+    """One lock per refresh token, so that concurrent requests of one user
+    refresh once while other users are not held up."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._guard = threading.Lock()
+
+    def get(self, refresh_token: str) -> threading.Lock:
+        key = hashlib.sha256(refresh_token.encode()).hexdigest()
+        with self._guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+            return lock
+
+
+_refresh_locks = _RefreshLocks()
+
+
+def _timeout_of(blueprint: t.Any) -> t.Any:
+    from .base import DEFAULT_TIMEOUT
+
+    return getattr(blueprint, "timeout", DEFAULT_TIMEOUT)
+
+
+def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+    return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
+
+
+def _raise_for_server_error(response: requests.Response) -> requests.Response:
+    """A token endpoint that fails with a 5xx answered no OAuth error: say so
+    instead of letting its error page be parsed as a token."""
+    if response.status_code >= 500:
+        raise requests.HTTPError(
+            f"The token endpoint answered HTTP {response.status_code}.",
+            response=response,
+        )
+    return response
+
+
+class _SharedAdaptersMixin(requests.Session):
+    """Closing a provider session must not close the connection pool the
+    blueprint shares with every other session."""
+
+    blueprint: t.Any
+
+    def close(self) -> None:
+        shared = getattr(self.blueprint, "_adapters", None) or {}
+        shared_ids = {id(adapter) for adapter in shared.values()}
+        for adapter in self.adapters.values():
+            if id(adapter) not in shared_ids:
+                adapter.close()
+
+
+class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
+    """A :class:`requests_oauthlib.OAuth2Session` for one user of one
+    blueprint.
+
+    Relative URLs are resolved against ``base_url`` (see :func:`join_url`).
+    The token comes from the blueprint's storage the first time it is needed.
+    An expired token, or one about to expire, is refreshed when a refresh
+    token and a token endpoint are known; concurrent requests of one user
+    refresh it once, and the new token is stored.
+
+    :param blueprint: The blueprint this session belongs to.
+    :param base_url: The provider's API root.
+    :param args: Passed to :class:`requests_oauthlib.OAuth2Session`.
+    :param kwargs: Passed to :class:`requests_oauthlib.OAuth2Session`.
+    """
+
+    def __init__(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint | None = None,
+        base_url: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        self._flask_dance_token: t.Any = _UNLOADED
+        super().__init__(*args, **kwargs)
+        #: The blueprint this session belongs to.
+        self.blueprint = blueprint
+        #: The provider's API root; relative request URLs are joined onto it.
+        self.base_url = str(base_url) if base_url else None
+        #: Refresh tokens this many seconds before they expire.
+        self.refresh_leeway = DEFAULT_REFRESH_LEEWAY
+        self._flask_dance_token = _UNLOADED
+        self.register_compliance_hook("access_token_response", _raise_for_server_error)
+        self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
+
+    # -- the token ------------------------------------------------------------
+
+    @property  # type: ignore[override]
+    def token(self) -> t.Any:
+        """This user's token; read from the blueprint on first use."""
+        if self._flask_dance_token is _UNLOADED:
+            loaded = self.blueprint.token if self.blueprint is not None else None
+            self._flask_dance_token = loaded
+            self._load_client_token(loaded)
+        return self._flask_dance_token
+
+    @token.setter
+    def token(self, value: t.Any) -> None:
+        self._flask_dance_token = value
+        self._load_client_token(value)
+
+    @token.deleter
+    def token(self) -> None:
+        self._forget_token()
+
+    def _forget_token(self) -> None:
+        self._flask_dance_token = _UNLOADED
+        self._load_client_token(None)
+
+    def _load_client_token(self, token: t.Any) -> None:
+        client = self._client
+        client.token = token
+        if token and isinstance(token, Mapping):
+            client.populate_token_attributes(token)
+        else:
+            client.access_token = None
+            client.refresh_token = None
+            client._expires_at = None  # type: ignore[attr-defined]
+
+    def load_token(self) -> bool:
+        """Make sure the user's token is loaded into the oauthlib client.
+
+        :return: Whether there is a token.
+        """
+        return bool(self.token)
+
+    @property  # type: ignore[override]
+    def access_token(self) -> t.Any:
+        """The access token, or ``None``."""
+        token = self.token
+        return token and token.get("access_token")
+
+    @access_token.setter
+    def access_token(self, value: t.Any) -> None:
+        self._client.access_token = value
+
+    @property
+    def authorized(self) -> bool:
+        """Whether this user has an access token.
+
+        It does not tell whether the provider still accepts it.
+        """
+        return bool(self.access_token)
+
+    @property
+    def authorization_required(self) -> t.Callable[[_F], _F]:
+        """A view decorator that sends users without a token to the login
+        view."""
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                if self.blueprint is not None and not self.authorized:
+                    return _redirect_to_login(self.blueprint)
+                return func(*args, **kwargs)
+
+            return t.cast(_F, wrapper)
+
+        return decorator
+
+    # -- URLs -------------------------------------------------------------------
+
+    def _absolute(self, url: str | bytes) -> str:
+        text = url.decode() if isinstance(url, bytes) else str(url)
+        return join_url(self.base_url, text)
+
+    # -- token endpoint calls -----------------------------------------------------
+
+    def fetch_token(  # type: ignore[override]
+        self, token_url: str, *args: t.Any, **kwargs: t.Any
+    ) -> t.Any:
+        """Exchange an authorization code for a token; see
+        :meth:`requests_oauthlib.OAuth2Session.fetch_token`. ``token_url`` may
+        be relative to ``base_url``. A token whose scope differs from the one
+        asked for is accepted (the provider decides what it grants)."""
+        try:
+            return super().fetch_token(self._absolute(token_url), *args, **kwargs)
+        except Warning as warning:
+            return self._accept_changed_scope(warning)
+
+    def refresh_token(  # type: ignore[override]
+        self, token_url: str, *args: t.Any, **kwargs: t.Any
+    ) -> t.Any:
+        """Refresh the token; see
+        :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
+        may be relative to ``base_url``."""
+        try:
+            return super().refresh_token(self._absolute(token_url), *args, **kwargs)
+        except Warning as warning:
+            return self._accept_changed_scope(warning)
+
+    def _accept_changed_scope(self, warning: Warning) -> t.Any:
+        token = getattr(warning, "token", None)
+        if token is None:
+            raise warning
+        log.info("The provider granted another scope than the one requested.")
+        token = dict(token)
+        self.token = token
+        return token
+
+    # -- requests -----------------------------------------------------------------
+
+    def request(  # type: ignore[override]
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        data: t.Any = None,
+        headers: t.Any = None,
+        withhold_token: bool = False,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        **kwargs: t.Any,
+    ) -> requests.Response:
+        """Send a request, with this user's token unless ``withhold_token``.
+
+        Relative URLs are joined onto ``base_url``; a timeout applies unless
+        one is given.
+        """
+        url = self._absolute(url)
+        if not is_secure_transport(url):
+            raise InsecureTransportError()
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = _timeout_of(self.blueprint)
+        method_name = method.decode() if isinstance(method, bytes) else method
+        if not withhold_token and self.token:
+            for hook in self.compliance_hook["protected_request"]:
+                url, headers, data = hook(url, headers, data)
+            if self._should_refresh():
+                self._refresh_once()
+            url, headers, data = self._add_token(url, method_name, headers, data)
+        return requests.Session.request(
+            self, method_name, url, headers=headers, data=data, **kwargs
+        )
+
+    def _add_token(
+        self, url: str, method: str, headers: t.Any, data: t.Any
+    ) -> tuple[str, t.Any, t.Any]:
+        if not self.token:
+            return url, headers, data
+        try:
+            return self._client.add_token(  # type: ignore[no-any-return]
+                url, http_method=method, body=data, headers=headers
+            )
+        except TokenExpiredError:
+            if not self._can_refresh():
+                raise
+        self._refresh_once()
+        if not self.token:
+            return url, headers, data
+        return self._client.add_token(  # type: ignore[no-any-return]
+            url, http_method=method, body=data, headers=headers
+        )
+
+    # -- refresh ------------------------------------------------------------------
+
+    def _refresh_url(self) -> str | None:
+        if self.auto_refresh_url:
+            return str(self.auto_refresh_url)
+        token_url = getattr(self.blueprint, "token_url", None)
+        return str(token_url) if token_url else None
+
+    def _can_refresh(self) -> bool:
+        token = self.token
+        return bool(
+            isinstance(token, Mapping)
+            and token.get("refresh_token")
+            and self._refresh_url()
+        )
+
+    def _should_refresh(self) -> bool:
+        token = self.token
+        if not self._can_refresh():
+            return False
+        expires_at = token.get("expires_at")
+        if not expires_at:
+            return False
+        return float(expires_at) - time.time() < self.refresh_leeway
+
+    def _refresh_once(self) -> None:
+        """Refresh the token, once per user even under concurrency.
+
+        Whoever gets the lock first refreshes; the others then find the new
+        token in the storage and use it.
+        """
+        old = dict(self.token)
+        lock = _refresh_locks.get(str(old["refresh_token"]))
+        with lock:
+            if self.blueprint is not None:
+                self._forget_token()
+                current = self.token
+                if (
+                    isinstance(current, Mapping)
+                    and current.get("access_token")
+                    and current.get("access_token") != old.get("access_token")
+                ):
+                    return
+                self.token = old
+            self._do_refresh(old)
+
+    def _refresh_auth(self) -> requests.auth.AuthBase | None:
+        blueprint = self.blueprint
+        client_id = getattr(blueprint, "client_id", None) or self.client_id
+        client_secret = getattr(blueprint, "client_secret", None)
+        if self.auto_refresh_kwargs.get("client_secret"):
+            return None
+        if client_id and client_secret:
+            return requests.auth.HTTPBasicAuth(client_id, client_secret)
+        return None
+
+    def _do_refresh(self, old: dict[str, t.Any]) -> None:
+        from .base import oauth_refresh_failed
+
+        refresh_url = self._refresh_url()
+        assert refresh_url is not None
+        try:
+            new = self.refresh_token(
+                refresh_url,
+                refresh_token=old["refresh_token"],
+                auth=self._refresh_auth(),
+            )
+        except InvalidGrantError as exc:
+            log.warning("The provider refused to refresh a token: invalid_grant.")
+            if self.blueprint is not None:
+                del self.blueprint.token
+                results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
+                self.token = None
+                for _, value in results:
+                    if isinstance(value, flask.Response):
+                        flask.abort(value)
+            else:
+                self.token = None
+            return
+        new = dict(new)
+        if not new.get("refresh_token"):
+            new["refresh_token"] = old["refresh_token"]
+        if self.token_updater:
+            self.token_updater(new)
+        self.token = new
+
+
+class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
+    """A :class:`requests_oauthlib.OAuth1Session` for one user of one
+    blueprint.
+
+    :param blueprint: The blueprint this session belongs to.
+    :param base_url: The provider's API root.
+    :param args: Passed to :class:`requests_oauthlib.OAuth1Session`.
+    :param kwargs: Passed to :class:`requests_oauthlib.OAuth1Session`.
+    """
+
+    def __init__(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint | None = None,
+        base_url: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        #: The blueprint this session belongs to.
+        self.blueprint = blueprint
+        #: The provider's API root; relative request URLs are joined onto it.
+        self.base_url = str(base_url) if base_url else None
+        self._flask_dance_token: t.Any = _UNLOADED
+
+    @property  # type: ignore[override]
+    def token(self) -> t.Any:
+        """This user's token; read from the blueprint on first use."""
+        if self._flask_dance_token is _UNLOADED:
+            self._flask_dance_token = (
+                self.blueprint.token if self.blueprint is not None else None
+            )
+        return self._flask_dance_token
+
+    @token.setter
+    def token(self, value: t.Any) -> None:
+        self._flask_dance_token = value
+        if value:
+            self._populate_attributes(value)
+
+    def _forget_token(self) -> None:
+        self._flask_dance_token = _UNLOADED
+
+    def load_token(self) -> bool:
+        """Put the user's token into the oauthlib client, or clear the client
+        when there is none.
+
+        :return: Whether a complete token was loaded.
+        """
+        token = self.token
+        client = self._client.client
+        if token and "oauth_token" in token and "oauth_token_secret" in token:
+            client.resource_owner_key = token["oauth_token"]
+            client.resource_owner_secret = token["oauth_token_secret"]
+            return True
+        client.resource_owner_key = None
+        client.resource_owner_secret = None
+        return False
+
+    @property
+    def authorized(self) -> bool:
+        """Whether this user has a complete token."""
+        self.load_token()
+        return bool(super().authorized)
+
+    @property
+    def authorization_required(self) -> t.Callable[[_F], _F]:
+        """A view decorator that sends users without a token to the login
+        view."""
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                if self.blueprint is not None and not self.authorized:
+                    return _redirect_to_login(self.blueprint)
+                return func(*args, **kwargs)
+
+            return t.cast(_F, wrapper)
+
+        return decorator
+
+    def _absolute(self, url: str | bytes) -> str:
+        text = url.decode() if isinstance(url, bytes) else str(url)
+        return join_url(self.base_url, text)
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Join the request's URL onto ``base_url`` before preparing it."""
+        request.url = self._absolute(request.url)
+        return super().prepare_request(request)
+
+    def request(  # type: ignore[override]
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        data: t.Any = None,
+        headers: t.Any = None,
+        should_load_token: bool = True,
+        **kwargs: t.Any,
+    ) -> requests.Response:
+        """Send a signed request; the user's token is loaded first unless
+        ``should_load_token`` is false (as during the dance)."""
+        if should_load_token:
+            self.load_token()
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = _timeout_of(self.blueprint)
+        return super().request(method, url, data=data, headers=headers, **kwargs)

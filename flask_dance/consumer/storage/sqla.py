@@ -1,0 +1,497 @@
+"""Token storage in a database table, through SQLAlchemy."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from sqlalchemy import JSON
+from sqlalchemy import DateTime
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import PrimaryKeyConstraint
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import delete
+from sqlalchemy import event
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.mutable import MutableDict
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.schema import conv
+
+from ...utils import FakeCache
+from . import BaseStorage
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import CursorResult
+    from sqlalchemy.orm import Mapper
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import scoped_session
+    from sqlalchemy.sql import ColumnElement
+
+    from ..._typing import TokenDict
+    from ..base import BaseOAuthConsumerBlueprint
+
+log = logging.getLogger(__name__)
+
+#: What the cache holds for "this user has no token", so that a user without
+#: a token does not cost a query on every request. A real cache returns
+#: ``None`` for a missing key, hence a different falsy value.
+_NO_TOKEN = False
+
+_NO_USER_MSG = "Cannot {verb} OAuth token without an associated user"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OAuthConsumerMixin:
+    """A declarative mixin for the table that :class:`SQLAlchemyStorage`
+    reads and writes. Each row holds one token for one provider.
+
+    .. code-block:: python
+
+        class OAuth(OAuthConsumerMixin, db.Model):
+            user_id = db.Column(db.Integer, db.ForeignKey(User.id))
+            user = db.relationship(User)
+
+    The table is named ``"flask_dance_"`` plus the lowercased class name. Add
+    a ``user_id`` column and a ``user`` relationship (either or both) to tie
+    tokens to your users; without them the table holds one token per
+    provider for the whole app.
+
+    Every mapped subclass gets an index on ``(provider, user_id)``, or on
+    ``provider`` alone when there is no ``user_id`` column, named
+    ``ix_<table>_provider_user_id`` (or ``ix_<table>_provider``), so that
+    looking a token up stays fast on large tables. It is added when the class
+    is mapped, not through ``__table_args__``, so a model may define its own
+    ``__table_args__`` (constraints, indexes, ``{"schema": ...}``) and still
+    get it. When the model already has an index, a unique constraint or a
+    primary key that starts with those columns, no second index is added.
+    ``metadata.create_all()`` creates the index with a new table; for a table
+    that already exists, add it with a migration.
+    """
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return f"flask_dance_{cls.__name__.lower()}"
+
+    #: The primary key.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The blueprint's name, such as ``"github"``.
+    provider: Mapped[str] = mapped_column(String(50), nullable=False)
+    #: When the row was created, timezone-aware, in UTC.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=_utcnow
+    )
+    #: The token, as the provider returned it.
+    token: Mapped[dict[str, t.Any]] = mapped_column(
+        MutableDict.as_mutable(JSON),  # type: ignore[arg-type]
+        nullable=False,
+    )
+
+    def __repr__(self) -> str:
+        parts = [type(self).__name__]
+        if self.id is not None:
+            parts.append(f"id={self.id}")
+        if self.provider:
+            parts.append(f'provider="{self.provider}"')
+        return f"<{' '.join(parts)}>"
+
+
+@event.listens_for(OAuthConsumerMixin, "instrument_class", propagate=True)
+def _add_lookup_index(mapper: Mapper[t.Any], cls: type[t.Any]) -> None:
+    table = mapper.local_table
+    if not isinstance(table, Table) or "provider" not in table.c:
+        return
+    columns = [table.c.provider]
+    if "user_id" in table.c:
+        columns.append(table.c.user_id)
+    names = [column.name for column in columns]
+    for existing in (*table.indexes, *table.constraints):
+        if isinstance(existing, (Index, UniqueConstraint, PrimaryKeyConstraint)):
+            if [column.name for column in existing.columns][: len(names)] == names:
+                return
+    Index(conv(f"ix_{table.name}_{'_'.join(names)}"), *columns)
+
+
+class _Cache(t.Protocol):
+    def get(self, key: str) -> t.Any: ...
+
+    def set(self, key: str, value: t.Any) -> t.Any: ...
+
+    def delete(self, key: str) -> t.Any: ...
+
+
+class _Owner(t.NamedTuple):
+    """Whose rows a storage call reads or writes."""
+
+    #: Conditions on the user columns selecting the rows, besides the provider.
+    criteria: tuple[ColumnElement[bool], ...]
+    #: Values of the user columns for a new row.
+    values: dict[str, t.Any]
+    #: The ``{uid}`` part of the cache key.
+    key: t.Any
+    #: Whether a user was found at all.
+    known: bool
+    #: Why the rows of this user cannot be selected, when they cannot.
+    problem: str | None = None
+
+
+def _default_anon_user() -> type[t.Any] | None:
+    try:
+        from flask_login import AnonymousUserMixin
+    except ImportError:  # pragma: no cover
+        return None
+    return AnonymousUserMixin
+
+
+def _get_real_user(ref: t.Any, anon_user: type[t.Any] | None) -> t.Any:
+    """Unwrap a user reference: a proxy such as ``current_user``, a callable
+    or the user itself. An anonymous user counts as no user.
+    """
+    if ref is None:
+        return None
+    if hasattr(ref, "_get_current_object"):
+        ref = ref._get_current_object()
+    if callable(ref):
+        ref = ref()
+    if ref is None:
+        return None
+    if anon_user is not None and isinstance(ref, anon_user):
+        return None
+    if getattr(ref, "is_anonymous", False) is True:
+        return None
+    return ref
+
+
+def _first_given(*values: t.Any) -> t.Any:
+    return next((value for value in values if value is not None), None)
+
+
+class SQLAlchemyStorage(BaseStorage):
+    """Keeps tokens in a database table mapped with SQLAlchemy, one row per
+    token, usually tied to one of your users.
+
+    Which user a call is about is decided, in this order, by the ``user_id``
+    given to the call, to the constructor, or set in
+    ``blueprint.config["user_id"]``; then by the ``user`` given to the call,
+    to the constructor, or set in ``blueprint.config["user"]``. A user may be
+    an object, a callable returning one, or a proxy such as Flask-Login's
+    ``current_user``; an anonymous user counts as none. Setting
+    ``blueprint.config`` in a ``before_request`` hook picks the user per
+    request.
+
+    The rows of a user are found through the model's ``user_id`` column or its
+    ``user`` relationship. When no user is known (and ``user_required`` is
+    false) a call reads and writes only the rows that belong to no user, whose
+    ``user_id`` (or ``user``) is ``NULL``. A model with neither holds one
+    token per provider, shared by the whole app.
+
+    :meth:`get` returns the newest row's token when a user has several for
+    one provider. :meth:`set` updates that user's row in place, inserts one
+    when there is none, and removes older duplicates of the same user. Both
+    :meth:`set` and :meth:`delete` **commit** the session, including whatever
+    else the app has pending in it; when the database fails they roll the
+    session back and re-raise.
+
+    Concurrent requests of one user are safe: two first logins racing each
+    other may leave two rows, and the next :meth:`set` removes the older one.
+    A cache shared by several processes may keep a stale token for a moment
+    after a concurrent :meth:`set`; it holds until the next write.
+    """
+
+    def __init__(
+        self,
+        model: type[OAuthConsumerMixin],
+        session: Session | scoped_session[t.Any],
+        user: t.Any = None,
+        user_id: t.Any = None,
+        user_required: bool | None = None,
+        anon_user: type[t.Any] | None = None,
+        cache: _Cache | None = None,
+    ) -> None:
+        """
+        :param model: The token model, a subclass of
+            :class:`OAuthConsumerMixin`.
+        :param session: The SQLAlchemy session, such as Flask-SQLAlchemy's
+            ``db.session``.
+        :param user: The user the tokens belong to: an object, a callable
+            that returns one, or a proxy such as ``current_user``.
+        :param user_id: The id of that user; it takes precedence over
+            ``user``.
+        :param user_required: Whether a call with no user raises
+            :class:`ValueError`. Defaults to true when ``user`` or ``user_id``
+            is given.
+        :param anon_user: The class of anonymous users, who count as no user.
+            Defaults to Flask-Login's ``AnonymousUserMixin`` when Flask-Login
+            is installed. Objects whose ``is_anonymous`` is ``True`` count as
+            anonymous too.
+        :param cache: A cache such as a Flask-Caching ``Cache``, with
+            ``get``, ``set`` and ``delete``. Tokens are cached under
+            ``"flask_dance_token|{blueprint.name}|{user id}"``, with no
+            timeout; the cache entry is removed whenever the token changes.
+        """
+        #: The token model.
+        self.model = model
+        #: The SQLAlchemy session.
+        self.session = session
+        #: The user, or something that gives it.
+        self.user = user
+        #: The user's id.
+        self.user_id = user_id
+        if user_required is None:
+            user_required = user is not None or user_id is not None
+        #: Whether a call with no user raises :class:`ValueError`.
+        self.user_required: bool = user_required
+        if anon_user is None:
+            anon_user = _default_anon_user()
+        #: The class of anonymous users.
+        self.anon_user = anon_user
+        #: The token cache.
+        self.cache: _Cache = cache if cache is not None else FakeCache()
+
+    def _owner(
+        self, blueprint: BaseOAuthConsumerBlueprint, user: t.Any, user_id: t.Any
+    ) -> _Owner:
+        config = blueprint.config
+        uid = _first_given(user_id, self.user_id, config.get("user_id"))
+        u = None
+        for ref in (user, self.user, config.get("user")):
+            u = _get_real_user(ref, self.anon_user)
+            if u is not None:
+                break
+
+        model: t.Any = self.model
+        has_user_id = hasattr(model, "user_id")
+        has_user = hasattr(model, "user")
+        if uid is None and u is None:
+            if has_user_id:
+                criteria = (model.user_id.is_(None),)
+            elif has_user:
+                criteria = (model.user == None,)  # noqa: E711
+            else:
+                criteria = ()
+            return _Owner(criteria, {}, None, known=False)
+        key = uid if uid is not None else getattr(u, "id", u)
+        if has_user_id and uid is not None:
+            values = {"user_id": uid}
+            if has_user and u is not None:
+                values["user"] = u
+            return _Owner((model.user_id == uid,), values, key, known=True)
+        if has_user and u is not None:
+            return _Owner((model.user == u,), {"user": u}, key, known=True)
+        if has_user_id and getattr(u, "id", None) is not None:
+            return _Owner((model.user_id == u.id,), {"user_id": u.id}, key, known=True)
+        if has_user_id or has_user:
+            problem = (
+                f"the user is known only by its 'user_id', and"
+                f" {model.__name__!r} has no 'user_id' column"
+                if u is None
+                else f"the user has no 'id', and {model.__name__!r} has no"
+                " 'user' relationship"
+            )
+            return _Owner((), {}, key, known=True, problem=problem)
+        # No user columns: one token per provider, whoever asks.
+        return _Owner((), {}, None, known=True)
+
+    def _resolve(
+        self,
+        verb: str,
+        blueprint: BaseOAuthConsumerBlueprint,
+        user: t.Any,
+        user_id: t.Any,
+    ) -> _Owner:
+        owner = self._owner(blueprint, user, user_id)
+        if not owner.known and self.user_required:
+            raise ValueError(_NO_USER_MSG.format(verb=verb))
+        if owner.problem is not None:
+            raise ValueError(
+                f"Cannot {verb} OAuth token: {owner.problem}. Pass 'user' or"
+                " 'user_id' so that the model can match it."
+            )
+        return owner
+
+    def _cache_key(self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str:
+        return f"flask_dance_token|{blueprint.name}|{owner.key}"
+
+    def make_cache_key(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        user: t.Any = None,
+        user_id: t.Any = None,
+    ) -> str:
+        """Return the cache key of the token that :meth:`get` would return.
+
+        :param blueprint: The blueprint.
+        :param user: The user, as for :meth:`get`.
+        :param user_id: The user's id, as for :meth:`get`.
+        """
+        return self._cache_key(blueprint, self._owner(blueprint, user, user_id))
+
+    def _criteria(
+        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
+    ) -> tuple[ColumnElement[bool], ...]:
+        return (self.model.provider == blueprint.name, *owner.criteria)
+
+    def get(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        user: t.Any = None,
+        user_id: t.Any = None,
+    ) -> TokenDict | None:
+        """Return the user's token for this provider, or ``None``.
+
+        The cache is asked first; the answer of the database, token or none,
+        is then cached. A stored value that is not a JSON object is logged as
+        a warning and treated as no token.
+
+        :param blueprint: The blueprint whose token is wanted.
+        :param user: The user, overriding the constructor and
+            ``blueprint.config``.
+        :param user_id: The user's id, overriding the constructor and
+            ``blueprint.config``.
+        :raises ValueError: No user is known and ``user_required`` is true.
+        """
+        owner = self._resolve("get", blueprint, user, user_id)
+        key = self._cache_key(blueprint, owner)
+        cached = self.cache.get(key)
+        if isinstance(cached, dict):
+            return cached
+        if cached is _NO_TOKEN:
+            return None
+        token = self._load(blueprint, owner)
+        self.cache.set(key, token if token is not None else _NO_TOKEN)
+        return token
+
+    def _load(
+        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
+    ) -> TokenDict | None:
+        model = self.model
+        stmt = (
+            select(model.token)
+            .where(*self._criteria(blueprint, owner))
+            .order_by(model.created_at.desc(), model.id.desc())
+            .limit(1)
+        )
+        try:
+            token = self.session.execute(stmt).scalar()
+        except ValueError as exc:
+            # The JSON decoder failed on the stored text.
+            log.warning(
+                "Ignoring the stored %r token of user %r: it is not valid JSON (%s).",
+                blueprint.name,
+                owner.key,
+                type(exc).__name__,
+            )
+            return None
+        if token is None:
+            return None
+        if not isinstance(token, dict):
+            log.warning(
+                "Ignoring the stored %r token of user %r: it is a JSON %s, not"
+                " an object.",
+                blueprint.name,
+                owner.key,
+                type(token).__name__,
+            )
+            return None
+        return token
+
+    def set(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        token: TokenDict,
+        user: t.Any = None,
+        user_id: t.Any = None,
+    ) -> None:
+        """Store the user's token for this provider and commit.
+
+        The user's row is updated in place; a row is inserted when the user
+        has none. When the user has several rows for this provider, the
+        newest is kept and the others are removed. Rows of other users are
+        never touched.
+
+        :param blueprint: The blueprint the token belongs to.
+        :param token: The token.
+        :param user: The user, overriding the constructor and
+            ``blueprint.config``.
+        :param user_id: The user's id, overriding the constructor and
+            ``blueprint.config``.
+        :raises ValueError: No user is known and ``user_required`` is true.
+        :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
+            session was rolled back.
+        """
+        owner = self._resolve("set", blueprint, user, user_id)
+        model = self.model
+        criteria = self._criteria(blueprint, owner)
+        session = self.session
+        try:
+            result = session.execute(update(model).where(*criteria).values(token=token))
+            matched = t.cast("CursorResult[t.Any]", result).rowcount
+            if matched == 0:
+                new: t.Callable[..., OAuthConsumerMixin] = model
+                session.add(new(provider=blueprint.name, token=token, **owner.values))
+            elif matched > 1:
+                newest = session.execute(
+                    select(model.id)
+                    .where(*criteria)
+                    .order_by(model.created_at.desc(), model.id.desc())
+                    .limit(1)
+                ).scalar_one()
+                session.execute(delete(model).where(*criteria, model.id != newest))
+            session.commit()
+        except SQLAlchemyError as exc:
+            self._rollback(exc)
+            raise
+        self.cache.delete(self._cache_key(blueprint, owner))
+
+    def delete(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        user: t.Any = None,
+        user_id: t.Any = None,
+    ) -> None:
+        """Delete the user's tokens for this provider and commit.
+
+        :param blueprint: The blueprint whose token goes.
+        :param user: The user, overriding the constructor and
+            ``blueprint.config``.
+        :param user_id: The user's id, overriding the constructor and
+            ``blueprint.config``.
+        :raises ValueError: No user is known and ``user_required`` is true.
+        :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
+            session was rolled back.
+        """
+        owner = self._resolve("delete", blueprint, user, user_id)
+        try:
+            self.session.execute(
+                delete(self.model).where(*self._criteria(blueprint, owner))
+            )
+            self.session.commit()
+        except SQLAlchemyError as exc:
+            self._rollback(exc)
+            raise
+        self.cache.delete(self._cache_key(blueprint, owner))
+
+    def _rollback(self, exc: SQLAlchemyError) -> None:
+        if isinstance(exc, StatementError):
+            # The statement's parameters hold the token: keep them out of the
+            # message that error pages and loggers print.
+            exc.hide_parameters = True
+        try:
+            self.session.rollback()
+        except SQLAlchemyError as rollback_exc:
+            log.warning(
+                "Rolling back after a failed token write failed too (%s).",
+                type(rollback_exc).__name__,
+            )

@@ -1,0 +1,312 @@
+"""The wiring every provider preset shares.
+
+A preset module only declares what differs between providers: URLs, default
+scopes, extra authorization parameters, and sometimes a step that prepares
+each new session. This module turns that into a blueprint, connects the
+``<NAME>_OAUTH_CLIENT_ID`` and ``<NAME>_OAUTH_CLIENT_SECRET`` config keys, and
+builds the ``<name>`` proxy.
+
+The proxy costs nothing until it is used: the session is built on first use
+in a request (or app context) and cached in ``g.flask_dance_<name>`` for the
+rest of that context.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import inspect
+import typing as t
+from functools import partial
+
+from flask import current_app
+from flask import g
+from flask import has_app_context
+from werkzeug.local import LocalProxy
+
+from ..consumer.oauth1 import OAuth1ConsumerBlueprint
+from ..consumer.oauth2 import OAuth2ConsumerBlueprint
+
+from ..consumer.requests import OAuth2Session
+from ..consumer.storage import BaseStorage
+
+#: A step run on every new session of a preset blueprint, with the blueprint
+#: and the session.
+SessionSetup = cabc.Callable[[OAuth2ConsumerBlueprint, OAuth2Session], None]
+
+#: What the ``scope`` parameter of a preset accepts.
+Scope = t.Union[str, cabc.Sequence[str], None]
+
+#: What the ``storage`` parameter of a preset accepts.
+Storage = t.Union[BaseStorage, cabc.Callable[[], BaseStorage], None]
+
+#: What the ``rule_kwargs`` parameter of a preset accepts.
+RuleKwargs = t.Optional[dict[str, t.Any]]
+
+_NO_CONTEXT_MSG = (
+    "The '{name}' proxy works only in an application context, which also"
+    " gives it the current user's token. Use it while handling a request, or"
+    " inside a 'with app.app_context():' block."
+)
+
+_NOT_REGISTERED_MSG = (
+    "The '{name}' blueprint is not registered on the application '{app}'."
+    " Create it with 'make_{name}_blueprint(...)' and register it with"
+    " 'app.register_blueprint(...)' before using the '{name}' proxy."
+)
+
+
+def _current_session(name: str) -> t.Any:
+    """The ``name`` blueprint's session for the current context."""
+    if not has_app_context():
+        raise RuntimeError(_NO_CONTEXT_MSG.format(name=name))
+    attr = f"flask_dance_{name}"
+    session = g.get(attr)
+    if session is None:
+        blueprint = current_app.extensions.get("flask_dance", {}).get(name)
+        if blueprint is None:
+            raise RuntimeError(
+                _NOT_REGISTERED_MSG.format(name=name, app=current_app.name)
+            )
+        session = blueprint.session
+        setattr(g, attr, session)
+    return session
+
+
+def session_proxy(name: str) -> LocalProxy[t.Any]:
+    """A context-local proxy to the session of the blueprint called ``name``
+    registered on the current app.
+
+    :param name: The blueprint's name, such as ``"github"``.
+    """
+    return LocalProxy(partial(_current_session, name))
+
+
+class PresetOAuth2Blueprint(OAuth2ConsumerBlueprint):
+    """An OAuth 2 blueprint that runs a preset's :data:`SessionSetup` steps on
+    every session it builds, whatever the session class."""
+
+    def __init__(
+        self,
+        *args: t.Any,
+        session_setup: cabc.Iterable[SessionSetup] = (),
+        user_agent: str | None = None,
+        **kwargs: t.Any,
+    ) -> None:
+        """
+        :param args: Passed to :class:`OAuth2ConsumerBlueprint`.
+        :param session_setup: Steps run on each new session, in order.
+        :param user_agent: The ``User-Agent`` header of each session.
+        :param kwargs: Passed to :class:`OAuth2ConsumerBlueprint`.
+        """
+        #: Steps run on each new session, in order.
+        self.session_setup: tuple[SessionSetup, ...] = tuple(session_setup)
+        #: The ``User-Agent`` header of each new session, unless ``None``.
+        self.user_agent = user_agent
+        super().__init__(*args, **kwargs)
+
+    def session_created(self, session: t.Any) -> t.Any:
+        """Set :attr:`user_agent` and run the :attr:`session_setup` steps on a
+        new session.
+
+        :param session: The new session.
+        """
+        session = super().session_created(session)
+        if self.user_agent:
+            session.headers["User-Agent"] = self.user_agent
+        for setup in self.session_setup:
+            setup(self, session)
+        return session
+
+
+def config_keys(name: str) -> dict[str, str]:
+    """The usual ``from_config`` mapping of a preset called ``name``.
+
+    :param name: The blueprint's name.
+    """
+    prefix = name.upper()
+    return {
+        "client_id": f"{prefix}_OAUTH_CLIENT_ID",
+        "client_secret": f"{prefix}_OAUTH_CLIENT_SECRET",
+    }
+
+
+def oauth2_blueprint(
+    name: str,
+    import_name: str,
+    *,
+    session_setup: cabc.Iterable[SessionSetup] = (),
+    blueprint_class: type[OAuth2ConsumerBlueprint] | None = None,
+    **kwargs: t.Any,
+) -> OAuth2ConsumerBlueprint:
+    """Build an OAuth 2 preset blueprint that reads its client credentials
+    from ``<NAME>_OAUTH_CLIENT_ID`` and ``<NAME>_OAUTH_CLIENT_SECRET``.
+
+    :param name: The blueprint's name, also its config prefix and proxy name.
+    :param import_name: The preset module's ``__name__``.
+    :param session_setup: Steps run on each new session.
+    :param blueprint_class: The class to build. Default:
+        :class:`PresetOAuth2Blueprint` when there are session steps or a
+        ``user_agent``, else :class:`OAuth2ConsumerBlueprint`.
+    :param kwargs: Passed to the blueprint class.
+    """
+    steps = tuple(session_setup)
+    if steps:
+        kwargs["session_setup"] = steps
+    if blueprint_class is None:
+        preset = steps or "user_agent" in kwargs
+        blueprint_class = PresetOAuth2Blueprint if preset else OAuth2ConsumerBlueprint
+    blueprint = blueprint_class(name, import_name, **kwargs)
+    blueprint.from_config.update(config_keys(name))
+    return blueprint
+
+
+def oauth1_blueprint(
+    name: str,
+    import_name: str,
+    *,
+    from_config: dict[str, str],
+    **kwargs: t.Any,
+) -> OAuth1ConsumerBlueprint:
+    """Build an OAuth 1 preset blueprint.
+
+    :param name: The blueprint's name, also its proxy name.
+    :param import_name: The preset module's ``__name__``.
+    :param from_config: Maps blueprint attributes to config keys.
+    :param kwargs: Passed to :class:`OAuth1ConsumerBlueprint`.
+    """
+    blueprint = OAuth1ConsumerBlueprint(name, import_name, **kwargs)
+    blueprint.from_config.update(from_config)
+    return blueprint
+
+
+# -- steps and helpers presets share ------------------------------------------
+
+
+def scope_list(scope: Scope) -> list[str]:
+    """``scope`` as a list, splitting a string on whitespace.
+
+    :param scope: A string, a sequence of strings, or ``None``.
+    """
+    if not scope:
+        return []
+    if isinstance(scope, str):
+        return scope.split()
+    return list(scope)
+
+
+def with_slash(url: str) -> str:
+    """``url`` with a trailing slash, so that it works as a base URL.
+
+    :param url: An absolute URL.
+    """
+    return url if url.endswith("/") else url + "/"
+
+
+def set_headers(headers: cabc.Mapping[str, str]) -> SessionSetup:
+    """A step that sets default headers on each session.
+
+    :param headers: Header names and values.
+    """
+    fixed = dict(headers)
+
+    def setup(blueprint: OAuth2ConsumerBlueprint, session: OAuth2Session) -> None:
+        session.headers.update(fixed)
+
+    return setup
+
+
+class _LiveClientCredentials(cabc.Mapping[str, str]):
+    """The blueprint's client ID and secret, read each time a refresh needs
+    them, so that credentials loaded from the app's config apply."""
+
+    def __init__(self, blueprint: OAuth2ConsumerBlueprint) -> None:
+        self._blueprint = blueprint
+
+    def _current(self) -> dict[str, str]:
+        blueprint = self._blueprint
+        pairs = (
+            ("client_id", blueprint.client_id),
+            ("client_secret", blueprint.client_secret),
+        )
+        return {key: value for key, value in pairs if value}
+
+    def __getitem__(self, key: str) -> str:
+        return self._current()[key]
+
+    def __iter__(self) -> cabc.Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<client credentials of {self._blueprint.name!r}>"
+
+
+def refresh_with_client_credentials(
+    blueprint: OAuth2ConsumerBlueprint, session: OAuth2Session
+) -> None:
+    """A step that sends the client ID and secret in the body of refresh
+    requests, as the values in effect when the refresh happens.
+
+    :param blueprint: The preset blueprint.
+    :param session: The new session.
+    """
+    session.auto_refresh_kwargs = _LiveClientCredentials(blueprint)
+
+
+# -- documentation ---------------------------------------------------------------
+
+_COMMON_PARAMS: dict[str, str] = {
+    "client_id": "The client ID of your application. Default: the"
+    " ``{NAME}_OAUTH_CLIENT_ID`` config value.",
+    "client_secret": "The client secret of your application. Default: the"
+    " ``{NAME}_OAUTH_CLIENT_SECRET`` config value.",
+    "scope": "The scopes to ask for: a list, or a string in the provider's"
+    " format.",
+    "redirect_url": "Where to send the user after the login, as a URL.",
+    "redirect_to": "Where to send the user after the login, as an endpoint"
+    " name for :func:`flask.url_for`. Used when ``redirect_url`` is not set.",
+    "login_url": "The URL rule of the login view. Default: ``/{name}``.",
+    "authorized_url": "The URL rule of the view the provider redirects back"
+    " to. Default: ``/{name}/authorized``.",
+    "session_class": "The session class to build for each request. Default:"
+    " :class:`~flask_dance.consumer.requests.{session}`.",
+    "storage": "The token storage. Default:"
+    " :class:`~flask_dance.consumer.storage.session.SessionStorage`.",
+    "rule_kwargs": "Extra keyword arguments for both URL rules, such as"
+    " ``host``.",
+}
+
+_F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
+
+
+def preset_docs(name: str) -> cabc.Callable[[_F], _F]:
+    """Complete a factory's docstring with the parameters all presets share.
+
+    The factory documents only what is special about its provider; this adds a
+    ``:param:`` line for every other parameter of its signature and the
+    ``:return:`` line.
+
+    :param name: The blueprint's name.
+    """
+
+    def decorate(factory: _F) -> _F:
+        doc = inspect.cleandoc(factory.__doc__ or "")
+        session = "OAuth1Session" if name == "jira" else "OAuth2Session"
+        lines = [doc, ""]
+        for param in inspect.signature(factory).parameters:
+            if f":param {param}:" in doc or param not in _COMMON_PARAMS:
+                continue
+            text = _COMMON_PARAMS[param].format(
+                NAME=name.upper(), name=name, session=session
+            )
+            lines.append(f":param {param}: {text}")
+        lines.append(f":return: The blueprint; ``{name}`` is the proxy to its session.")
+        factory.__doc__ = "\n".join(lines)
+        return factory
+
+    return decorate

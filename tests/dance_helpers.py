@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import flask
+from flask.testing import FlaskClient
+
+from flask_dance.consumer import OAuth2ConsumerBlueprint
+
+BASE = "https://a.b.c"
+AUTHORIZE_URL = "https://example.com/oauth/authorize"
+TOKEN_URL = "https://example.com/oauth/access_token"
+
+
+def make_blueprint(**kwargs: t.Any) -> OAuth2ConsumerBlueprint:
+    options: dict[str, t.Any] = {
+        "client_id": "client_id",
+        "client_secret": "client_secret",
+        "base_url": "https://example.com",
+        "authorization_url": AUTHORIZE_URL,
+        "token_url": TOKEN_URL,
+        "redirect_to": "index",
+    }
+    options.update(kwargs)
+    return OAuth2ConsumerBlueprint("test-service", __name__, **options)
+
+
+def make_app(blueprint: flask.Blueprint | None = None, **kwargs: t.Any) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "a test secret key"
+    app.config["SERVER_NAME"] = "a.b.c"
+    app.config["PREFERRED_URL_SCHEME"] = "https"
+    app.register_blueprint(blueprint or make_blueprint(**kwargs), url_prefix="/login")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    return app
+
+
+def query(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def start_login(client: FlaskClient, path: str = "/login/test-service") -> dict[str, str]:
+    """Run the login view and return the authorization URL's parameters."""
+    response = client.get(path, base_url=BASE)
+    assert response.status_code == 302, response.data
+    return query(response.headers["Location"])
+
+
+def callback(client: FlaskClient, **params: str) -> t.Any:
+    from urllib.parse import urlencode
+
+    return client.get(
+        "/login/test-service/authorized?" + urlencode(params), base_url=BASE
+    )
+
+
+def token_response(**extra: t.Any) -> dict[str, t.Any]:
+    token: dict[str, t.Any] = {"access_token": "access-1", "token_type": "Bearer"}
+    token.update(extra)
+    return token
