@@ -104,7 +104,9 @@ def pyproject() -> dict[str, t.Any]:
         tomllib = pytest.importorskip("tomli")
 
     with (ROOT / "pyproject.toml").open("rb") as f:
-        return tomllib.load(f)
+        data: dict[str, t.Any] = tomllib.load(f)
+
+    return data
 
 
 def test_readme_starts_with_demo_and_test_commands() -> None:
@@ -134,9 +136,8 @@ def test_license_is_mit(pyproject: dict[str, t.Any]) -> None:
     assert "Permission is hereby granted, free of charge" in text
     assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
     assert pyproject["project"]["license"] == {"file": "LICENSE"}
-    assert "License :: OSI Approved :: MIT License" in (
-        pyproject["project"]["classifiers"]
-    )
+    classifiers = pyproject["project"]["classifiers"]
+    assert "License :: OSI Approved :: MIT License" in classifiers
 
 
 def test_changes_is_valid_rst() -> None:
@@ -146,7 +147,8 @@ def test_changes_is_valid_rst() -> None:
 def test_changes_follows_pallets_format() -> None:
     lines = _read("CHANGES.rst").splitlines()
     headings = [i for i, line in enumerate(lines) if line.startswith("Version ")]
-    assert headings and headings[0] == 0
+    assert headings
+    assert headings[0] == 0
 
     for i in headings:
         heading, underline, blank, status = lines[i : i + 4]
@@ -186,7 +188,8 @@ def test_package_is_typed() -> None:
     assert (ROOT / "flask_dance" / "py.typed").is_file()
     # The copy under test (editable or wheel) has the marker as well.
     spec = importlib.util.find_spec("flask_dance")
-    assert spec is not None and spec.submodule_search_locations is not None
+    assert spec is not None
+    assert spec.submodule_search_locations is not None
     package_dir = Path(next(iter(spec.submodule_search_locations)))
     assert (package_dir / "py.typed").is_file()
 
@@ -208,7 +211,12 @@ def test_ci_script() -> None:
     assert "\nset -euo pipefail\n" in text
     assert "export CI=true" in text
     assert "export PLAYWRIGHT_CHROMIUM_EXECUTABLE=/usr/bin/chromium" in text
-    assert "sphinx-build -E -W -b dirhtml docs docs/_build/dirhtml" in text
+    assert re.search(r'sphinx-build"? -E -W -b dirhtml docs docs/_build/dirhtml', text)
+    assert re.search(r'python"? -m pytest ', text)
+    assert "--cov=flask_dance/consumer" in text
+    assert "--cov-fail-under=90" in text
+    # pytest's exit code 5 ("no tests collected") must fail the run.
+    assert "status == 5" in text
 
     bash = shutil.which("bash")
 
@@ -227,3 +235,15 @@ def test_docs_have_every_page_in_the_index() -> None:
         assert (ROOT / "docs" / f"{page}.rst").is_file(), page
 
     assert _read("docs/changes.rst").rstrip().endswith(".. include:: ../CHANGES.rst")
+
+
+def test_docs_list_every_contrib_provider() -> None:
+    providers = _read("docs/providers.rst")
+    modules = sorted(
+        path.stem
+        for path in (ROOT / "flask_dance" / "contrib").glob("*.py")
+        if not path.stem.startswith("_")
+    )
+    assert modules
+    missing = [m for m in modules if f"``flask_dance.contrib.{m}``" not in providers]
+    assert missing == []

@@ -134,6 +134,19 @@ class PendingLogins:
             else:
                 flask.session.pop(self.legacy_verifier_key, None)
 
+    def has_key(self, key: str | None) -> bool:
+        """Whether a login with this key is pending and not expired (it is
+        not consumed).
+
+        :param key: A state or request token.
+        """
+        if not key:
+            return False
+        record = PendingLogin.from_session(key, self._records().get(key))
+        if record is not None:
+            return time.time() - record.created_at <= self.ttl
+        return bool(flask.session.get(self.legacy_state_key) == key)
+
     def has_any(self) -> bool:
         """Whether any login is pending (expired ones included)."""
         return bool(self._records()) or self.legacy_state_key in flask.session

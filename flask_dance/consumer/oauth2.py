@@ -11,6 +11,8 @@ import secrets
 import time
 import typing as t
 import warnings
+from html import escape
+from urllib.parse import urlencode
 
 import flask
 import requests
@@ -22,11 +24,14 @@ from werkzeug.wrappers import Response
 
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
+from . import _openid
 from ._urls import join_url
+from ._urls import safe_next_url
 from .base import DEFAULT_TIMEOUT
 from .base import BaseOAuthConsumerBlueprint
 from .base import oauth_before_login
 from .requests import OAuth2Session
+from .requests import client_secret_basic
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2 import Client
@@ -35,9 +40,41 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+
+class _NeverRaised(Exception):
+    """Stands in for the OpenID Connect errors when PyJWT is missing."""
+
+
+def _oidc_error_types() -> tuple[type[Exception], ...]:
+    try:
+        from .oidc import OIDCError
+    except ImportError:
+        return (_NeverRaised,)
+    return (OIDCError,)
+
+
+#: The exceptions a failed OpenID Connect check raises.
+OIDCErrorTypes = _oidc_error_types()
+
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
 _CHALLENGE_METHODS = ("S256",)
+
+_DEFAULT_ID_TOKEN_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+
+#: A hidden field marking a form_post callback we posted again ourselves.
+_REPOST_FIELD = "_flask_dance_repost"
 
 _MISSING_CODE_MESSAGE = (
     "The redirect request did not contain the expected parameters."
@@ -115,6 +152,18 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         redirect_uri: str | None = None,
         timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
         pending_login_ttl: float = DEFAULT_TTL,
+        issuer: str | None = None,
+        userinfo_url: str | None = None,
+        revocation_url: str | None = None,
+        end_session_url: str | None = None,
+        jwks_url: str | None = None,
+        max_age: int | None = None,
+        response_mode: str | None = None,
+        id_token_algorithms: t.Collection[str] | None = None,
+        trusted_audiences: t.Collection[str] = (),
+        post_logout_redirect_uri: str | None = None,
+        logout_url: str | None = None,
+        logged_out_url: str | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -165,6 +214,29 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         :param timeout: Timeout, in seconds, of every request to the provider.
         :param pending_login_ttl: How long, in seconds, a started login may
             take before its callback is refused.
+        :param issuer: The OpenID Connect issuer. Its metadata is discovered
+            on first use; endpoints not given here come from it, and the
+            id_token of every login is validated against it.
+        :param userinfo_url: The userinfo endpoint (default: discovered).
+        :param revocation_url: The RFC 7009 revocation endpoint (default:
+            discovered).
+        :param end_session_url: The RP-initiated logout endpoint (default:
+            discovered).
+        :param jwks_url: The provider's key set (default: discovered).
+        :param max_age: Ask the provider to re-authenticate users whose last
+            login is older than this many seconds, and check ``auth_time``.
+        :param response_mode: ``"form_post"`` to receive the callback as a
+            POST (needed by Apple when asking for name or email).
+        :param id_token_algorithms: The id_token signature algorithms accepted
+            (default: RSA, RSA-PSS, ECDSA and EdDSA; never ``none``).
+        :param trusted_audiences: Audiences besides the client id an id_token
+            may name.
+        :param post_logout_redirect_uri: Where the provider sends the user
+            after RP-initiated logout (default: the ``logged_out`` view).
+        :param logout_url: The rule of the logout view; default
+            ``/{bp.name}/logout``.
+        :param logged_out_url: The rule of the view the provider sends the user
+            back to after logout; default ``/{bp.name}/logged-out``.
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -235,6 +307,46 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.use_pkce = use_pkce
         #: A fixed callback URL, or ``None`` to build it per request.
         self.redirect_uri = redirect_uri
+        #: The OpenID Connect issuer, or ``None``.
+        self.issuer = issuer
+        #: The userinfo endpoint, if not discovered.
+        self.userinfo_url = userinfo_url
+        #: The revocation endpoint, if not discovered.
+        self.revocation_url = revocation_url
+        #: The end-session endpoint, if not discovered.
+        self.end_session_url = end_session_url
+        #: The key set URL, if not discovered.
+        self.jwks_url = jwks_url
+        #: ``max_age`` for OpenID Connect logins.
+        self.max_age = max_age
+        #: The response mode asked for, such as ``"form_post"``.
+        self.response_mode = response_mode
+        #: The id_token signature algorithms accepted.
+        self.id_token_algorithms: t.Collection[str] = tuple(
+            id_token_algorithms or _DEFAULT_ID_TOKEN_ALGORITHMS
+        )
+        #: Audiences besides the client id an id_token may name.
+        self.trusted_audiences = tuple(trusted_audiences)
+        #: Where the provider sends the user after logout.
+        self.post_logout_redirect_uri = post_logout_redirect_uri
+        if issuer is not None:
+            from .oidc import require_oidc_dependencies
+
+            require_oidc_dependencies()
+        rule_options = rule_kwargs or {}
+        self.add_url_rule(
+            (logout_url or "/{bp.name}/logout").format(bp=self),
+            endpoint="logout",
+            view_func=self.logout,
+            methods=["GET", "POST"],
+            **rule_options,
+        )
+        self.add_url_rule(
+            (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+            endpoint="logged_out",
+            view_func=self.logged_out,
+            **rule_options,
+        )
 
         self._apply_renamed_arguments(renamed, request_token_params)
 
@@ -305,20 +417,35 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         """
         return session
 
-    # -- URLs ---------------------------------------------------------------------
+    def _authorized_methods(self) -> list[str]:
+        return ["GET", "POST"]
+
+    # -- URLs and endpoints ---------------------------------------------------------
 
     def _absolute(self, url: str | None) -> str:
         if not url:
             raise RuntimeError(
                 f"The blueprint {self.name!r} has no URL for this endpoint:"
-                " pass 'authorization_url' and 'token_url' to the blueprint."
+                " pass 'authorization_url' and 'token_url' (or 'issuer') to the"
+                " blueprint."
             )
         return join_url(self.base_url, url)
+
+    def _endpoint(self, name: str) -> str:
+        return self._absolute(_openid.endpoint(self, name))
 
     def _redirect_uri(self) -> str:
         if self.redirect_uri:
             return self.redirect_uri
         return flask.url_for(".authorized", _external=True)
+
+    def _refresh_endpoint(self) -> str | None:
+        """Where tokens are refreshed: the token endpoint, if known."""
+        try:
+            url = _openid.endpoint(self, "token")
+        except OIDCErrorTypes:
+            return None
+        return join_url(self.base_url, url) if url else None
 
     def _new_state(self) -> str:
         if callable(self.state):
@@ -327,31 +454,55 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self.state
         return generate_token(30)
 
+    @property
+    def is_openid(self) -> bool:
+        """Whether logins are OpenID Connect logins: an issuer is set, or the
+        scope asks for ``openid``."""
+        return bool(self.issuer) or _openid.scope_has_openid(self.scope)
+
     # -- views --------------------------------------------------------------------
 
-    def login(self) -> Response:
+    def login(self) -> t.Any:
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
         self.load_config()
+        try:
+            authorization_url = self._endpoint("authorization")
+        except OIDCErrorTypes as exc:
+            return self._fail(
+                f"discovery failed: {exc}",
+                error=getattr(exc, "error", "discovery_failed"),
+                error_description=str(exc),
+                error_uri=None,
+            )
         session = self.session
         redirect_uri = self._redirect_uri()
         session.redirect_uri = redirect_uri
         params = dict(self.authorization_url_params)
-        verifier = None
+        verifier = nonce = None
         if self.use_pkce:
             verifier = make_code_verifier()
             params["code_challenge"] = make_code_challenge(verifier)
             params["code_challenge_method"] = self.code_challenge_method
+        if self.is_openid:
+            nonce = _openid.new_nonce()
+            params["nonce"] = nonce
+            if self.max_age is not None:
+                params["max_age"] = str(self.max_age)
+        if self.response_mode:
+            params["response_mode"] = self.response_mode
         url, state = session.authorization_url(
-            self._absolute(self.authorization_url), state=self._new_state(), **params
+            authorization_url, state=self._new_state(), **params
         )
         self.pending_logins.add(
             PendingLogin(
                 key=state,
                 created_at=time.time(),
                 code_verifier=verifier,
+                nonce=nonce,
                 next_url=self._requested_next_url(),
                 redirect_uri=redirect_uri,
+                max_age=self.max_age,
             )
         )
         log.debug("Sending the user to %r's authorization endpoint.", self.name)
@@ -359,15 +510,25 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         return flask.redirect(url)
 
     def _callback_params(self) -> t.Mapping[str, str]:
+        if flask.request.method == "POST":
+            return flask.request.form
         return flask.request.args
 
     def _callback_url(self) -> str:
+        if flask.request.method == "POST":
+            fields = [
+                (key, value)
+                for key, value in flask.request.form.items(multi=True)
+                if key != _REPOST_FIELD
+            ]
+            return flask.request.base_url + "?" + urlencode(fields)
         return flask.request.url
 
     def authorized(self) -> t.Any:
         """Finish the dance: check the state, exchange the code for a token,
-        send :data:`~flask_dance.consumer.oauth_authorized`, store the token
-        and redirect."""
+        validate the id_token of an OpenID Connect login, send
+        :data:`~flask_dance.consumer.oauth_authorized`, store the token and
+        redirect."""
         self.load_config()
         params = self._callback_params()
         state = params.get("state")
@@ -379,6 +540,14 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 error_description=params.get("error_description"),
                 error_uri=params.get("error_uri"),
             )
+        if (
+            flask.request.method == "POST"
+            and _REPOST_FIELD not in params
+            and not self.pending_logins.has_key(state)
+        ):
+            # A cross-site POST arrives without the SameSite=Lax session
+            # cookie; posting it again from our own page brings the cookie.
+            return _repost_page(flask.request.base_url, params)
         pending = self.pending_logins.consume(state)
         if pending is None:
             return self._fail(
@@ -397,9 +566,24 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 _MISSING_CODE_MESSAGE.format(json.dumps(dict(params))),
             )
             raise exc
-        return self._exchange_code(pending)
+        try:
+            _openid.check_callback_issuer(self, params.get("iss"))
+            token_url = self._endpoint("token")
+        except OIDCErrorTypes as exc:
+            return self._oidc_failure(exc)
+        return self._exchange_code(pending, token_url, params.get("code"))
 
-    def _exchange_code(self, pending: PendingLogin) -> t.Any:
+    def _oidc_failure(self, exc: Exception) -> t.Any:
+        return self._fail(
+            f"OpenID Connect check failed: {getattr(exc, 'error', exc)}",
+            error=getattr(exc, "error", "invalid_id_token"),
+            error_description=str(exc),
+            error_uri=None,
+        )
+
+    def _exchange_code(
+        self, pending: PendingLogin, token_url: str, code: str | None
+    ) -> t.Any:
         session = self.session
         session._state = pending.key
         session.redirect_uri = pending.redirect_uri or self._redirect_uri()
@@ -408,7 +592,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             token_params["code_verifier"] = pending.code_verifier
         try:
             token = session.fetch_token(
-                self._absolute(self.token_url),
+                token_url,
                 authorization_response=self._callback_url(),
                 client_secret=self.client_secret,
                 **token_params,
@@ -432,5 +616,169 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 ),
                 error_uri=None,
             )
+        if self.is_openid and isinstance(token, dict):
+            try:
+                claims = _openid.validate_login_token(
+                    self,
+                    token,
+                    nonce=pending.nonce,
+                    max_age=pending.max_age,
+                    code=code,
+                )
+            except OIDCErrorTypes as exc:
+                session.token = None
+                return self._oidc_failure(exc)
+            token = dict(token)
+            token[_openid.CLAIMS_KEY] = claims
+            session.token = token
         return self._finish_login(token, pending.next_url)
 
+    # -- OpenID Connect, revocation and logout --------------------------------------
+
+    def _validate_refreshed_token(
+        self, old: t.Mapping[str, t.Any], new: dict[str, t.Any]
+    ) -> None:
+        if self.is_openid:
+            _openid.validate_refreshed_token(self, old, new)
+
+    @property
+    def id_token_claims(self) -> dict[str, t.Any] | None:
+        """The validated id_token claims of the current user's login, or
+        ``None``. Inside an :data:`~flask_dance.consumer.oauth_authorized`
+        receiver, read ``token["id_token_claims"]`` instead."""
+        token = self.token
+        if isinstance(token, t.Mapping):
+            claims = token.get(_openid.CLAIMS_KEY)
+            return dict(claims) if isinstance(claims, t.Mapping) else None
+        return None
+
+    def userinfo(self) -> dict[str, t.Any]:
+        """Fetch the current user's claims from the provider's userinfo
+        endpoint. Their ``sub`` must equal the id_token's.
+
+        :raises flask_dance.consumer.oidc.OIDCError: on a ``sub`` mismatch.
+        :raises requests.HTTPError: when the endpoint answers an error.
+        """
+        response = self.session.get(self._endpoint("userinfo"))
+        response.raise_for_status()
+        info: dict[str, t.Any] = response.json()
+        claims = self.id_token_claims
+        if claims is not None:
+            from .oidc import check_userinfo
+
+            check_userinfo(info, claims)
+        return info
+
+    def revoke_token(self, token: t.Mapping[str, t.Any] | None = None) -> bool:
+        """Revoke the current user's token (or ``token``) at the provider
+        (RFC 7009): the refresh token if there is one, else the access token.
+
+        :param token: The token to revoke; default: the stored one.
+        :return: Whether the provider confirmed the revocation. ``False`` also
+            when the provider has no revocation endpoint or is unreachable.
+        """
+        if token is None:
+            token = self.token
+        if not isinstance(token, t.Mapping):
+            return False
+        try:
+            url = _openid.endpoint(self, "revocation")
+        except OIDCErrorTypes:
+            return False
+        if not url:
+            return False
+        hint = "refresh_token" if token.get("refresh_token") else "access_token"
+        value = token.get(hint)
+        if not value:
+            return False
+        auth = None
+        data = {"token": value, "token_type_hint": hint}
+        if self.client_id and self.client_secret:
+            auth = client_secret_basic(str(self.client_id), self.client_secret)
+        elif self.client_id:
+            data["client_id"] = str(self.client_id)
+        try:
+            response = self.session.post(
+                self._absolute(url), data=data, auth=auth, withhold_token=True
+            )
+        except requests.RequestException:
+            log.warning("Could not reach %r's revocation endpoint.", self.name)
+            return False
+        if response.status_code != 200:
+            log.warning(
+                "%r's revocation endpoint answered HTTP %s.",
+                self.name,
+                response.status_code,
+            )
+            return False
+        return True
+
+    def logout(self) -> t.Any:
+        """Log the current user out of this provider: revoke the token,
+        delete it, and for an OpenID Connect provider with an end-session
+        endpoint, redirect there (RP-initiated logout) with the id_token as a
+        hint and a state checked on return. ``?next=`` says where to land."""
+        self.load_config()
+        token = self.token
+        next_url = self._requested_next_url() or self._default_next_url()
+        if isinstance(token, t.Mapping):
+            self.revoke_token(token)
+        del self.token
+        id_token = token.get("id_token") if isinstance(token, t.Mapping) else None
+        try:
+            end_session = _openid.endpoint(self, "end_session") if id_token else None
+        except OIDCErrorTypes:
+            end_session = None
+        if not end_session:
+            return flask.redirect(next_url)
+        from .oidc import build_end_session_url
+        from .oidc import new_logout_state
+
+        logout_state = new_logout_state()
+        flask.session[self._logout_key] = {"state": logout_state, "next": next_url}
+        url = build_end_session_url(
+            self._absolute(end_session),
+            id_token_hint=id_token,
+            post_logout_redirect_uri=self.post_logout_redirect_uri
+            or flask.url_for(".logged_out", _external=True),
+            state=logout_state,
+            client_id=str(self.client_id) if self.client_id else None,
+        )
+        return flask.redirect(url)
+
+    @property
+    def _logout_key(self) -> str:
+        return f"{self.name}_oauth_logout"
+
+    def logged_out(self) -> t.Any:
+        """Where the provider sends the user back after logout: check the
+        state, then redirect to where the logout asked to land."""
+        from .oidc import check_logout_state
+
+        pending = flask.session.pop(self._logout_key, None)
+        expected = pending.get("state") if isinstance(pending, dict) else None
+        try:
+            check_logout_state(flask.request.args.get("state"), expected)
+        except OIDCErrorTypes as exc:
+            return self._oidc_failure(exc)
+        next_url = pending.get("next") if isinstance(pending, dict) else None
+        return flask.redirect(safe_next_url(next_url) or self._default_next_url())
+
+
+def _repost_page(action: str, params: t.Mapping[str, str]) -> Response:
+    fields = "".join(
+        f'<input type="hidden" name="{escape(key)}" value="{escape(value)}">'
+        for key, value in params.items()
+    )
+    body = (
+        "<!doctype html><html><head><title>Signing in…</title></head>"
+        '<body onload="document.forms[0].submit()">'
+        f'<form method="post" action="{escape(action)}">{fields}'
+        f'<input type="hidden" name="{_REPOST_FIELD}" value="1">'
+        '<noscript><button type="submit">Continue</button></noscript>'
+        "</form></body></html>"
+    )
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -11,6 +11,7 @@ import threading
 import time
 import typing as t
 import weakref
+from urllib.parse import quote_plus
 from collections.abc import Mapping
 
 import flask
@@ -68,6 +69,18 @@ def _timeout_of(blueprint: t.Any) -> t.Any:
 
 def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
     return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
+
+
+def client_secret_basic(client_id: str, client_secret: str) -> requests.auth.AuthBase:
+    """HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both
+    parts form-urlencoded first, so that a secret with ``:`` or ``%`` works.
+
+    :param client_id: The client id.
+    :param client_secret: The client secret.
+    """
+    return requests.auth.HTTPBasicAuth(
+        quote_plus(client_id, safe=""), quote_plus(client_secret, safe="")
+    )
 
 
 def _raise_for_server_error(response: requests.Response) -> requests.Response:
@@ -220,6 +233,16 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         :meth:`requests_oauthlib.OAuth2Session.fetch_token`. ``token_url`` may
         be relative to ``base_url``. A token whose scope differs from the one
         asked for is accepted (the provider decides what it grants)."""
+        if (
+            kwargs.get("auth") is None
+            and kwargs.get("include_client_id") is not True
+            and self.client_id
+        ):
+            secret = kwargs.get("client_secret")
+            kwargs["auth"] = client_secret_basic(
+                str(self.client_id), secret if secret is not None else ""
+            )
+            kwargs.setdefault("include_client_id", False)
         try:
             return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
@@ -303,8 +326,8 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
-        token_url = getattr(self.blueprint, "token_url", None)
-        return str(token_url) if token_url else None
+        find = getattr(self.blueprint, "_refresh_endpoint", None)
+        return find() if find is not None else None  # type: ignore[no-any-return]
 
     def _can_refresh(self) -> bool:
         token = self.token
@@ -351,12 +374,25 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
-            return requests.auth.HTTPBasicAuth(client_id, client_secret)
+            return client_secret_basic(str(client_id), str(client_secret))
         return None
 
-    def _do_refresh(self, old: dict[str, t.Any]) -> None:
+    def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
+        """Forget a token that can not be refreshed, and tell the app."""
+        from .base import _is_response
         from .base import oauth_refresh_failed
 
+        self.token = None
+        if self.blueprint is None:
+            return
+        del self.blueprint.token
+        self.token = None
+        results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
+        for _, value in results:
+            if _is_response(value):
+                flask.abort(value)
+
+    def _do_refresh(self, old: dict[str, t.Any]) -> None:
         refresh_url = self._refresh_url()
         assert refresh_url is not None
         try:
@@ -367,19 +403,19 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
             )
         except InvalidGrantError as exc:
             log.warning("The provider refused to refresh a token: invalid_grant.")
-            if self.blueprint is not None:
-                del self.blueprint.token
-                results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
-                self.token = None
-                for _, value in results:
-                    if isinstance(value, flask.Response):
-                        flask.abort(value)
-            else:
-                self.token = None
+            self._refresh_failed(exc, old)
             return
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
+        validate = getattr(self.blueprint, "_validate_refreshed_token", None)
+        if validate is not None:
+            try:
+                validate(old, new)
+            except ValueError as exc:
+                log.warning("A refreshed token failed validation: %s", exc)
+                self._refresh_failed(exc, old)
+                return
         if self.token_updater:
             self.token_updater(new)
         self.token = new

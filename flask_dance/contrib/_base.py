@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import inspect
+import re
 import typing as t
 from functools import partial
 
@@ -25,22 +26,23 @@ from werkzeug.local import LocalProxy
 
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
-
 from ..consumer.requests import OAuth2Session
 from ..consumer.storage import BaseStorage
 
 #: A step run on every new session of a preset blueprint, with the blueprint
 #: and the session.
-SessionSetup = cabc.Callable[[OAuth2ConsumerBlueprint, OAuth2Session], None]
+SessionSetup: t.TypeAlias = cabc.Callable[
+    [OAuth2ConsumerBlueprint, OAuth2Session], None
+]
 
 #: What the ``scope`` parameter of a preset accepts.
-Scope = t.Union[str, cabc.Sequence[str], None]
+Scope: t.TypeAlias = str | cabc.Sequence[str] | None
 
 #: What the ``storage`` parameter of a preset accepts.
-Storage = t.Union[BaseStorage, cabc.Callable[[], BaseStorage], None]
+Storage: t.TypeAlias = BaseStorage | cabc.Callable[[], BaseStorage] | None
 
 #: What the ``rule_kwargs`` parameter of a preset accepts.
-RuleKwargs = t.Optional[dict[str, t.Any]]
+RuleKwargs: t.TypeAlias = dict[str, t.Any] | None
 
 _NO_CONTEXT_MSG = (
     "The '{name}' proxy works only in an application context, which also"
@@ -255,7 +257,9 @@ def refresh_with_client_credentials(
     :param blueprint: The preset blueprint.
     :param session: The new session.
     """
-    session.auto_refresh_kwargs = _LiveClientCredentials(blueprint)
+    # A mapping that reads the blueprint when requests-oauthlib merges it.
+    live = _LiveClientCredentials(blueprint)
+    session.auto_refresh_kwargs = t.cast(dict[str, t.Any], live)
 
 
 # -- documentation ---------------------------------------------------------------
@@ -265,8 +269,7 @@ _COMMON_PARAMS: dict[str, str] = {
     " ``{NAME}_OAUTH_CLIENT_ID`` config value.",
     "client_secret": "The client secret of your application. Default: the"
     " ``{NAME}_OAUTH_CLIENT_SECRET`` config value.",
-    "scope": "The scopes to ask for: a list, or a string in the provider's"
-    " format.",
+    "scope": "The scopes to ask for: a list, or a string in the provider's format.",
     "redirect_url": "Where to send the user after the login, as a URL.",
     "redirect_to": "Where to send the user after the login, as an endpoint"
     " name for :func:`flask.url_for`. Used when ``redirect_url`` is not set.",
@@ -277,8 +280,7 @@ _COMMON_PARAMS: dict[str, str] = {
     " :class:`~flask_dance.consumer.requests.{session}`.",
     "storage": "The token storage. Default:"
     " :class:`~flask_dance.consumer.storage.session.SessionStorage`.",
-    "rule_kwargs": "Extra keyword arguments for both URL rules, such as"
-    " ``host``.",
+    "rule_kwargs": "Extra keyword arguments for both URL rules, such as ``host``.",
 }
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
@@ -288,23 +290,32 @@ def preset_docs(name: str) -> cabc.Callable[[_F], _F]:
     """Complete a factory's docstring with the parameters all presets share.
 
     The factory documents only what is special about its provider; this adds a
-    ``:param:`` line for every other parameter of its signature and the
-    ``:return:`` line.
+    ``:param:`` line for every other parameter of its signature, puts them all
+    in signature order, and adds the ``:return:`` line.
 
     :param name: The blueprint's name.
     """
 
     def decorate(factory: _F) -> _F:
         doc = inspect.cleandoc(factory.__doc__ or "")
+        intro, _, fields = doc.partition("\n:param ")
+        own: dict[str, str] = {}
+        if fields:
+            for field in re.split(r"^:param ", fields, flags=re.M):
+                param, _, text = field.partition(":")
+                own[param] = text.strip()
         session = "OAuth1Session" if name == "jira" else "OAuth2Session"
-        lines = [doc, ""]
+        lines = [intro.rstrip(), ""]
         for param in inspect.signature(factory).parameters:
-            if f":param {param}:" in doc or param not in _COMMON_PARAMS:
-                continue
-            text = _COMMON_PARAMS[param].format(
-                NAME=name.upper(), name=name, session=session
-            )
-            lines.append(f":param {param}: {text}")
+            text = own.pop(param, None)
+            if text is None and param in _COMMON_PARAMS:
+                text = _COMMON_PARAMS[param].format(
+                    NAME=name.upper(), name=name, session=session
+                )
+            if text is not None:
+                lines.append(f":param {param}: {text}")
+        if own:
+            raise TypeError(f"Documented parameters not in the signature: {own}")
         lines.append(f":return: The blueprint; ``{name}`` is the proxy to its session.")
         factory.__doc__ = "\n".join(lines)
         return factory

@@ -46,7 +46,11 @@ def make_azure_blueprint(
     :param login_hint: Sent as ``login_hint`` when given.
     """
     scope = scope or _DEFAULT_SCOPE
-    hints = (("login_hint", login_hint), ("domain_hint", domain_hint), ("prompt", prompt))
+    hints = (
+        ("login_hint", login_hint),
+        ("domain_hint", domain_hint),
+        ("prompt", prompt),
+    )
     token_url = f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
     offline = "offline_access" in _base.scope_list(scope)
     return _base.oauth2_blueprint(

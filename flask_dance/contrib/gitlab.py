@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import typing as t
 
+import requests
+
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from . import _base
@@ -12,21 +14,16 @@ from . import _base
 __maintainer__ = "Flask-Dance contributors"
 
 
-class _NoVerifyMixin:
+class _NoVerifyMixin(requests.Session):
     """Turns TLS certificate verification off for every request of a
     session, whatever the environment says."""
 
     def merge_environment_settings(
-        self,
-        url: str | bytes | None,
-        proxies: t.Any,
-        stream: t.Any,
-        verify: t.Any,
-        cert: t.Any,
-    ) -> dict[str, t.Any]:
+        self, url: t.Any, proxies: t.Any, stream: t.Any, verify: t.Any, cert: t.Any
+    ) -> t.Any:
         # requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override
         # `session.verify = False`; decide after the environment was merged.
-        settings: dict[str, t.Any] = super().merge_environment_settings(  # type: ignore[misc]
+        settings = super().merge_environment_settings(
             url, proxies, stream, verify, cert
         )
         settings["verify"] = False
@@ -47,7 +44,9 @@ class NoVerifyOAuth2Session(_NoVerifyMixin, OAuth2Session):
 def _no_verify(session_class: type[OAuth2Session]) -> type[OAuth2Session]:
     if issubclass(session_class, _NoVerifyMixin):
         return session_class
-    return type(f"NoVerify{session_class.__name__}", (_NoVerifyMixin, session_class), {})
+    return type(
+        f"NoVerify{session_class.__name__}", (_NoVerifyMixin, session_class), {}
+    )
 
 
 @_base.preset_docs("gitlab")

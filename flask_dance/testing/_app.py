@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import jwt
 from flask import Flask
-from flask import Response
 from flask import request
+from flask import Response
 from markupsafe import escape
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
@@ -22,9 +22,9 @@ from oauthlib.oauth2.rfc6749.errors import FatalClientError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from ._crypto import decode_jwt
+from ._oauth2 import classify_client_auth
 from ._oauth2 import PendingAuthorization
 from ._oauth2 import Token
-from ._oauth2 import classify_client_auth
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .provider import LocalProvider
@@ -47,7 +47,10 @@ RESPONSE_PARAMS = frozenset(
 )
 
 #: The body served by :attr:`Faults.garbage_on`: an HTML error page.
-GARBAGE_BODY = b"<html><body><h1>502 Bad Gateway</h1>{\"not\": json</body></html>"
+GARBAGE_BODY = b'<html><body><h1>502 Bad Gateway</h1>{"not": json</body></html>'
+
+#: Seconds a consent page stays valid.
+CONSENT_LIFETIME = 600
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -64,14 +67,17 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 
 def _error_page(error: str, description: str | None, status: int = 400) -> Response:
-    body = f"<h1>{escape(error)}</h1><p id='error_description'>{escape(description or '')}</p>"
+    body = (
+        f"<h1>{escape(error)}</h1>"
+        f"<p id='error_description'>{escape(description or '')}</p>"
+    )
     return _page(error, body, status)
 
 
-def _json(data: t.Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(data), status, headers, content_type="application/json"
-    )
+def _json(
+    data: t.Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(json.dumps(data), status, headers, content_type="application/json")
 
 
 def _names(endpoint: str | None) -> tuple[str, ...]:
@@ -100,13 +106,17 @@ def create_app(provider: LocalProvider) -> Flask:
 
     @app.before_request
     def _before() -> Response | None:
+        # Cache the raw body first: oauthlib parses it again from the string.
+        request.get_data(cache=True)
         names = _names(request.endpoint)
         if not names:
             return None
         form = request.form.to_dict() if request.method == "POST" else {}
         client_auth = None
         if names[0] in ("token", "revoke"):
-            client_auth = classify_client_auth(request.headers, form)
+            client_auth = classify_client_auth(
+                request.headers.get("Authorization", ""), form
+            )
         provider._record(names, request, form, client_auth)
         faults = provider.faults
         delay = max((faults.delay_on.get(n, 0.0) for n in names), default=0.0)
@@ -190,7 +200,7 @@ def create_app(provider: LocalProvider) -> Flask:
     ) -> Response:
         items = "".join(f"<li>{escape(s)}</li>" for s in scopes) or "<li>(none)</li>"
         options = "".join(
-            '<option value="{0}"{1}>{2}</option>'.format(
+            '<option value="{}"{}>{}</option>'.format(
                 escape(login),
                 " selected" if login == selected else "",
                 escape(f"{u.name} ({login})" if u.name else login),
@@ -206,7 +216,8 @@ def create_app(provider: LocalProvider) -> Flask:
             f'<input type="hidden" name="txn" value="{escape(txn)}">'
             '<label for="user">Sign in as</label> '
             f'<select name="user" id="user">{options}</select> '
-            '<button type="submit" name="approve" id="approve" value="1">Approve</button> '
+            '<button type="submit" name="approve" id="approve" value="1">'
+            "Approve</button> "
             '<button type="submit" name="deny" id="deny" value="1">Deny</button>'
             "</form>"
         )
@@ -219,13 +230,15 @@ def create_app(provider: LocalProvider) -> Flask:
                 request.url, "GET", None, dict(request.headers)
             )
         except FatalClientError as exc:
-            return _error_page(exc.error, exc.description)
+            return _error_page(str(exc.error), exc.description)
         except OAuth2Error as exc:
             if not exc.redirect_uri:
-                return _error_page(exc.error, exc.description)
+                return _error_page(str(exc.error), exc.description)
             mode = "form_post" if exc.response_mode == "form_post" else "query"
             return respond(
-                exc.redirect_uri, error_params(exc.error, exc.description, exc.state), mode
+                exc.redirect_uri,
+                error_params(str(exc.error), exc.description, exc.state),
+                mode,
             )
         oauth_request = info["request"]
         redirect_uri: str = info["redirect_uri"]
@@ -234,9 +247,7 @@ def create_app(provider: LocalProvider) -> Flask:
         if response_mode not in ("query", "form_post"):
             return respond(
                 redirect_uri,
-                error_params(
-                    "invalid_request", "Unsupported response_mode.", state
-                ),
+                error_params("invalid_request", "Unsupported response_mode.", state),
                 "query",
             )
         faults = provider.faults
@@ -259,7 +270,7 @@ def create_app(provider: LocalProvider) -> Flask:
             state=state,
             response_mode=response_mode,
             login_hint=oauth_request.login_hint,
-            expires_at=time.time() + provider.code_lifetime,
+            expires_at=time.time() + CONSENT_LIFETIME,
         )
         selected = (
             pending.login_hint
@@ -286,7 +297,9 @@ def create_app(provider: LocalProvider) -> Flask:
         if "approve" not in request.form:
             return respond(
                 pending.redirect_uri,
-                error_params("access_denied", "The user denied the request.", pending.state),
+                error_params(
+                    "access_denied", "The user denied the request.", pending.state
+                ),
                 pending.response_mode,
             )
         user = request.form.get("user") or provider.default_user
@@ -308,6 +321,8 @@ def create_app(provider: LocalProvider) -> Flask:
         if forced:
             status = 401 if forced == "invalid_client" else 400
             return _json({"error": forced}, status, _NO_STORE)
+        if grant_type not in ("authorization_code", "refresh_token"):
+            return _json({"error": "unsupported_grant_type"}, 400, _NO_STORE)
         headers, body, status = server.create_token_response(
             request.url,
             "POST",
@@ -426,7 +441,9 @@ def create_app(provider: LocalProvider) -> Flask:
         return Response(body or "", status, headers)
 
     @app.route(
-        "/oauth1/request_token", endpoint="oauth1_request_token", methods=["GET", "POST"]
+        "/oauth1/request_token",
+        endpoint="oauth1_request_token",
+        methods=["GET", "POST"],
     )
     def oauth1_request_token() -> Response:
         return oauth1_response(
@@ -456,7 +473,8 @@ def create_app(provider: LocalProvider) -> Flask:
         if status == 200:
             verifier = dict(parse_qsl(body or "")).get("oauth_verifier", "")
             return _page(
-                "Verifier", f"<p>Your verifier: <code id='verifier'>{escape(verifier)}</code></p>"
+                "Verifier",
+                f"<p>Your verifier: <code id='verifier'>{escape(verifier)}</code></p>",
             )
         return Response("", status, {**headers, **_NO_STORE})
 
@@ -482,14 +500,16 @@ def create_app(provider: LocalProvider) -> Flask:
         with provider._oauth1_store.lock:
             provider._oauth1_store.pending[txn] = (
                 token,
-                time.time() + provider.code_lifetime,
+                time.time() + CONSENT_LIFETIME,
             )
         return consent_page(txn, client.display_name, [], selected, "/oauth1/authorize")
 
     @app.post("/oauth1/authorize", endpoint="oauth1_consent")
     def oauth1_authorize_decision() -> Response:
         with provider._oauth1_store.lock:
-            pending = provider._oauth1_store.pending.pop(request.form.get("txn", ""), None)
+            pending = provider._oauth1_store.pending.pop(
+                request.form.get("txn", ""), None
+            )
         if pending is None or time.time() >= pending[1]:
             return _error_page(
                 "invalid_request", "Unknown or expired authorization request."
@@ -521,7 +541,9 @@ def create_app(provider: LocalProvider) -> Flask:
             dict(request.headers),
         )
         if not valid or oauth_request is None:
-            return Response("", 401, {"WWW-Authenticate": 'OAuth realm="local-provider"'})
+            return Response(
+                "", 401, {"WWW-Authenticate": 'OAuth realm="local-provider"'}
+            )
         with provider._oauth1_store.lock:
             record = provider._oauth1_store.access_tokens[
                 str(oauth_request.resource_owner_key)

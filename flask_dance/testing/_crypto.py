@@ -157,7 +157,9 @@ def decode_jwt(
     for jwk in candidates:
         try:
             public = jwt.PyJWK(dict(jwk))
-            algorithms = [jwk.get("alg") or ("RS256" if jwk["kty"] == "RSA" else "ES256")]
+            algorithms = [
+                jwk.get("alg") or ("RS256" if jwk["kty"] == "RSA" else "ES256")
+            ]
             claims: dict[str, t.Any] = jwt.decode(
                 token,
                 key=public.key,

@@ -58,9 +58,7 @@ class User:
             return [dict(e) for e in self.emails]
         if not self.email:
             return []
-        return [
-            {"email": self.email, "primary": True, "verified": self.email_verified}
-        ]
+        return [{"email": self.email, "primary": True, "verified": self.email_verified}]
 
 
 @dataclasses.dataclass
@@ -168,9 +166,7 @@ class Faults:
     #: Answer ``refresh_token`` token requests with this error code.
     refresh_error: str | None = None
     #: Merged into every successful token response (``None`` removes a key).
-    token_response_overrides: dict[str, t.Any] = dataclasses.field(
-        default_factory=dict
-    )
+    token_response_overrides: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     #: Merged into successful refresh responses, after the one above.
     refresh_response_overrides: dict[str, t.Any] = dataclasses.field(
         default_factory=dict
@@ -203,9 +199,7 @@ class Faults:
     #: Claims merged into every id_token.
     id_token_claims: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     #: Claims merged into id_tokens issued on refresh, after the one above.
-    refresh_id_token_claims: dict[str, t.Any] = dataclasses.field(
-        default_factory=dict
-    )
+    refresh_id_token_claims: dict[str, t.Any] = dataclasses.field(default_factory=dict)
     #: Leave the id_token out of token responses.
     omit_id_token: bool = False
     #: Put this ``sub`` in ``/userinfo`` responses.

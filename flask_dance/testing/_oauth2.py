@@ -109,7 +109,9 @@ class OAuth2Store:
         """Drop every token issued from one approval."""
         with self.lock:
             for store in (self.access_tokens, self.refresh_tokens):
-                for key in [k for k, v in store.items() if v.grant.grant_id == grant_id]:
+                for key in [
+                    k for k, v in store.items() if v.grant.grant_id == grant_id
+                ]:
                     del store[key]
 
 
@@ -124,9 +126,13 @@ def redirect_uri_allowed(registered: t.Iterable[str], uri: str) -> bool:
     return False
 
 
-def classify_client_auth(headers: Mapping[str, str], form: Mapping[str, str]) -> str:
-    """Name the client authentication method a token request uses."""
-    if headers.get("Authorization", "")[:6].lower() == "basic ":
+def classify_client_auth(authorization: str, form: Mapping[str, str]) -> str:
+    """Name the client authentication method a token request uses.
+
+    :param authorization: The ``Authorization`` header, or ``""``.
+    :param form: The form body.
+    """
+    if authorization[:6].lower() == "basic ":
         return "client_secret_basic"
     if form.get("client_assertion_type") == JWT_BEARER_ASSERTION:
         return "private_key_jwt"
@@ -167,7 +173,7 @@ class OAuth2Validator(RequestValidator):
 
     def _claimed_client_id(self, request: Request) -> tuple[str | None, str]:
         body = self._body(request)
-        method = classify_client_auth(request.headers, body)
+        method = classify_client_auth(request.headers.get("Authorization", ""), body)
         if method == "client_secret_basic":
             creds = _basic_credentials(request.headers.get("Authorization", ""))
             return (creds[0] if creds else None), method
@@ -332,6 +338,17 @@ class OAuth2Validator(RequestValidator):
     ) -> list[str]:
         client = self._client(client_id)
         return list(client.default_scopes) if client else []
+
+    def validate_user(
+        self,
+        username: str,
+        password: str,
+        client: t.Any,
+        request: Request,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> bool:
+        return False  # no password grant
 
     def is_pkce_required(self, client_id: str, request: Request) -> bool:
         client = self._client(client_id)

@@ -81,7 +81,7 @@ class OAuthConsumerMixin:
     that already exists, add it with a migration.
     """
 
-    @declared_attr.directive
+    @declared_attr
     def __tablename__(cls) -> str:
         return f"flask_dance_{cls.__name__.lower()}"
 

@@ -1,0 +1,59 @@
+"""Bitbucket Cloud: https://developer.atlassian.com/cloud/bitbucket/oauth-2/"""
+
+from __future__ import annotations
+
+from ..consumer.oauth2 import OAuth2ConsumerBlueprint
+from ..consumer.requests import OAuth2Session
+from . import _base
+
+__maintainer__ = "Flask-Dance contributors"
+
+_TOKEN_URL = "https://bitbucket.org/site/oauth2/access_token"
+
+
+@_base.preset_docs("bitbucket")
+def make_bitbucket_blueprint(
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    *,
+    scope: _base.Scope = None,
+    redirect_url: str | None = None,
+    redirect_to: str | None = None,
+    login_url: str | None = None,
+    authorized_url: str | None = None,
+    session_class: type[OAuth2Session] | None = None,
+    storage: _base.Storage = None,
+    rule_kwargs: _base.RuleKwargs = None,
+) -> OAuth2ConsumerBlueprint:
+    """Make a blueprint for signing in with Bitbucket Cloud.
+
+    Add an OAuth consumer in your workspace settings
+    (``https://bitbucket.org/<workspace>/workspace/settings/api``), mark it
+    private, give it a callback URL pointing to the ``authorized`` view and
+    pick its permissions there: Bitbucket takes scopes from the consumer, so
+    ``scope`` is usually left out. API paths are relative to
+    ``https://api.bitbucket.org/2.0/``, such as ``user``. Tokens (valid for two
+    hours) are refreshed automatically.
+    """
+    return _base.oauth2_blueprint(
+        "bitbucket",
+        __name__,
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=scope,
+        base_url="https://api.bitbucket.org/2.0/",
+        authorization_url="https://bitbucket.org/site/oauth2/authorize",
+        token_url=_TOKEN_URL,
+        auto_refresh_url=_TOKEN_URL,
+        redirect_url=redirect_url,
+        redirect_to=redirect_to,
+        login_url=login_url,
+        authorized_url=authorized_url,
+        session_class=session_class,
+        storage=storage,
+        rule_kwargs=rule_kwargs,
+    )
+
+
+#: The session of the current request, for the ``bitbucket`` blueprint.
+bitbucket: OAuth2Session = _base.session_proxy("bitbucket")  # type: ignore[assignment]

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import pytest
+from flask_dance.consumer.oidc import build_end_session_url
+from flask_dance.consumer.oidc import check_logout_state
+from flask_dance.consumer.oidc import IDTokenError
+from flask_dance.consumer.oidc import LogoutError
+from flask_dance.consumer.oidc import new_logout_state
+from flask_dance.consumer.oidc import validate_logout_token
+from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
+
+ISSUER = "https://idp.example.com"
+CLIENT_ID = "client-123"
+NOW = 1_700_000_000
+END_SESSION = ISSUER + "/logout?ui=1"
+
+
+# --- C40: RP-initiated logout --------------------------------------------
+
+
+def test_c40_end_session_url() -> None:
+    state = new_logout_state()
+    url = build_end_session_url(
+        END_SESSION,
+        id_token_hint="header.payload.sig",
+        post_logout_redirect_uri="https://app.example/logged-out",
+        state=state,
+        client_id=CLIENT_ID,
+    )
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == ISSUER + "/logout"
+    assert parse_qs(parts.query) == {
+        "ui": ["1"],
+        "id_token_hint": ["header.payload.sig"],
+        "client_id": [CLIENT_ID],
+        "post_logout_redirect_uri": ["https://app.example/logged-out"],
+        "state": [state],
+    }
+
+
+def test_c40_logout_state_is_fresh_and_long() -> None:
+    states = {new_logout_state() for _ in range(50)}
+    assert len(states) == 50
+    assert all(len(s) >= 43 for s in states)
+
+
+def test_c40_tampered_state_rejected() -> None:
+    state = new_logout_state()
+    check_logout_state(state, state)
+    for returned in (state[:-1] + "x", "", None):
+        with pytest.raises(LogoutError) as exc_info:
+            check_logout_state(returned, state)
+        assert exc_info.value.error == "invalid_logout_state"
+    with pytest.raises(LogoutError):
+        check_logout_state(state, None)
+
+
+def test_c40_no_end_session_endpoint() -> None:
+    with pytest.raises(LogoutError) as exc_info:
+        build_end_session_url(None, id_token_hint="x")
+    assert exc_info.value.error == "logout_unsupported"
+
+
+def test_c40_redirect_needs_hint_or_client_id() -> None:
+    with pytest.raises(LogoutError, match="id_token_hint"):
+        build_end_session_url(
+            END_SESSION, id_token_hint=None, post_logout_redirect_uri="https://a/"
+        )
+
+
+# --- C40: back-channel logout --------------------------------------------
+
+
+def logout_claims(**overrides: t.Any) -> dict[str, t.Any]:
+    base: dict[str, t.Any] = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "iat": NOW,
+        "exp": NOW + 120,
+        "jti": "jti-1",
+        "sub": "user-42",
+        "sid": "session-1",
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def check(token: str, jwks: t.Any) -> dict[str, t.Any]:
+    return validate_logout_token(
+        token, issuer=ISSUER, client_id=CLIENT_ID, jwks=jwks, now=NOW
+    )
+
+
+def test_c40_backchannel_logout_token_accepted(
+    sign: t.Any, jwks: dict[str, t.Any]
+) -> None:
+    token = sign(logout_claims(), headers={"typ": "logout+jwt"})
+    assert check(token, jwks)["sid"] == "session-1"
+    assert check(sign(logout_claims(sub=None)), jwks)["sid"] == "session-1"
+    assert check(sign(logout_claims(exp=None)), jwks)["sub"] == "user-42"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "headers", "error"),
+    [
+        ({"events": None}, {}, "invalid_logout_token"),
+        ({"events": {"other": {}}}, {}, "invalid_logout_token"),
+        ({"events": {BACKCHANNEL_LOGOUT_EVENT: "x"}}, {}, "invalid_logout_token"),
+        ({"nonce": "n"}, {}, "invalid_logout_token"),
+        ({"jti": None}, {}, "invalid_logout_token"),
+        ({"sub": None, "sid": None}, {}, "invalid_logout_token"),
+        ({}, {"typ": "at+jwt"}, "invalid_logout_token"),
+        ({"iss": "https://evil.example"}, {}, "invalid_issuer"),
+        ({"aud": "other"}, {}, "invalid_audience"),
+        ({"iat": NOW - 3600, "exp": None}, {}, "iat_too_old"),
+        ({"exp": NOW - 3600, "iat": NOW - 3700}, {}, "token_expired"),
+    ],
+)
+def test_c40_bad_logout_token_rejected(
+    sign: t.Any,
+    jwks: dict[str, t.Any],
+    overrides: dict[str, t.Any],
+    headers: dict[str, t.Any],
+    error: str,
+) -> None:
+    with pytest.raises(IDTokenError) as exc_info:
+        check(sign(logout_claims(**overrides), headers=headers), jwks)
+    assert exc_info.value.error == error
+
+
+def test_c40_logout_token_signature_checked(
+    sign: t.Any, other_rsa_key: t.Any, jwks: dict[str, t.Any]
+) -> None:
+    with pytest.raises(IDTokenError) as exc_info:
+        check(sign(logout_claims(), key=other_rsa_key), jwks)
+    assert exc_info.value.error == "invalid_signature"

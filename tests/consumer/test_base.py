@@ -1,0 +1,590 @@
+"""The parts every consumer blueprint shares: the per-request session, the
+token property, configuration, storage and routes."""
+
+from __future__ import annotations
+
+import types
+import typing as t
+from unittest import mock
+
+import flask
+import pytest
+import requests
+import responses as responses_lib
+from dance_helpers import BASE
+from dance_helpers import TOKEN_URL
+from dance_helpers import callback
+from dance_helpers import make_app
+from dance_helpers import make_blueprint
+from dance_helpers import start_login
+from dance_helpers import token_response
+from freezegun import freeze_time
+from oauthlib.oauth2 import WebApplicationClient
+
+from flask_dance.consumer import OAuth1ConsumerBlueprint
+from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer import OAuth2Session
+from flask_dance.consumer import oauth_authorized
+from flask_dance.consumer.storage import BaseStorage
+from flask_dance.consumer.storage import MemoryStorage
+from flask_dance.consumer.storage import NullStorage
+from flask_dance.consumer.storage.session import SessionStorage
+
+# -- the per-request session ---------------------------------------------------------
+
+
+def test_session_is_one_per_request_and_shares_the_pool() -> None:
+    bp = make_blueprint()
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        first = bp.session
+        assert bp.session is first
+    with app.test_request_context("/"):
+        second = bp.session
+    assert first is not second
+    assert isinstance(first, OAuth2Session)
+    assert first.adapters is not second.adapters
+    assert first.adapters["https://"] is second.adapters["https://"]
+    assert first.adapters["http://"] is second.adapters["http://"]
+
+
+def test_session_ends_with_the_request() -> None:
+    bp = make_blueprint()
+    app = make_app(bp)
+    seen: list[t.Any] = []
+
+    @app.route("/probe")
+    def probe() -> str:
+        seen.append(bp.session)
+        return "ok"
+
+    client = app.test_client()
+    client.get("/probe")
+    client.get("/probe")
+    assert seen[0] is not seen[1]
+    with app.test_request_context("/"):
+        session = bp.session
+        del bp.session
+        assert bp.session is not session
+
+
+def test_session_token_is_per_request(memory_storage: MemoryStorage) -> None:
+    bp = make_blueprint(storage=SessionStorage())
+    app = make_app(bp)
+
+    @app.route("/tok")
+    def tok() -> str:
+        return str(bp.session.access_token)
+
+    alice, bob = app.test_client(), app.test_client()
+    with alice.session_transaction() as sess:
+        sess["test-service_oauth_token"] = {"access_token": "alice"}
+    with bob.session_transaction() as sess:
+        sess["test-service_oauth_token"] = {"access_token": "bob"}
+    assert alice.get("/tok").text == "alice"
+    assert bob.get("/tok").text == "bob"
+    assert alice.get("/tok").text == "alice"
+
+
+def test_closing_a_session_keeps_the_shared_pool_open() -> None:
+    bp = make_blueprint()
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        session = bp.session
+        shared = session.adapters["https://"]
+        own = requests.adapters.HTTPAdapter()
+        session.mount("https://special.example/", own)
+        with (
+            mock.patch.object(shared, "close") as shared_close,
+            mock.patch.object(own, "close") as own_close,
+        ):
+            session.close()
+        shared_close.assert_not_called()
+        own_close.assert_called_once_with()
+    with app.test_request_context("/"):
+        assert bp.session.adapters["https://"] is shared
+
+
+def test_connection_is_reused_across_requests(
+    serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    peers: list[t.Any] = []
+    provider = flask.Flask("provider")
+
+    @provider.route("/me")
+    def me() -> str:
+        peers.append(flask.request.environ["REMOTE_PORT"])
+        return "me"
+
+    url = serve(provider, keep_alive=True)
+    bp = make_blueprint(base_url=url, storage=MemoryStorage({"access_token": "x"}))
+    app = make_app(bp)
+    try:
+        for _ in range(3):
+            with app.test_request_context("/"):
+                assert bp.session.get("/me").text == "me"
+    finally:
+        with app.app_context():
+            for adapter in bp.session.adapters.values():
+                adapter.close()
+    assert len(peers) == 3
+    assert len(set(peers)) == 1
+
+
+def test_session_outside_a_context_is_kept_and_adopted_once() -> None:
+    bp = make_blueprint(storage=MemoryStorage({"access_token": "a"}))
+    app = make_app(bp)
+    detached = bp.session
+    assert bp.session is detached
+    assert detached.access_token == "a"
+    bp.storage.set(bp, {"access_token": "b"})
+    with app.test_request_context("/"):
+        # the request adopts the patched session, but reloads the token
+        assert bp.session is detached
+        assert bp.session.access_token == "b"
+    with app.test_request_context("/"):
+        assert bp.session is not detached
+    assert bp.session is not detached
+
+
+def test_teardown_outside_a_context_drops_the_detached_session() -> None:
+    bp = make_blueprint()
+    detached = bp.session
+    del bp.session
+    assert bp.session is not detached
+
+
+def test_session_in_app_context_reads_config() -> None:
+    bp = make_blueprint(client_id=None, client_secret=None)
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    bp.from_config["client_secret"] = "TEST_CLIENT_SECRET"
+    bp.from_config["session.verify"] = "TEST_CA_BUNDLE"
+    app = make_app(bp)
+    app.config["TEST_CLIENT_ID"] = "id-from-config"
+    app.config["TEST_CLIENT_SECRET"] = "secret-from-config"
+    app.config["TEST_CA_BUNDLE"] = "/etc/ca.pem"
+    with app.app_context():
+        session = bp.session
+        assert session.client_id == "id-from-config"
+        assert session._client.client_id == "id-from-config"
+        assert session.verify == "/etc/ca.pem"
+        assert bp.client_secret == "secret-from-config"
+
+
+def test_adopted_session_gets_config_values() -> None:
+    bp = make_blueprint(client_id=None)
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    app = make_app(bp)
+    app.config["TEST_CLIENT_ID"] = "id-from-config"
+    detached = bp.session
+    with app.test_client() as client:
+        params = start_login(client)
+    assert bp.session is not detached
+    assert params["client_id"] == "id-from-config"
+
+
+def test_from_config_applies_only_truthy_values() -> None:
+    bp = make_blueprint(client_id="kept", client_secret="kept-secret")
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    bp.from_config["client_secret"] = "TEST_CLIENT_SECRET"
+    app = make_app(bp)
+    app.config["TEST_CLIENT_ID"] = ""
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert bp.client_id == "kept"
+        assert bp.session.client_id == "kept"
+        assert bp.client_secret == "kept-secret"
+
+
+def test_from_config_dotted_paths() -> None:
+    bp = make_blueprint(client_id="default")
+    bp.extra = types.SimpleNamespace(flavour=None)  # type: ignore[attr-defined]
+    bp.from_config["extra.flavour"] = "FLAVOUR"
+    bp.from_config["session.client_id"] = "SESSION_CLIENT_ID"
+    bp.from_config["session._client.code_verifier"] = "DEEP"
+    app = make_app(bp)
+    app.config.update(FLAVOUR="mint", SESSION_CLIENT_ID="sess-id", DEEP="deep")
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert bp.extra.flavour == "mint"  # type: ignore[attr-defined]
+        assert bp.session.client_id == "sess-id"
+        assert bp.session._client.code_verifier == "deep"
+
+
+def test_config_is_read_per_request() -> None:
+    bp = make_blueprint(client_id=None)
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    app = make_app(bp)
+    app.config["TEST_CLIENT_ID"] = "first"
+    with app.test_client() as client:
+        assert start_login(client)["client_id"] == "first"
+        app.config["TEST_CLIENT_ID"] = "second"
+        assert start_login(client)["client_id"] == "second"
+
+
+def test_client_id_setter_updates_current_session() -> None:
+    bp = make_blueprint()
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        session = bp.session
+        bp.client_id = "changed"
+        assert session.client_id == "changed"
+        assert session._client.client_id == "changed"
+    assert bp.client_id == "changed"
+
+
+def test_client_instance_is_copied_per_session() -> None:
+    template = WebApplicationClient("client_id")
+    bp = make_blueprint(client=template)
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        first = bp.session
+    with app.test_request_context("/"):
+        second = bp.session
+    assert type(first._client) is WebApplicationClient
+    assert first._client is not template
+    assert first._client is not second._client
+    first.token = {"access_token": "mine", "token_type": "Bearer"}
+    assert first._client.access_token == "mine"
+    assert second._client.access_token is None
+    assert template.access_token is None
+
+
+def test_session_created_hook_runs_for_every_session() -> None:
+    made: list[t.Any] = []
+
+    class HookedBlueprint(OAuth2ConsumerBlueprint):
+        def session_created(self, session: OAuth2Session) -> OAuth2Session:
+            session.headers["X-Hooked"] = "yes"
+            made.append(session)
+            return session
+
+    bp = HookedBlueprint("hooked", __name__, client_id="c")
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        assert bp.session.headers["X-Hooked"] == "yes"
+    with app.test_request_context("/"):
+        assert bp.session is made[-1]
+    assert len(made) == 2
+
+
+def test_session_class_and_kwargs_are_used() -> None:
+    class MySession(OAuth2Session):
+        def __init__(self, *args: t.Any, flavour: str, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.flavour = flavour
+
+    bp = make_blueprint(session_class=MySession, flavour="mint")
+    with make_app(bp).test_request_context("/"):
+        assert isinstance(bp.session, MySession)
+        assert bp.session.flavour == "mint"
+        assert bp.session.blueprint is bp
+
+
+def test_registering_notes_the_blueprint_in_extensions() -> None:
+    bp = make_blueprint()
+    app = make_app(bp)
+    assert app.extensions["flask_dance"]["test-service"] is bp
+
+
+# -- the token property -------------------------------------------------------------------
+
+
+def test_token_setter_stores_a_copy_with_expires_at() -> None:
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    given = {"access_token": "a", "expires_in": 3600}
+    with freeze_time("2026-01-01 00:00:00"):
+        bp.token = given
+    assert given == {"access_token": "a", "expires_in": 3600}
+    assert storage.token is not given
+    assert storage.token == {
+        "access_token": "a",
+        "expires_in": 3600,
+        "expires_at": 1767225600.0 + 3600,
+    }
+
+
+def test_token_setter_overrides_provider_expires_at() -> None:
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    with freeze_time("2026-01-01 00:00:00"):
+        bp.token = {"access_token": "a", "expires_in": "60", "expires_at": 1}
+    assert storage.token is not None
+    assert storage.token["expires_at"] == 1767225600.0 + 60
+
+
+def test_token_without_expiry_is_stored_as_given() -> None:
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    bp.token = {"access_token": "a"}
+    assert storage.token == {"access_token": "a"}
+    bp.token = "opaque"  # type: ignore[assignment]
+    assert bp.token == "opaque"
+
+
+def test_token_getter_recomputes_expires_in_on_a_copy() -> None:
+    stored = {"access_token": "a", "expires_in": 3600, "expires_at": 1767225600.0 + 3600}
+    storage = MemoryStorage(stored)
+    bp = make_blueprint(storage=storage)
+    with freeze_time("2026-01-01 00:10:00"):
+        token = bp.token
+    assert token["expires_in"] == pytest.approx(3000)
+    assert stored["expires_in"] == 3600
+    with freeze_time("2026-01-01 02:00:00"):
+        assert bp.token["expires_in"] == pytest.approx(-3600)
+    token["access_token"] = "changed"
+    assert stored["access_token"] == "a"
+
+
+def test_token_getter_leaves_tokens_without_expiry_alone() -> None:
+    bp = make_blueprint(storage=MemoryStorage({"access_token": "a", "expires_at": 5}))
+    assert bp.token == {"access_token": "a", "expires_at": 5}
+    bp.storage = NullStorage()
+    assert bp.token is None
+
+
+@pytest.mark.parametrize("storage_class", [SessionStorage, MemoryStorage])
+def test_deleting_a_missing_token_does_nothing(storage_class: type[BaseStorage]) -> None:
+    bp = make_blueprint(storage=storage_class())
+    app = make_app(bp)
+    with app.test_request_context("/"):
+        del bp.token
+        del bp.token
+        assert bp.token is None
+
+
+def test_deleting_the_token_forgets_it_in_the_session() -> None:
+    bp = make_blueprint(storage=MemoryStorage({"access_token": "a"}))
+    with make_app(bp).test_request_context("/"):
+        assert bp.session.authorized
+        del bp.token
+        assert not bp.session.authorized
+        bp.token = {"access_token": "b"}
+        assert bp.session.access_token == "b"
+
+
+def test_config_update_invalidates_cached_token() -> None:
+    class PerUserStorage(BaseStorage):
+        def get(self, blueprint: t.Any) -> t.Any:
+            user = blueprint.config.get("user")
+            return {"access_token": f"token-{user}"} if user else None
+
+        def set(self, blueprint: t.Any, token: t.Any) -> None:
+            raise AssertionError("not used")
+
+        def delete(self, blueprint: t.Any) -> None:
+            raise AssertionError("not used")
+
+    bp = make_blueprint(storage=PerUserStorage())
+    with make_app(bp).test_request_context("/"):
+        assert bp.session.access_token is None
+        bp.config["user"] = "alice"
+        assert bp.session.access_token == "token-alice"
+        bp.config.update(user="bob")
+        assert bp.session.access_token == "token-bob"
+        del bp.config["user"]
+        assert bp.session.access_token is None
+    # outside a request the detached session is invalidated too
+    bp.config["user"] = "carol"
+    assert bp.session.access_token == "token-carol"
+    bp.config["user"] = "dave"
+    assert bp.session.access_token == "token-dave"
+
+
+def test_token_getter_setter_deleter_decorators() -> None:
+    bp = make_blueprint(storage=MemoryStorage({"access_token": "from-storage"}))
+    kept: dict[str, t.Any] = {"token": {"access_token": "from-getter"}}
+    calls: list[str] = []
+
+    @bp.token_getter
+    def get_token() -> t.Any:
+        calls.append("get")
+        return kept["token"]
+
+    @bp.token_setter
+    def set_token(token: t.Any) -> None:
+        calls.append("set")
+        kept["token"] = token
+
+    @bp.token_deleter
+    def delete_token() -> None:
+        calls.append("delete")
+        kept["token"] = None
+
+    assert get_token is not None and set_token is not None and delete_token is not None
+    assert bp.token == {"access_token": "from-getter"}
+    with freeze_time("2026-01-01 00:00:00"):
+        bp.token = {"access_token": "new", "expires_in": 10}
+    assert kept["token"]["expires_at"] == 1767225600.0 + 10
+    del bp.token
+    assert kept["token"] is None
+    assert calls == ["get", "set", "delete"]
+    assert bp.storage.get(bp) == {"access_token": "from-storage"}
+
+
+def test_logged_in_runs_after_the_token_is_stored(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    seen: list[t.Any] = []
+
+    @bp.logged_in
+    def on_login(token: t.Any) -> None:
+        seen.append((token, storage.token))
+
+    app = make_app(bp)
+    with app.test_client() as client:
+        params = start_login(client)
+        callback(client, code="c", state=params["state"])
+    assert len(seen) == 1
+    token, stored_then = seen[0]
+    assert token["access_token"] == "access-1"
+    assert stored_then is not None
+    assert stored_then["access_token"] == "access-1"
+
+
+def test_logged_in_not_run_when_a_receiver_refuses_storage(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    bp = make_blueprint(storage=MemoryStorage())
+    seen: list[t.Any] = []
+    bp.logged_in(seen.append)
+
+    def refuse(sender: t.Any, token: t.Any) -> bool:
+        return False
+
+    with oauth_authorized.connected_to(refuse), make_app(bp).test_client() as client:
+        params = start_login(client)
+        callback(client, code="c", state=params["state"])
+    assert seen == []
+
+
+def test_werkzeug_response_from_receiver_wins(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    from werkzeug.wrappers import Response
+
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+
+    def answer(sender: t.Any, token: t.Any) -> Response:
+        return Response("custom", status=202)
+
+    with oauth_authorized.connected_to(answer), make_app(bp).test_client() as client:
+        params = start_login(client)
+        response = callback(client, code="c", state=params["state"])
+    assert response.status_code == 202
+    assert storage.token is None
+
+
+# -- storage --------------------------------------------------------------------------------
+
+
+def test_default_storage_is_session_storage() -> None:
+    assert isinstance(make_blueprint().storage, SessionStorage)
+
+
+def test_storage_class_is_instantiated() -> None:
+    bp = make_blueprint(storage=MemoryStorage)
+    assert isinstance(bp.storage, MemoryStorage)
+    other = make_blueprint(storage=MemoryStorage)
+    assert other.storage is not bp.storage
+
+
+def test_storage_factory_is_called() -> None:
+    made = MemoryStorage()
+    bp = make_blueprint(storage=lambda: made)
+    assert bp.storage is made
+
+
+def test_storage_instance_is_used_even_if_callable() -> None:
+    class CallableStorage(MemoryStorage):
+        def __call__(self) -> t.NoReturn:
+            raise AssertionError("a storage instance must not be called")
+
+    storage = CallableStorage()
+    assert make_blueprint(storage=storage).storage is storage
+
+
+def test_storage_property_set_and_delete() -> None:
+    bp = make_blueprint()
+    new = MemoryStorage({"access_token": "x"})
+    bp.storage = new
+    assert bp.storage is new
+    assert bp.token == {"access_token": "x"}
+    del bp.storage
+    with pytest.raises(AttributeError):
+        bp.storage  # noqa: B018
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+def test_custom_login_and_authorized_urls(responses: responses_lib.RequestsMock) -> None:
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    storage = MemoryStorage()
+    bp = make_blueprint(
+        login_url="/start/{bp.name}",
+        authorized_url="/back/{bp.name}/done",
+        storage=storage,
+    )
+    app = make_app(bp)
+    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
+    assert rules["test-service.login"] == "/login/start/test-service"
+    assert rules["test-service.authorized"] == "/login/back/test-service/done"
+    with app.test_client() as client:
+        params = start_login(client, "/login/start/test-service")
+        assert params["redirect_uri"] == "https://a.b.c/login/back/test-service/done"
+        response = client.get(
+            "/login/back/test-service/done",
+            query_string={"code": "c", "state": params["state"]},
+            base_url=BASE,
+        )
+    assert response.status_code == 302
+    assert storage.token is not None
+
+
+@pytest.mark.parametrize("oauth_version", [1, 2])
+def test_rule_kwargs_reach_both_rules(oauth_version: int) -> None:
+    if oauth_version == 2:
+        bp: t.Any = make_blueprint(rule_kwargs={"host": "login.example"})
+    else:
+        bp = OAuth1ConsumerBlueprint(
+            "test-service", __name__, rule_kwargs={"host": "login.example"}
+        )
+    app = flask.Flask(__name__, host_matching=True, static_host="static.example")
+    app.secret_key = "k"
+    app.register_blueprint(bp, url_prefix="/login")
+    hosts = {
+        rule.endpoint: rule.host
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("test-service.")
+    }
+    assert hosts == {
+        "test-service.login": "login.example",
+        "test-service.authorized": "login.example",
+    }
+    client = app.test_client()
+    assert client.get("/login/test-service", base_url="https://other.example").status_code == 404
+
+
+def test_load_config_runs_before_every_app_request() -> None:
+    bp = make_blueprint(client_id=None)
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    app = make_app(bp)
+    app.config["TEST_CLIENT_ID"] = "from-config"
+    app.test_client().get("/")
+    assert bp.client_id == "from-config"
+
+
+def test_load_config_outside_a_context_does_nothing() -> None:
+    bp = make_blueprint(client_id="kept")
+    bp.from_config["client_id"] = "TEST_CLIENT_ID"
+    bp.load_config()
+    assert bp.client_id == "kept"
