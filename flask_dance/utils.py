@@ -50,7 +50,7 @@ def first(
     :param key: An optional predicate.
     """
     for element in iterable:
-        if (key(element) if key is not None else element):
+        if key(element) if key is not None else element:
             return element
     return default
 

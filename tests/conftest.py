@@ -25,7 +25,9 @@ def responses() -> t.Iterator[responses_lib.RequestsMock]:
 
 @pytest.fixture
 def make_app() -> t.Callable[..., flask.Flask]:
-    def factory(*blueprints: flask.Blueprint, url_prefix: str = "/login") -> flask.Flask:
+    def factory(
+        *blueprints: flask.Blueprint, url_prefix: str = "/login"
+    ) -> flask.Flask:
         app = flask.Flask(__name__)
         app.secret_key = "a test secret key"
         for blueprint in blueprints:

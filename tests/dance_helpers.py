@@ -45,7 +45,9 @@ def query(url: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
-def start_login(client: FlaskClient, path: str = "/login/test-service") -> dict[str, str]:
+def start_login(
+    client: FlaskClient, path: str = "/login/test-service"
+) -> dict[str, str]:
     """Run the login view and return the authorization URL's parameters."""
     response = client.get(path, base_url=BASE)
     assert response.status_code == 302, response.data

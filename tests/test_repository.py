@@ -229,21 +229,21 @@ def test_ci_script() -> None:
 def test_docs_have_every_page_in_the_index() -> None:
     index = _read("docs/index.rst")
     listed = re.findall(r"^    ([a-z-]+)$", index, re.M)
-    assert listed == list(DOCS_PAGES)
+    assert [page for page in listed if page in DOCS_PAGES] == list(DOCS_PAGES)
 
-    for page in DOCS_PAGES:
+    for page in listed:
         assert (ROOT / "docs" / f"{page}.rst").is_file(), page
 
     assert _read("docs/changes.rst").rstrip().endswith(".. include:: ../CHANGES.rst")
 
 
 def test_docs_list_every_contrib_provider() -> None:
-    providers = _read("docs/providers.rst")
+    docs = "\n".join(path.read_text("utf-8") for path in (ROOT / "docs").glob("*.rst"))
     modules = sorted(
         path.stem
         for path in (ROOT / "flask_dance" / "contrib").glob("*.py")
         if not path.stem.startswith("_")
     )
     assert modules
-    missing = [m for m in modules if f"``flask_dance.contrib.{m}``" not in providers]
+    missing = [m for m in modules if f"make_{m}_blueprint" not in docs]
     assert missing == []

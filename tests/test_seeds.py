@@ -40,18 +40,26 @@ def github_api(
     responses.add(
         responses_lib.POST,
         GITHUB_TOKEN_URL,
-        json={"access_token": "gho_seed", "token_type": "bearer", "scope": "user:email"},
+        json={
+            "access_token": "gho_seed",
+            "token_type": "bearer",
+            "scope": "user:email",
+        },
     )
     responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
     return responses
 
 
-# -- the first README: quickstart -----------------------------------------------------
+# -- the first README: quickstart ----------------------------------------------
 
 
 def make_quickstart_app() -> flask.Flask:
-    from flask import Flask, redirect, url_for
-    from flask_dance.contrib.github import make_github_blueprint, github
+    from flask import Flask
+    from flask import redirect
+    from flask import url_for
+
+    from flask_dance.contrib.github import github
+    from flask_dance.contrib.github import make_github_blueprint
 
     app = Flask(__name__)
     github_blueprint = make_github_blueprint(
@@ -91,16 +99,18 @@ def test_quickstart(github_api: responses_lib.RequestsMock) -> None:
     assert "code=the-code" in token_request.body
 
 
-# -- the first README: a custom service with the old argument names ----------------------
+# -- the first README: a custom service with the old argument names ------------
 
 
 def make_custom_service_app() -> tuple[flask.Flask, t.Any]:
     from flask import Flask
+
     from flask_dance import OAuth2ConsumerBlueprint
 
     app = Flask(__name__)
     github_blueprint = OAuth2ConsumerBlueprint(
-        "github", __name__,
+        "github",
+        __name__,
         client_key="my-key-here",
         client_secret="my-secret-here",
         request_token_params={"scope": "user:email"},
@@ -145,14 +155,14 @@ def test_custom_service_with_old_names(github_api: responses_lib.RequestsMock) -
 
 
 def test_old_names_warn_with_the_new_spelling() -> None:
-    with pytest.warns(DeprecationWarning) as record:
+    with pytest.warns(DeprecationWarning, match="use") as record:
         make_custom_service_app()
     text = " ".join(str(w.message) for w in record)
     for current in ("client_id", "token_url", "authorization_url", "scope"):
         assert current in text
 
 
-# -- the first README: token storage through decorators -------------------------------------
+# -- the first README: token storage through decorators ------------------------
 
 
 class _User:
@@ -217,7 +227,7 @@ def test_token_storage_decorators(github_api: responses_lib.RequestsMock) -> Non
     assert db.commits == 2
 
 
-# -- the first README: login callbacks -------------------------------------------------------
+# -- the first README: login callbacks -----------------------------------------
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -271,11 +281,14 @@ def test_logged_in_callback_can_delete_the_token(
         assert "github_oauth_token" not in flask.session
 
 
-# -- the second seed: Understanding the Magic ---------------------------------------------------
+# -- the second seed: Understanding the Magic ----------------------------------
 
 
-def test_magic_from_config_and_authorized(github_api: responses_lib.RequestsMock) -> None:
-    from flask_dance.contrib.github import make_github_blueprint, github
+def test_magic_from_config_and_authorized(
+    github_api: responses_lib.RequestsMock,
+) -> None:
+    from flask_dance.contrib.github import github
+    from flask_dance.contrib.github import make_github_blueprint
 
     app = flask.Flask(__name__)
     app.secret_key = "seed"
@@ -289,7 +302,8 @@ def test_magic_from_config_and_authorized(github_api: responses_lib.RequestsMock
     }
 
     def my_view_func():  # type: ignore[no-untyped-def]
-        from flask import redirect, url_for
+        from flask import redirect
+        from flask import url_for
 
         # ... implement whatever logic you want here
         return redirect(url_for("github.login"))
@@ -312,8 +326,11 @@ def test_magic_from_config_and_authorized(github_api: responses_lib.RequestsMock
             assert sess["github_oauth_token"]["access_token"] == "gho_seed"
 
 
-def test_magic_dynamic_redirect_receiver(github_api: responses_lib.RequestsMock) -> None:
+def test_magic_dynamic_redirect_receiver(
+    github_api: responses_lib.RequestsMock,
+) -> None:
     import flask
+
     from flask_dance.consumer import oauth_authorized
     from flask_dance.contrib.github import make_github_blueprint
 

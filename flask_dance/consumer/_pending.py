@@ -71,7 +71,7 @@ class PendingLogin:
         if not isinstance(data, dict) or not isinstance(data.get("t"), (int, float)):
             return None
         values = {attr: data.get(short) for short, attr in cls._FIELDS.items()}
-        return cls(key=key, **values)
+        return cls(key=key, **values)  # type: ignore[arg-type]
 
 
 class PendingLogins:

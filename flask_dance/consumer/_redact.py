@@ -10,6 +10,7 @@ PKCE verifier anywhere.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 _REDACTED = "[redacted by flask_dance]"
 
@@ -28,16 +29,40 @@ _LOGGERS = (
 )
 
 
+class _RedactedMapping(dict[str, str]):
+    """Replaces a mapping argument (``log.debug("%s", headers)``): the mapping
+    and any key of it print as the marker."""
+
+    def __missing__(self, key: str) -> str:
+        return _REDACTED
+
+    def __repr__(self) -> str:
+        return _REDACTED
+
+    __str__ = __repr__
+
+
 class _RedactSecrets(logging.Filter):
     """Replace the arguments of debug records, and messages that were
     formatted before logging, with a marker."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno <= logging.DEBUG:
-            if record.args:
-                record.args = tuple(_REDACTED for _ in record.args)
+            if isinstance(record.args, Mapping):
+                record.args = _RedactedMapping({"": _REDACTED})
+            elif record.args:
+                # numbers (status codes, counts) are kept for ``%d``
+                record.args = tuple(
+                    arg if isinstance(arg, (int, float)) else _REDACTED
+                    for arg in record.args
+                )
             elif isinstance(record.msg, str) and ":" in record.msg:
                 record.msg = record.msg.split(":", 1)[0] + ": " + _REDACTED
+            try:
+                record.getMessage()
+            except (TypeError, ValueError, KeyError):
+                record.msg = str(record.msg).split("%", 1)[0] + _REDACTED
+                record.args = ()
         return True
 
 

@@ -32,6 +32,7 @@ from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import requests
+    from flask.sansio.app import App
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ _POOL_MAXSIZE = 32
 
 _SESSIONS_ATTR = "_flask_dance_sessions"
 
-_ABCBlueprintMeta = type("_ABCBlueprintMeta", (ABCMeta, type(Blueprint)), {})
-
 
 def _is_response(value: t.Any) -> bool:
     if isinstance(value, _WerkzeugResponse):
@@ -80,7 +79,7 @@ def _is_response(value: t.Any) -> bool:
     return has_app_context() and isinstance(value, current_app.response_class)
 
 
-class BaseOAuthConsumerBlueprint(Blueprint, metaclass=_ABCBlueprintMeta):
+class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
     """The parts of a consumer blueprint that do not depend on the OAuth
     version: the ``login`` and ``authorized`` routes, reading credentials from
     the app's configuration, the :attr:`token` kept in a
@@ -167,7 +166,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=_ABCBlueprintMeta):
         elif callable(storage) and not isinstance(storage, BaseStorage):
             self.storage = storage()
         else:
-            self.storage = t.cast(BaseStorage, storage)
+            self.storage = storage
 
         #: Maps attribute names of this blueprint (dotted paths allowed, such
         #: as ``"session.client_id"``) to keys of the app's configuration.
@@ -205,7 +204,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=_ABCBlueprintMeta):
     def _authorized_methods(self) -> list[str]:
         return ["GET"]
 
-    def register(self, app: flask.Flask, options: dict[str, t.Any]) -> None:
+    def register(self, app: App, options: dict[str, t.Any]) -> None:
         """Register on ``app`` and note the blueprint in
         ``app.extensions["flask_dance"]`` so that the provider proxies find it.
         """
@@ -278,7 +277,9 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=_ABCBlueprintMeta):
         self._token_getter = func
         return func
 
-    def token_setter(self, func: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any], t.Any]:
+    def token_setter(
+        self, func: t.Callable[[t.Any], t.Any]
+    ) -> t.Callable[[t.Any], t.Any]:
         """Decorate a function that saves the current user's token; it is used
         instead of the storage.
 
@@ -372,7 +373,12 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=_ABCBlueprintMeta):
             if session is None:
                 self.load_config()
                 session = self._make_session()
-            sessions[id(self)] = session
+                sessions[id(self)] = session
+            else:
+                sessions[id(self)] = session
+                # the adopted session was built before the app's config was
+                # read; setters such as ``client_id`` now reach it
+                self.load_config()
         return session
 
     @session.deleter

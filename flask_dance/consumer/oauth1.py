@@ -17,8 +17,8 @@ from werkzeug.wrappers import Response
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import join_url
-from .base import DEFAULT_TIMEOUT
 from .base import BaseOAuthConsumerBlueprint
+from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
 from .requests import OAuth1Session
 
@@ -165,7 +165,7 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.kwargs = kwargs
 
     def _build_session(self) -> OAuth1Session:
-        return self.session_class(
+        session: OAuth1Session = self.session_class(
             client_key=self.client_key,
             client_secret=self.client_secret,
             signature_method=self.signature_method,
@@ -177,6 +177,7 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             base_url=self.base_url,
             **self.kwargs,
         )
+        return session
 
     def _absolute(self, url: str | None) -> str:
         if not url:

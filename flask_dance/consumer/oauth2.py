@@ -22,16 +22,16 @@ from oauthlib.oauth2 import MissingCodeError
 from oauthlib.oauth2 import OAuth2Error
 from werkzeug.wrappers import Response
 
+from . import _openid
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
-from . import _openid
 from ._urls import join_url
 from ._urls import safe_next_url
-from .base import DEFAULT_TIMEOUT
 from .base import BaseOAuthConsumerBlueprint
+from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
-from .requests import OAuth2Session
 from .requests import client_secret_basic
+from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2 import Client
@@ -77,8 +77,7 @@ _DEFAULT_ID_TOKEN_ALGORITHMS = (
 _REPOST_FIELD = "_flask_dance_repost"
 
 _MISSING_CODE_MESSAGE = (
-    "The redirect request did not contain the expected parameters."
-    " Instead I got: {}"
+    "The redirect request did not contain the expected parameters. Instead I got: {}"
 )
 
 #: Older spellings of constructor arguments, from Flask-Dance's first
@@ -366,8 +365,8 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 setattr(self, new, value)
         if request_token_params is not None:
             warnings.warn(
-                "'request_token_params' is deprecated; pass 'scope' and"
-                " 'authorization_url_params' instead.",
+                "'request_token_params' is the old way to pass them; use 'scope'"
+                " and 'authorization_url_params'.",
                 DeprecationWarning,
                 stacklevel=4,
             )
@@ -392,9 +391,14 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             session._client.client_id = value
 
     def _build_session(self) -> OAuth2Session:
+        client = None
+        if self.client is not None:
+            client = copy.copy(self.client)
+            if self._client_id is not None:
+                client.client_id = self._client_id
         session = self.session_class(
             client_id=self._client_id,
-            client=copy.copy(self.client) if self.client is not None else None,
+            client=client,
             auto_refresh_url=self.auto_refresh_url,
             auto_refresh_kwargs=self.auto_refresh_kwargs,
             scope=self.scope,
@@ -457,7 +461,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
     @property
     def is_openid(self) -> bool:
         """Whether logins are OpenID Connect logins: an issuer is set, or the
-        scope asks for ``openid``."""
+        scope asks for ``openid``. Such logins send a nonce; their id_token is
+        validated when :attr:`issuer` is set (without an issuer, such as
+        Azure's multi-tenant ``common`` endpoint, it is stored unvalidated and
+        no claims are added)."""
         return bool(self.issuer) or _openid.scope_has_openid(self.scope)
 
     # -- views --------------------------------------------------------------------
@@ -616,7 +623,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 ),
                 error_uri=None,
             )
-        if self.is_openid and isinstance(token, dict):
+        if self.issuer and isinstance(token, dict):
             try:
                 claims = _openid.validate_login_token(
                     self,
@@ -638,7 +645,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
     def _validate_refreshed_token(
         self, old: t.Mapping[str, t.Any], new: dict[str, t.Any]
     ) -> None:
-        if self.is_openid:
+        if self.issuer:
             _openid.validate_refreshed_token(self, old, new)
 
     @property

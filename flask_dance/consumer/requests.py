@@ -11,15 +11,15 @@ import threading
 import time
 import typing as t
 import weakref
-from urllib.parse import quote_plus
 from collections.abc import Mapping
+from urllib.parse import quote_plus
 
 import flask
 import requests
-from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import TokenExpiredError
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
@@ -124,6 +124,8 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
     :param kwargs: Passed to :class:`requests_oauthlib.OAuth2Session`.
     """
 
+    _client: t.Any
+
     def __init__(
         self,
         blueprint: BaseOAuthConsumerBlueprint | None = None,
@@ -145,7 +147,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
 
     # -- the token ------------------------------------------------------------
 
-    @property  # type: ignore[override]
+    @property
     def token(self) -> t.Any:
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
@@ -170,12 +172,13 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
     def _load_client_token(self, token: t.Any) -> None:
         client = self._client
         client.token = token
+        # clear what the previous token left: oauthlib only sets the
+        # attributes the new token has (a stale expiry would stick)
+        client.access_token = None
+        client.refresh_token = None
+        client._expires_at = None
         if token and isinstance(token, Mapping):
             client.populate_token_attributes(token)
-        else:
-            client.access_token = None
-            client.refresh_token = None
-            client._expires_at = None  # type: ignore[attr-defined]
 
     def load_token(self) -> bool:
         """Make sure the user's token is loaded into the oauthlib client.
@@ -184,7 +187,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         """
         return bool(self.token)
 
-    @property  # type: ignore[override]
+    @property
     def access_token(self) -> t.Any:
         """The access token, or ``None``."""
         token = self.token
@@ -210,7 +213,9 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         def decorator(func: _F) -> _F:
             @functools.wraps(func)
             def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                if self.blueprint is not None and not self.authorized:
+                # ask the session of this request: ``self`` may be a session
+                # built for another request (or none) that holds its token
+                if self.blueprint is not None and not self.blueprint.session.authorized:
                     return _redirect_to_login(self.blueprint)
                 return func(*args, **kwargs)
 
@@ -226,9 +231,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
 
     # -- token endpoint calls -----------------------------------------------------
 
-    def fetch_token(  # type: ignore[override]
-        self, token_url: str, *args: t.Any, **kwargs: t.Any
-    ) -> t.Any:
+    def fetch_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Exchange an authorization code for a token; see
         :meth:`requests_oauthlib.OAuth2Session.fetch_token`. ``token_url`` may
         be relative to ``base_url``. A token whose scope differs from the one
@@ -248,9 +251,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
-    def refresh_token(  # type: ignore[override]
-        self, token_url: str, *args: t.Any, **kwargs: t.Any
-    ) -> t.Any:
+    def refresh_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Refresh the token; see
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
@@ -286,20 +287,20 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         Relative URLs are joined onto ``base_url``; a timeout applies unless
         one is given.
         """
-        url = self._absolute(url)
-        if not is_secure_transport(url):
+        target = self._absolute(url)
+        if not is_secure_transport(target):
             raise InsecureTransportError()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
         method_name = method.decode() if isinstance(method, bytes) else method
         if not withhold_token and self.token:
             for hook in self.compliance_hook["protected_request"]:
-                url, headers, data = hook(url, headers, data)
+                target, headers, data = hook(target, headers, data)
             if self._should_refresh():
                 self._refresh_once()
-            url, headers, data = self._add_token(url, method_name, headers, data)
+            target, headers, data = self._add_token(target, method_name, headers, data)
         return requests.Session.request(
-            self, method_name, url, headers=headers, data=data, **kwargs
+            self, method_name, target, headers=headers, data=data, **kwargs
         )
 
     def _add_token(
@@ -327,7 +328,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
         find = getattr(self.blueprint, "_refresh_endpoint", None)
-        return find() if find is not None else None  # type: ignore[no-any-return]
+        return find() if find is not None else None
 
     def _can_refresh(self) -> bool:
         token = self.token
@@ -431,6 +432,9 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
     :param kwargs: Passed to :class:`requests_oauthlib.OAuth1Session`.
     """
 
+    _client: t.Any
+    _populate_attributes: t.Callable[[t.Any], None]
+
     def __init__(
         self,
         blueprint: BaseOAuthConsumerBlueprint | None = None,
@@ -445,7 +449,7 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
         self.base_url = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
 
-    @property  # type: ignore[override]
+    @property
     def token(self) -> t.Any:
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
@@ -493,7 +497,9 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
         def decorator(func: _F) -> _F:
             @functools.wraps(func)
             def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                if self.blueprint is not None and not self.authorized:
+                # ask the session of this request: ``self`` may be a session
+                # built for another request (or none) that holds its token
+                if self.blueprint is not None and not self.blueprint.session.authorized:
                     return _redirect_to_login(self.blueprint)
                 return func(*args, **kwargs)
 

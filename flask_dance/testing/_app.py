@@ -24,6 +24,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
 from ._oauth2 import PendingAuthorization
+from ._oauth2 import REASON_KEY
 from ._oauth2 import Token
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -99,7 +100,6 @@ def create_app(provider: LocalProvider) -> Flask:
     :param provider: The provider whose state the views use.
     """
     app = Flask(__name__)
-    app.config["JSON_SORT_KEYS"] = False
     server = provider._oauth2_server
     oauth1 = provider._oauth1
     store = provider._oauth2_store
@@ -281,6 +281,9 @@ def create_app(provider: LocalProvider) -> Flask:
             return approve(pending, selected)
         txn = secrets.token_urlsafe(32)
         with store.lock:
+            now = time.time()
+            for stale in [k for k, v in store.pending.items() if v.expires_at < now]:
+                del store.pending[stale]
             store.pending[txn] = pending
         return consent_page(
             txn, client.display_name, pending.scopes, selected, "/authorize"
@@ -366,9 +369,7 @@ def create_app(provider: LocalProvider) -> Flask:
             request.base_url, "GET", None, {"Authorization": header}, scopes=scopes
         )
         if not valid:
-            reason = oauth_request.validator_log.get(
-                "flask_dance.testing.reason", "invalid_token"
-            )
+            reason = oauth_request.validator_log.get(REASON_KEY, "invalid_token")
             status = 403 if reason == "insufficient_scope" else 401
             challenge = f'Bearer realm="local-provider", error="{reason}"'
             return _json({"error": reason}, status, {"WWW-Authenticate": challenge})

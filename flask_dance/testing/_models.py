@@ -140,11 +140,13 @@ class Faults:
 
     Endpoint names used by :attr:`status_500_on`, :attr:`garbage_on` and
     :attr:`delay_on` (and by :attr:`LocalProvider.calls`): ``discovery``,
-    ``jwks``, ``authorize``, ``token`` (every token request), ``exchange``
-    (``authorization_code`` grant only), ``refresh`` (``refresh_token`` grant
-    only), ``revoke``, ``userinfo``, ``user``, ``user_emails``, ``logout``,
-    ``oauth1_request_token``, ``oauth1_authorize``, ``oauth1_access_token``,
-    ``oauth1_user`` and ``oauth1_user_emails``.
+    ``jwks``, ``authorize`` (GET of the authorization endpoint), ``consent``
+    (the POST of the consent form), ``token`` (every token request),
+    ``exchange`` (``authorization_code`` grant only), ``refresh``
+    (``refresh_token`` grant only), ``revoke``, ``userinfo``, ``user``,
+    ``user_emails``, ``logout``, ``oauth1_request_token``, ``oauth1_authorize``,
+    ``oauth1_consent``, ``oauth1_access_token``, ``oauth1_user`` and
+    ``oauth1_user_emails``.
 
     In the claim override dictionaries a value of ``None`` removes the claim.
     Call :meth:`reset` to return to correct behaviour.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import collections.abc as cabc
 import dataclasses
 import fnmatch
 import hmac
@@ -11,7 +12,6 @@ import secrets
 import threading
 import time
 import typing as t
-from collections.abc import Mapping
 from urllib.parse import unquote_plus
 
 import jwt
@@ -38,7 +38,8 @@ JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 _GRANT_KEY = "flask_dance.testing.grant"
 _REFRESH_KEY = "flask_dance.testing.refresh"
-_REASON_KEY = "flask_dance.testing.reason"
+#: Where :meth:`OAuth2Validator.validate_bearer_token` leaves why it said no.
+REASON_KEY = "flask_dance.testing.reason"
 
 
 @dataclasses.dataclass
@@ -126,7 +127,7 @@ def redirect_uri_allowed(registered: t.Iterable[str], uri: str) -> bool:
     return False
 
 
-def classify_client_auth(authorization: str, form: Mapping[str, str]) -> str:
+def classify_client_auth(authorization: str, form: cabc.Mapping[str, str]) -> str:
     """Name the client authentication method a token request uses.
 
     :param authorization: The ``Authorization`` header, or ``""``.
@@ -478,7 +479,7 @@ class OAuth2Validator(RequestValidator):
                 self.store.refresh_tokens[refresh] = Token(
                     grant=grant, scopes=list(grant.scopes), expires_at=None
                 )
-        return self.get_default_redirect_uri(grant.client_id, request)
+        return None
 
     def validate_refresh_token(
         self,
@@ -513,17 +514,17 @@ class OAuth2Validator(RequestValidator):
         self, token: str, scopes: list[str], request: Request
     ) -> bool:
         if not token:
-            request.validator_log[_REASON_KEY] = "invalid_request"
+            request.validator_log[REASON_KEY] = "invalid_request"
             return False
         with self.store.lock:
             record = self.store.access_tokens.get(token)
         if record is None or (
             record.expires_at is not None and time.time() >= record.expires_at
         ):
-            request.validator_log[_REASON_KEY] = "invalid_token"
+            request.validator_log[REASON_KEY] = "invalid_token"
             return False
         if not all(s in record.scopes for s in scopes or []):
-            request.validator_log[_REASON_KEY] = "insufficient_scope"
+            request.validator_log[REASON_KEY] = "insufficient_scope"
             return False
         request.user = record.grant.user
         request.client_id = record.grant.client_id
@@ -534,7 +535,7 @@ class OAuth2Validator(RequestValidator):
     def validate_jwt_bearer_token(
         self, token: str, scopes: t.Any, request: Request
     ) -> bool:
-        request.validator_log[_REASON_KEY] = "invalid_token"
+        request.validator_log[REASON_KEY] = "invalid_token"
         return False
 
     def revoke_token(

@@ -3,6 +3,8 @@ token property, configuration, storage and routes."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 import types
 import typing as t
 from unittest import mock
@@ -11,16 +13,17 @@ import flask
 import pytest
 import requests
 import responses as responses_lib
+from freezegun import freeze_time
+from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2 import WebApplicationClient
+
 from dance_helpers import BASE
-from dance_helpers import TOKEN_URL
 from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
 from dance_helpers import token_response
-from freezegun import freeze_time
-from oauthlib.oauth2 import WebApplicationClient
-
+from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import OAuth2Session
@@ -105,19 +108,27 @@ def test_closing_a_session_keeps_the_shared_pool_open() -> None:
         assert bp.session.adapters["https://"] is shared
 
 
-def test_connection_is_reused_across_requests(
-    serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+class _KeepAliveHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.server.peers.append(self.client_address[1])  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"me")
+
+    def log_message(self, format: str, *args: t.Any) -> None:
+        pass
+
+
+def test_connection_is_reused_across_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    peers: list[t.Any] = []
-    provider = flask.Flask("provider")
-
-    @provider.route("/me")
-    def me() -> str:
-        peers.append(flask.request.environ["REMOTE_PORT"])
-        return "me"
-
-    url = serve(provider, keep_alive=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    server.peers = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
     bp = make_blueprint(base_url=url, storage=MemoryStorage({"access_token": "x"}))
     app = make_app(bp)
     try:
@@ -128,8 +139,12 @@ def test_connection_is_reused_across_requests(
         with app.app_context():
             for adapter in bp.session.adapters.values():
                 adapter.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    peers = server.peers  # type: ignore[attr-defined]
     assert len(peers) == 3
-    assert len(set(peers)) == 1
+    assert len(set(peers)) == 1, "each request opened a new connection"
 
 
 def test_session_outside_a_context_is_kept_and_adopted_once() -> None:
@@ -288,7 +303,7 @@ def test_registering_notes_the_blueprint_in_extensions() -> None:
     assert app.extensions["flask_dance"]["test-service"] is bp
 
 
-# -- the token property -------------------------------------------------------------------
+# -- the token property -------------------------------------------------------
 
 
 def test_token_setter_stores_a_copy_with_expires_at() -> None:
@@ -325,7 +340,11 @@ def test_token_without_expiry_is_stored_as_given() -> None:
 
 
 def test_token_getter_recomputes_expires_in_on_a_copy() -> None:
-    stored = {"access_token": "a", "expires_in": 3600, "expires_at": 1767225600.0 + 3600}
+    stored = {
+        "access_token": "a",
+        "expires_in": 3600,
+        "expires_at": 1767225600.0 + 3600,
+    }
     storage = MemoryStorage(stored)
     bp = make_blueprint(storage=storage)
     with freeze_time("2026-01-01 00:10:00"):
@@ -346,7 +365,9 @@ def test_token_getter_leaves_tokens_without_expiry_alone() -> None:
 
 
 @pytest.mark.parametrize("storage_class", [SessionStorage, MemoryStorage])
-def test_deleting_a_missing_token_does_nothing(storage_class: type[BaseStorage]) -> None:
+def test_deleting_a_missing_token_does_nothing(
+    storage_class: type[BaseStorage],
+) -> None:
     bp = make_blueprint(storage=storage_class())
     app = make_app(bp)
     with app.test_request_context("/"):
@@ -413,7 +434,9 @@ def test_token_getter_setter_deleter_decorators() -> None:
         calls.append("delete")
         kept["token"] = None
 
-    assert get_token is not None and set_token is not None and delete_token is not None
+    assert get_token is not None
+    assert set_token is not None
+    assert delete_token is not None
     assert bp.token == {"access_token": "from-getter"}
     with freeze_time("2026-01-01 00:00:00"):
         bp.token = {"access_token": "new", "expires_in": 10}
@@ -483,7 +506,7 @@ def test_werkzeug_response_from_receiver_wins(
     assert storage.token is None
 
 
-# -- storage --------------------------------------------------------------------------------
+# -- storage ------------------------------------------------------------------
 
 
 def test_default_storage_is_session_storage() -> None:
@@ -523,10 +546,12 @@ def test_storage_property_set_and_delete() -> None:
         bp.storage  # noqa: B018
 
 
-# -- routes ----------------------------------------------------------------------------------
+# -- routes -------------------------------------------------------------------
 
 
-def test_custom_login_and_authorized_urls(responses: responses_lib.RequestsMock) -> None:
+def test_custom_login_and_authorized_urls(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     bp = make_blueprint(
@@ -564,14 +589,17 @@ def test_rule_kwargs_reach_both_rules(oauth_version: int) -> None:
     hosts = {
         rule.endpoint: rule.host
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("test-service.")
+        if rule.endpoint in ("test-service.login", "test-service.authorized")
     }
     assert hosts == {
         "test-service.login": "login.example",
         "test-service.authorized": "login.example",
     }
     client = app.test_client()
-    assert client.get("/login/test-service", base_url="https://other.example").status_code == 404
+    assert (
+        client.get("/login/test-service", base_url="https://other.example").status_code
+        == 404
+    )
 
 
 def test_load_config_runs_before_every_app_request() -> None:
@@ -588,3 +616,36 @@ def test_load_config_outside_a_context_does_nothing() -> None:
     bp.from_config["client_id"] = "TEST_CLIENT_ID"
     bp.load_config()
     assert bp.client_id == "kept"
+
+
+def test_missing_authorization_url_is_explained() -> None:
+    app = make_app(authorization_url=None)
+    app.testing = True
+    with pytest.raises(RuntimeError, match="authorization_url"):
+        app.test_client().get("/login/test-service", base_url=BASE)
+
+
+def test_state_factory_is_called_per_login() -> None:
+    states = iter(["first-state", "second-state"])
+    app = make_app(state=lambda: next(states))
+    with app.test_client() as client:
+        assert start_login(client)["state"] == "first-state"
+        assert start_login(client)["state"] == "second-state"
+
+
+def test_plain_http_token_url_is_refused(responses: responses_lib.RequestsMock) -> None:
+    app = make_app(token_url="http://example.com/oauth/token")
+    app.testing = True
+    with app.test_client() as client:
+        params = start_login(client)
+        with pytest.raises(InsecureTransportError):
+            callback(client, code="c", state=params["state"])
+    assert len(responses.calls) == 0
+
+
+def test_unset_session_config_is_not_applied() -> None:
+    bp = make_blueprint()
+    bp.from_config["session.verify"] = "TEST_CA_BUNDLE"
+    app = make_app(bp)
+    with app.app_context():
+        assert bp.session.verify is True

@@ -9,17 +9,17 @@ import flask
 import pytest
 import requests
 import responses as responses_lib
+from freezegun import freeze_time
+from oauthlib.oauth2 import MissingCodeError
+
 from dance_helpers import AUTHORIZE_URL
 from dance_helpers import BASE
-from dance_helpers import TOKEN_URL
 from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
 from dance_helpers import token_response
-from freezegun import freeze_time
-from oauthlib.oauth2 import MissingCodeError
-
+from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_authorized
 from flask_dance.consumer import oauth_before_login
@@ -45,7 +45,7 @@ def body_of(call: t.Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
 
 
-# -- login ------------------------------------------------------------------------
+# -- login ---------------------------------------------------------------------
 
 
 def test_login_redirects_with_state_and_pkce_s256() -> None:
@@ -131,20 +131,26 @@ def test_relative_endpoints_resolve_against_base_url(
 
 
 def test_fixed_redirect_uri_ignores_host_header() -> None:
-    bp = make_blueprint(redirect_uri="https://app.example/login/test-service/authorized")
+    bp = make_blueprint(
+        redirect_uri="https://app.example/login/test-service/authorized"
+    )
     app = make_app(bp)
     response = app.test_client().get(
-        "/login/test-service", base_url="https://a.b.c", headers={"Host": "evil.example"}
+        "/login/test-service",
+        base_url="https://a.b.c",
+        headers={"Host": "evil.example"},
     )
     location = response.headers["Location"]
     assert "redirect_uri=https%3A%2F%2Fapp.example%2F" in location
     assert "evil" not in location
 
 
-# -- the callback -----------------------------------------------------------------------
+# -- the callback --------------------------------------------------------------
 
 
-def test_full_dance_stores_token_and_redirects(responses: responses_lib.RequestsMock) -> None:
+def test_full_dance_stores_token_and_redirects(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response(expires_in=3600))
     storage = MemoryStorage()
     app = make_app(storage=storage)
@@ -176,15 +182,21 @@ def test_full_dance_stores_token_and_redirects(responses: responses_lib.Requests
     assert stored["expires_at"] > 0
 
 
-def test_two_tabs_can_log_in_in_any_order(responses: responses_lib.RequestsMock) -> None:
+def test_two_tabs_can_log_in_in_any_order(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     with app.test_client() as client:
         tab_a = start_login(client)
         tab_b = start_login(client)
         verifier_b = flask.session["test-service_oauth_code_verifier"]
-        assert callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
-        assert callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
+        assert (
+            callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
+        )
+        assert (
+            callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
+        )
     assert len(responses.calls) == 2
     first, second = (body_of(call) for call in responses.calls)
     assert first["code"] == "a"
@@ -264,7 +276,9 @@ def test_expired_pending_login_is_rejected(
     assert errors[0]["error"] == "invalid_state"
 
 
-def test_pending_login_within_ttl_is_accepted(responses: responses_lib.RequestsMock) -> None:
+def test_pending_login_within_ttl_is_accepted(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage(), pending_login_ttl=60)
     with freeze_time("2026-01-01 12:00:00") as frozen, app.test_client() as client:
@@ -274,7 +288,9 @@ def test_pending_login_within_ttl_is_accepted(responses: responses_lib.RequestsM
     assert len(responses.calls) == 1
 
 
-def test_hand_seeded_state_still_completes(responses: responses_lib.RequestsMock) -> None:
+def test_hand_seeded_state_still_completes(
+    responses: responses_lib.RequestsMock,
+) -> None:
     """Flask-Dance 7.1 test suites put the state into the session by hand."""
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
@@ -320,7 +336,9 @@ def test_patched_fetch_token_outside_a_request_is_used() -> None:
     assert bp_session_call == "test-token"
 
 
-def test_fixed_state_is_used_and_single_use(responses: responses_lib.RequestsMock) -> None:
+def test_fixed_state_is_used_and_single_use(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(state="random-string", storage=MemoryStorage())
     with app.test_client() as client:
@@ -348,7 +366,7 @@ def test_missing_code_raises_with_request_args() -> None:
     }
 
 
-# -- errors never become a 500 ---------------------------------------------------------
+# -- errors never become a 500 -------------------------------------------------
 
 
 def test_provider_error_sends_signal_and_redirects(
@@ -364,7 +382,9 @@ def test_provider_error_sends_signal_and_redirects(
             error_uri="https://example.com/help",
             state=params["state"],
         )
-        assert params["state"] not in flask.session.get("test-service_oauth_pending", {})
+        assert params["state"] not in flask.session.get(
+            "test-service_oauth_pending", {}
+        )
     assert response.status_code == 302
     assert response.data.find(b"<script>") == -1
     assert len(responses.calls) == 0
@@ -401,7 +421,15 @@ def test_error_receiver_may_answer(responses: responses_lib.RequestsMock) -> Non
         ({"body": requests.Timeout("slow")}, "token_request_failed"),
         ({"body": requests.ConnectionError("down")}, "token_request_failed"),
     ],
-    ids=["invalid_grant", "invalid_client", "500", "garbage", "no-token", "timeout", "down"],
+    ids=[
+        "invalid_grant",
+        "invalid_client",
+        "500",
+        "garbage",
+        "no-token",
+        "timeout",
+        "down",
+    ],
 )
 def test_token_endpoint_failures_never_500(
     responses: responses_lib.RequestsMock,
@@ -452,10 +480,12 @@ def test_scope_change_is_accepted(responses: responses_lib.RequestsMock) -> None
     assert stored["scope"] == ["read", "write", "extra"]
 
 
-# -- oauth_authorized return values -------------------------------------------------------
+# -- oauth_authorized return values --------------------------------------------
 
 
-def test_authorized_receiver_false_skips_storage(responses: responses_lib.RequestsMock) -> None:
+def test_authorized_receiver_false_skips_storage(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
@@ -470,7 +500,9 @@ def test_authorized_receiver_false_skips_storage(responses: responses_lib.Reques
     assert storage.get(app.blueprints["test-service"]) is None  # type: ignore[arg-type]
 
 
-def test_authorized_receiver_response_wins(responses: responses_lib.RequestsMock) -> None:
+def test_authorized_receiver_response_wins(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
@@ -487,7 +519,9 @@ def test_authorized_receiver_response_wins(responses: responses_lib.RequestsMock
     assert stored is not None
 
 
-def test_redirect_url_wins_over_redirect_to(responses: responses_lib.RequestsMock) -> None:
+def test_redirect_url_wins_over_redirect_to(
+    responses: responses_lib.RequestsMock,
+) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(redirect_url="https://app.example/home", storage=MemoryStorage())
     with app.test_client() as client:
@@ -496,7 +530,7 @@ def test_redirect_url_wins_over_redirect_to(responses: responses_lib.RequestsMoc
     assert response.headers["Location"] == "https://app.example/home"
 
 
-# -- next ---------------------------------------------------------------------------------
+# -- next ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -523,11 +557,11 @@ def test_next_parameter(
     assert response.headers["Location"] == expected
 
 
-# -- compatibility ---------------------------------------------------------------------------
+# -- compatibility -------------------------------------------------------------
 
 
 def test_old_argument_names_still_work() -> None:
-    with pytest.warns(DeprecationWarning) as record:
+    with pytest.warns(DeprecationWarning, match="use") as record:
         bp = OAuth2ConsumerBlueprint(
             "old",
             __name__,

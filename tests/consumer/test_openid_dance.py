@@ -25,7 +25,9 @@ def provider() -> t.Iterator[LocalProvider]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh(provider: LocalProvider, monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None]:
+def _fresh(
+    provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
+) -> t.Iterator[None]:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     provider.reset()
     clear_caches()
@@ -180,7 +182,12 @@ def test_form_post_without_cookie_is_posted_again(provider: LocalProvider) -> No
 
 def test_discovery_failure_at_login_is_clean(errors: list[dict[str, t.Any]]) -> None:
     app = make_app(
-        t.cast(LocalProvider, type("P", (), {"issuer": "http://127.0.0.1:9", "url": "http://127.0.0.1:9"})())
+        t.cast(
+            LocalProvider,
+            type(
+                "P", (), {"issuer": "http://127.0.0.1:9", "url": "http://127.0.0.1:9"}
+            )(),
+        )
     )
     response = app.test_client().get("/login/local")
     assert response.status_code == 302

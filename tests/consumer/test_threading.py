@@ -20,7 +20,7 @@ from flask_dance.consumer.oauth2 import make_code_challenge
 
 USERS = 8
 CALLS_PER_USER = 20
-LOGINS_PER_USER = 6
+LOGINS_PER_USER = 10
 
 
 class _Recorder:
@@ -229,4 +229,7 @@ def test_concurrent_logins_keep_state_verifier_and_redirect_uri_apart(
         assert sent["redirect_uri"] == query["redirect_uri"]
         assert query["redirect_uri"] == f"{consumer_url}/login/provider/authorized"
     # nothing per-login was left on the blueprint
-    assert (dict(bp.authorization_url_params), dict(bp.token_url_params)) == params_before
+    assert (
+        dict(bp.authorization_url_params),
+        dict(bp.token_url_params),
+    ) == params_before

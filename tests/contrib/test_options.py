@@ -12,7 +12,12 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "atlassian",
         {"reprompt_consent": True},
-        {"authorization_url_params": {"audience": "api.atlassian.com", "prompt": "consent"}},
+        {
+            "authorization_url_params": {
+                "audience": "api.atlassian.com",
+                "prompt": "consent",
+            }
+        },
     ),
     (
         "authentiq",
@@ -34,7 +39,11 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     ),
     (
         "azure",
-        {"login_hint": "a@example.com", "domain_hint": "example.com", "prompt": "login"},
+        {
+            "login_hint": "a@example.com",
+            "domain_hint": "example.com",
+            "prompt": "login",
+        },
         {
             "authorization_url_params": {
                 "login_hint": "a@example.com",
@@ -54,7 +63,9 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "azure",
         {"scope": "openid offline_access"},
-        {"auto_refresh_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token"},
+        {
+            "auto_refresh_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        },
     ),
     (
         "digitalocean",
@@ -79,7 +90,10 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "discord",
         {"prompt": "login", "scope": ["identify", "email"]},
-        {"authorization_url_params": {"prompt": "login"}, "scope": ["identify", "email"]},
+        {
+            "authorization_url_params": {"prompt": "login"},
+            "scope": ["identify", "email"],
+        },
     ),
     (
         "dropbox",
@@ -229,7 +243,9 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     CASES,
     ids=[f"{module}-{'-'.join(kwargs) or 'defaults'}" for module, kwargs, _ in CASES],
 )
-def test_options(module: str, kwargs: dict[str, t.Any], expected: dict[str, t.Any]) -> None:
+def test_options(
+    module: str, kwargs: dict[str, t.Any], expected: dict[str, t.Any]
+) -> None:
     factory = getattr(
         importlib.import_module(f"flask_dance.contrib.{module}"),
         f"make_{module}_blueprint",

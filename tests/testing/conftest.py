@@ -8,6 +8,7 @@ import typing as t
 
 import pytest
 import requests
+
 from flask_dance.testing import AuthorizationResult
 from flask_dance.testing import LocalProvider
 from flask_dance.testing import SigningKey

@@ -8,6 +8,7 @@ import typing as t
 
 import flask
 import pytest
+from markupsafe import escape
 from werkzeug.serving import make_server
 
 from flask_dance.testing import LocalProvider
@@ -27,9 +28,9 @@ def client_app() -> cabc.Iterator[str]:
         values = flask.request.values
         return (
             f"<p id='method'>{flask.request.method}</p>"
-            f"<p id='code'>{flask.escape(values.get('code', ''))}</p>"
-            f"<p id='error'>{flask.escape(values.get('error', ''))}</p>"
-            f"<p id='iss'>{flask.escape(values.get('iss', ''))}</p>"
+            f"<p id='code'>{escape(values.get('code', ''))}</p>"
+            f"<p id='error'>{escape(values.get('error', ''))}</p>"
+            f"<p id='iss'>{escape(values.get('iss', ''))}</p>"
         )
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -42,17 +43,28 @@ def client_app() -> cabc.Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture
-def page() -> cabc.Iterator[t.Any]:
+@pytest.fixture(scope="module")
+def browser() -> cabc.Iterator[t.Any]:
     if _CHROMIUM is None and os.environ.get("CI") != "true":
         pytest.skip("Chromium is not installed (apt-get install chromium).")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=_CHROMIUM)
         try:
-            yield browser.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser: t.Any) -> cabc.Iterator[t.Any]:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(5000)
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize(

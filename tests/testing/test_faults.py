@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 import requests
+
 from flask_dance.testing import Faults
 from flask_dance.testing import LocalProvider
 from flask_dance.testing._crypto import b64url
@@ -321,7 +322,7 @@ def test_garbage_on_jwks(provider: LocalProvider) -> None:
 
 
 def test_delay_on_token_is_real(provider: LocalProvider, flow: t.Any) -> None:
-    provider.faults.delay_on = {"token": 0.3}
+    provider.faults.delay_on = {"token": 1.0}
     result = flow.approve()
     with pytest.raises(requests.Timeout):
         requests.post(
@@ -332,7 +333,8 @@ def test_delay_on_token_is_real(provider: LocalProvider, flow: t.Any) -> None:
         )
     start = time.monotonic()
     requests.get(provider.jwks_url, timeout=5)
-    assert time.monotonic() - start < 0.25
+    # Other endpoints answer meanwhile (threaded server).
+    assert time.monotonic() - start < 0.8
 
 
 def test_stop_interrupts_delay(signing_key: t.Any) -> None:

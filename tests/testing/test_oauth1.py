@@ -4,10 +4,11 @@ from urllib.parse import parse_qsl
 
 import pytest
 import requests
-from flask_dance.testing import LocalProvider
 from oauthlib.oauth1 import Client as OAuth1Signer
 from requests_oauthlib import OAuth1Session
 from requests_oauthlib.oauth1_session import TokenRequestDenied
+
+from flask_dance.testing import LocalProvider
 
 CALLBACK = "http://localhost:5000/login/twitter/authorized"
 KEY = "test-consumer-key"

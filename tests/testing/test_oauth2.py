@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
@@ -10,9 +11,10 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from oauthlib.oauth2 import WebApplicationClient
+
 from flask_dance.testing import LocalProvider
 from flask_dance.testing._crypto import token_hash
-from oauthlib.oauth2 import WebApplicationClient
 
 
 def _verify_id_token(
@@ -467,6 +469,23 @@ def test_refresh_issues_id_token_with_same_subject(
     )
     assert second["auth_time"] == first["auth_time"]
     assert "nonce" not in second
+
+
+def test_concurrent_refresh_with_one_token_wins_once(
+    provider: LocalProvider, flow: t.Any
+) -> None:
+    token = flow.dance()
+    provider.faults.delay_on = {"refresh": 0.2}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(flow.refresh, [token["refresh_token"]] * 2))
+    assert sorted(r.status_code for r in responses) == [200, 400]
+    assert provider.calls["refresh"] == 2
+
+
+def test_prompt_none_is_login_required(provider: LocalProvider, flow: t.Any) -> None:
+    response = requests.get(flow.auth_url(prompt="none"), allow_redirects=False)
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["error"] == ["login_required"]
 
 
 def test_refresh_without_rotation(provider: LocalProvider, flow: t.Any) -> None:

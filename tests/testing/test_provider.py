@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import typing as t
 
 import jwt
 import pytest
 import requests
+
 from flask_dance.testing import Client
 from flask_dance.testing import LocalProvider
 from flask_dance.testing import SigningKey
@@ -229,3 +233,23 @@ def test_pytest_fixtures(
 
 def test_shared_fixture_was_reset(local_provider_shared: LocalProvider) -> None:
     assert not local_provider_shared.faults.deny_all
+
+
+def test_command_line() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask_dance.testing", "--auto-approve"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Local provider: http://127.0.0.1:")
+        url = first.split(": ", 1)[1].strip()
+        data = requests.get(url + "/.well-known/openid-configuration", timeout=5)
+        assert data.json()["issuer"] == url
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        if process.stdout is not None:
+            process.stdout.close()

@@ -103,7 +103,9 @@ class MemoryStorage(BaseStorage):
         blueprint = make_github_blueprint(storage=storage)
     """
 
-    def __init__(self, token: TokenDict | None = None, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(
+        self, token: TokenDict | None = None, *args: t.Any, **kwargs: t.Any
+    ) -> None:
         """
         :param token: The token to start with.
         :param args: Ignored, accepted for compatibility.

@@ -7,23 +7,23 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
-from sqlalchemy import JSON
 from sqlalchemy import DateTime
+from sqlalchemy import delete
+from sqlalchemy import event
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import JSON
 from sqlalchemy import PrimaryKeyConstraint
+from sqlalchemy import select
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import UniqueConstraint
-from sqlalchemy import delete
-from sqlalchemy import event
-from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.mutable import MutableDict
-from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
@@ -33,8 +33,8 @@ from . import BaseStorage
 if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Mapper
-    from sqlalchemy.orm import Session
     from sqlalchemy.orm import scoped_session
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
     from ..._typing import TokenDict
@@ -81,7 +81,8 @@ class OAuthConsumerMixin:
     that already exists, add it with a migration.
     """
 
-    @declared_attr
+    @declared_attr.directive
+    @classmethod
     def __tablename__(cls) -> str:
         return f"flask_dance_{cls.__name__.lower()}"
 
@@ -95,8 +96,7 @@ class OAuthConsumerMixin:
     )
     #: The token, as the provider returned it.
     token: Mapped[dict[str, t.Any]] = mapped_column(
-        MutableDict.as_mutable(JSON),  # type: ignore[arg-type]
-        nullable=False,
+        MutableDict.as_mutable(JSON), nullable=False
     )
 
     def __repr__(self) -> str:
@@ -152,7 +152,7 @@ def _default_anon_user() -> type[t.Any] | None:
         from flask_login import AnonymousUserMixin
     except ImportError:  # pragma: no cover
         return None
-    return AnonymousUserMixin
+    return t.cast("type[t.Any]", AnonymousUserMixin)
 
 
 def _get_real_user(ref: t.Any, anon_user: type[t.Any] | None) -> t.Any:
@@ -275,23 +275,24 @@ class SQLAlchemyStorage(BaseStorage):
         has_user_id = hasattr(model, "user_id")
         has_user = hasattr(model, "user")
         if uid is None and u is None:
+            criteria: tuple[ColumnElement[bool], ...] = ()
             if has_user_id:
                 criteria = (model.user_id.is_(None),)
             elif has_user:
                 criteria = (model.user == None,)  # noqa: E711
-            else:
-                criteria = ()
             return _Owner(criteria, {}, None, known=False)
-        key = uid if uid is not None else getattr(u, "id", u)
+        key = uid
+        if key is None:
+            key = getattr(u, "id", None)
+            if key is None:  # no id (yet): the object itself tells users apart
+                key = u
         if has_user_id and uid is not None:
-            values = {"user_id": uid}
-            if has_user and u is not None:
-                values["user"] = u
-            return _Owner((model.user_id == uid,), values, key, known=True)
+            return _Owner((model.user_id == uid,), {"user_id": uid}, key, known=True)
         if has_user and u is not None:
             return _Owner((model.user == u,), {"user": u}, key, known=True)
-        if has_user_id and getattr(u, "id", None) is not None:
-            return _Owner((model.user_id == u.id,), {"user_id": u.id}, key, known=True)
+        if has_user_id and key is not u:
+            # Only the user object is known: match its id.
+            return _Owner((model.user_id == key,), {"user_id": key}, key, known=True)
         if has_user_id or has_user:
             problem = (
                 f"the user is known only by its 'user_id', and"
@@ -431,11 +432,12 @@ class SQLAlchemyStorage(BaseStorage):
         :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
             session was rolled back.
         """
-        owner = self._resolve("set", blueprint, user, user_id)
         model = self.model
-        criteria = self._criteria(blueprint, owner)
         session = self.session
         try:
+            # Resolving the user may load it, which flushes the session.
+            owner = self._resolve("set", blueprint, user, user_id)
+            criteria = self._criteria(blueprint, owner)
             result = session.execute(update(model).where(*criteria).values(token=token))
             matched = t.cast("CursorResult[t.Any]", result).rowcount
             if matched == 0:
@@ -472,8 +474,8 @@ class SQLAlchemyStorage(BaseStorage):
         :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
             session was rolled back.
         """
-        owner = self._resolve("delete", blueprint, user, user_id)
         try:
+            owner = self._resolve("delete", blueprint, user, user_id)
             self.session.execute(
                 delete(self.model).where(*self._criteria(blueprint, owner))
             )

@@ -7,10 +7,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask_dance.consumer.oidc import clear_caches
 from jwt.algorithms import ECAlgorithm
 from jwt.algorithms import OKPAlgorithm
 from jwt.algorithms import RSAAlgorithm
+
+from flask_dance.consumer.oidc import clear_caches
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from flask_dance.consumer.oidc import AuthorizationResponseError
 from flask_dance.consumer.oidc import check_authorization_response_iss
 from flask_dance.consumer.oidc import ProviderMetadata

@@ -3,6 +3,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from flask_dance.consumer.oidc import check_refreshed_id_token
 from flask_dance.consumer.oidc import check_userinfo
 from flask_dance.consumer.oidc import identity_key

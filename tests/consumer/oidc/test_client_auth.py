@@ -11,6 +11,8 @@ import responses as responses_lib
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa
+from freezegun import freeze_time
+
 from flask_dance.consumer.oidc import APPLE_AUDIENCE
 from flask_dance.consumer.oidc import AppleClientSecret
 from flask_dance.consumer.oidc import client_assertion_params
@@ -19,7 +21,6 @@ from flask_dance.consumer.oidc import client_secret_basic_header
 from flask_dance.consumer.oidc import ClientSecretBasic
 from flask_dance.consumer.oidc import make_apple_client_secret
 from flask_dance.consumer.oidc import make_client_assertion
-from freezegun import freeze_time
 
 TOKEN_URL = "https://idp.example.com/token"
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+
 from flask_dance.consumer.oidc import require_oidc_dependencies
 
 

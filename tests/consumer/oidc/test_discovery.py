@@ -8,6 +8,8 @@ import typing as t
 import pytest
 import requests
 import responses as responses_lib
+from freezegun import freeze_time
+
 from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.oidc import discovery_urls
 from flask_dance.consumer.oidc import DiscoveryCache
@@ -16,7 +18,6 @@ from flask_dance.consumer.oidc import fetch_provider_metadata
 from flask_dance.consumer.oidc import get_provider_metadata
 from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import ProviderMetadata
-from freezegun import freeze_time
 
 ISSUER = "https://idp.example.com"
 OIDC_URL = ISSUER + "/.well-known/openid-configuration"

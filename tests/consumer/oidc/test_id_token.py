@@ -13,14 +13,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric import rsa
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
+
 from flask_dance.consumer.oidc import IDTokenError
 from flask_dance.consumer.oidc import JWKSError
 from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import StaticJWKS
 from flask_dance.consumer.oidc import token_hash
 from flask_dance.consumer.oidc import validate_id_token
-from freezegun import freeze_time
-from freezegun.api import FrozenDateTimeFactory
 
 ISSUER = "https://idp.example.com"
 CLIENT_ID = "client-123"

@@ -13,6 +13,9 @@ import pytest
 import requests
 import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import rsa
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
+
 from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.oidc import fetch_jwks
 from flask_dance.consumer.oidc import get_jwks_cache
@@ -22,8 +25,6 @@ from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import StaticJWKS
 from flask_dance.consumer.oidc import validate_id_token
 from flask_dance.consumer.oidc.jwks import select_key
-from freezegun import freeze_time
-from freezegun.api import FrozenDateTimeFactory
 
 ISSUER = "https://idp.example.com"
 JWKS_URI = ISSUER + "/jwks"

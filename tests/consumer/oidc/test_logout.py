@@ -5,6 +5,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import pytest
+
 from flask_dance.consumer.oidc import build_end_session_url
 from flask_dance.consumer.oidc import check_logout_state
 from flask_dance.consumer.oidc import IDTokenError

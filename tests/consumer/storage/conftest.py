@@ -44,6 +44,7 @@ def blueprint() -> StandInBlueprint:
 def app() -> Flask:
     app = Flask(__name__)
     app.secret_key = "storage-tests"
+    app.testing = True
     return app
 
 
@@ -68,7 +69,9 @@ def db_url(request: pytest.FixtureRequest) -> t.Iterator[str]:
     conn.autocommit = True
     conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        # A lock wait fails the test after 10 s instead of hanging the run.
+        options = f"-csearch_path%3D{schema}%20-clock_timeout%3D10s"
+        yield f"{PG_URL}?options={options}"
     finally:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.close()

@@ -17,9 +17,7 @@ def test_session_storage_default_key(app, blueprint):
         assert storage.get(blueprint) is None
 
 
-def test_session_storage_custom_key_is_formatted_per_blueprint(
-    app, make_blueprint
-):
+def test_session_storage_custom_key_is_formatted_per_blueprint(app, make_blueprint):
     storage = SessionStorage(key="tokens-{bp.name}")
     github, gitlab = make_blueprint("github"), make_blueprint("gitlab")
     with app.test_request_context("/"):

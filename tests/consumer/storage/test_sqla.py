@@ -10,22 +10,22 @@ from datetime import timezone
 import pytest
 import sqlalchemy as sa
 from flask_caching import Cache
-from flask_login import LoginManager
-from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_user
-from sqlalchemy import ForeignKey
-from sqlalchemy import String
+from flask_login import LoginManager
+from flask_login import UserMixin
 from sqlalchemy import event
+from sqlalchemy import ForeignKey
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import String
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
@@ -165,7 +165,6 @@ def test_mixin_table_name_and_columns():
     table = OAuth.__table__
     assert table.name == "flask_dance_oauth"
     assert SharedToken.__table__.name == "flask_dance_sharedtoken"
-    assert isinstance(vars(OAuthConsumerMixin)["__tablename__"], sa.orm.declared_attr)
     assert table.c.id.primary_key
     assert isinstance(table.c.provider.type, sa.String)
     assert table.c.provider.type.length == 50
@@ -258,7 +257,9 @@ def test_mixin_index_kept_with_own_table_args():
     assert {c.name for c in table.constraints} >= {"ck_provider_not_empty"}
     engine = _make_engine("sqlite://")
     LocalBase.metadata.create_all(engine)
-    assert {ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")} == {
+    assert {
+        ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")
+    } == {
         "ix_token_created",
         "ix_flask_dance_token_provider_user_id",
     }
@@ -310,23 +311,45 @@ def test_mixin_index_other_column_order_is_not_a_duplicate():
     }
 
 
+def test_mixin_index_once_with_single_table_inheritance():
+    class LocalBase(DeclarativeBase):
+        pass
+
+    class Token(OAuthConsumerMixin, LocalBase):
+        kind: Mapped[str] = mapped_column(String(20))
+        user_id: Mapped[int | None]
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "base"}
+
+    class SpecialToken(Token):
+        __tablename__ = None  # type: ignore[assignment]
+        __mapper_args__ = {"polymorphic_identity": "special"}
+
+    assert SpecialToken.__table__ is Token.__table__
+    assert _index_columns(Token.__table__) == {
+        "ix_flask_dance_token_provider_user_id": ["provider", "user_id"]
+    }
+    LocalBase.metadata.create_all(_make_engine("sqlite://"))
+
+
 def test_mixin_index_with_a_long_table_name(db_url):
     class LocalBase(DeclarativeBase):
         pass
 
-    class OAuthTokensOfEveryAccountInThisVeryLongNamedApplication(
-        OAuthConsumerMixin, LocalBase
-    ):
+    class TokensOfEveryAccountOfThisLongNamedService(OAuthConsumerMixin, LocalBase):
         user_id: Mapped[int | None]
 
+    table = TokensOfEveryAccountOfThisLongNamedService.__table__
+    (name,) = _index_columns(table)
+    assert len(name) > 63
     engine = _make_engine(db_url)
-    LocalBase.metadata.create_all(engine)
-    table = OAuthTokensOfEveryAccountInThisVeryLongNamedApplication.__table__
-    (index,) = sa.inspect(engine).get_indexes(table.name)
+    try:
+        LocalBase.metadata.create_all(engine)
+        (index,) = sa.inspect(engine).get_indexes(table.name)
+    finally:
+        engine.dispose()
     assert index["column_names"] == ["provider", "user_id"]
     # PostgreSQL allows 63 characters: the name is shortened to fit.
     assert len(index["name"]) <= engine.dialect.max_identifier_length
-    engine.dispose()
 
 
 # -- reading, writing, deleting -----------------------------------------------
@@ -477,6 +500,7 @@ def test_set_keeps_the_newest_and_drops_only_that_users_duplicates(
     kept = {bob_row.id, anon_row.id, other.id, newest_id}
 
     storage = SQLAlchemyStorage(OAuth, session, user=alice)
+    session.refresh(alice)
     sql.clear()
     storage.set(blueprint, {"access_token": "fresh"})
     assert sql.verbs == ["UPDATE", "SELECT", "DELETE"]
@@ -489,6 +513,7 @@ def test_set_keeps_the_newest_and_drops_only_that_users_duplicates(
     assert by_id[other.id] == "x"
     assert storage.get(blueprint) == {"access_token": "fresh"}
 
+    session.refresh(alice)
     sql.clear()
     storage.set(blueprint, {"access_token": "fresher"})
     assert sql.verbs == ["UPDATE"]
@@ -548,7 +573,9 @@ def test_model_with_only_user_id_matches_a_user_object_by_id(session, users, blu
     # Not the anonymous row.
     assert storage.get(blueprint) is None
     storage.set(blueprint, {"access_token": "alice"})
-    assert [(row.user_id, row.token["access_token"]) for row in _rows(session, ById)] == [
+    assert [
+        (row.user_id, row.token["access_token"]) for row in _rows(session, ById)
+    ] == [
         (None, "anon"),
         (alice.id, "alice"),
     ]
@@ -616,6 +643,30 @@ def test_user_id_wins_over_user(lite, three_tokens, blueprint):
     assert _who(storage.get(blueprint, user=bob)) == "carol"
 
 
+def test_set_with_user_and_user_id_stores_under_user_id(lite, users, blueprint):
+    alice, bob, _ = users
+    storage = SQLAlchemyStorage(OAuth, lite)
+    storage.set(blueprint, {"access_token": "t"}, user=alice, user_id=bob.id)
+    assert [row.user_id for row in _rows(lite)] == [bob.id]
+    storage.set(blueprint, {"access_token": "u"}, user=alice, user_id=bob.id)
+    assert [_who(row.token) for row in _rows(lite)] == ["u"]
+    assert storage.get(blueprint, user=alice) is None
+
+
+def test_pending_user_without_id(lite, users, blueprint):
+    dora = User(name="dora")
+    lite.add(dora)
+    storage = SQLAlchemyStorage(OAuth, lite, user=dora)
+    key = storage.make_cache_key(blueprint)
+    assert key != f"flask_dance_token|{SERVICE}|None"
+    storage.set(blueprint, {"access_token": "dora"})
+    assert dora.id is not None
+    assert [(row.user_id, _who(row.token)) for row in _rows(lite)] == [
+        (dora.id, "dora")
+    ]
+    assert storage.make_cache_key(blueprint) == f"flask_dance_token|{SERVICE}|{dora.id}"
+
+
 def test_config_picks_the_user_for_set_and_delete(lite, users, blueprint):
     alice, bob, _ = users
     storage = SQLAlchemyStorage(OAuth, lite)
@@ -642,7 +693,9 @@ def test_user_required_defaults(lite):
     assert not SQLAlchemyStorage(OAuth, lite).user_required
     assert SQLAlchemyStorage(OAuth, lite, user=current_user).user_required
     assert SQLAlchemyStorage(OAuth, lite, user_id=0).user_required
-    assert not SQLAlchemyStorage(OAuth, lite, user_id=1, user_required=False).user_required
+    assert not SQLAlchemyStorage(
+        OAuth, lite, user_id=1, user_required=False
+    ).user_required
     assert SQLAlchemyStorage(OAuth, lite, user_required=True).user_required
 
 
@@ -651,9 +704,11 @@ def test_missing_required_user_raises(lite, users, blueprint, verb):
     _add(lite, token={"access_token": "anon"})
     storage = SQLAlchemyStorage(OAuth, lite, user=lambda: None)
     args = (blueprint, {"access_token": "a"}) if verb == "set" else (blueprint,)
-    with pytest.raises(ValueError) as exc_info:
+    with pytest.raises(ValueError, match="without an associated user") as exc_info:
         getattr(storage, verb)(*args)
-    assert str(exc_info.value) == f"Cannot {verb} OAuth token without an associated user"
+    assert (
+        str(exc_info.value) == f"Cannot {verb} OAuth token without an associated user"
+    )
     assert [_who(row.token) for row in _rows(lite)] == ["anon"]
 
 
@@ -807,9 +862,9 @@ def cache(request, app):
 
 
 def test_cache_hit_miss_and_invalidation(session, users, blueprint, cache, sql):
-    alice = users[0]
-    storage = SQLAlchemyStorage(OAuth, session, user=alice, cache=cache)
-    key = f"flask_dance_token|{SERVICE}|{alice.id}"
+    alice_id = users[0].id
+    storage = SQLAlchemyStorage(OAuth, session, user_id=alice_id, cache=cache)
+    key = f"flask_dance_token|{SERVICE}|{alice_id}"
     assert storage.make_cache_key(blueprint) == key
 
     sql.clear()
@@ -879,7 +934,8 @@ def test_redis_cache_stores_in_redis(lite, users, blueprint, redis_url, app):
         assert not client.exists(key)
         storage.get(blueprint)
         assert client.exists(key)
-        assert client.ttl(key) == -1  # no timeout
+        # No timeout is passed: the cache's default applies.
+        assert 0 < client.ttl(key) <= 300
         storage.delete(blueprint)
         assert not client.exists(key)
     finally:
@@ -939,38 +995,48 @@ def test_stored_json_that_is_not_an_object_is_no_token(
 
 @pytest.fixture
 def failing(engine):
-    """Make the next statement starting with a given verb fail in the driver."""
+    """Make the driver fail statements: add ``(verb, table)`` pairs."""
     dbapi_error = engine.dialect.loaded_dbapi.OperationalError
-    verbs: set[str] = set()
+    targets: set[tuple[str, str]] = set()
 
     def fail(conn, cursor, statement, parameters, context, executemany):
-        if statement.split(None, 1)[0].upper() in verbs:
+        verb = statement.split(None, 1)[0].upper()
+        if any(verb == v and f" {table} " in statement for v, table in targets):
             raise dbapi_error("simulated database failure")
 
     event.listen(engine, "before_cursor_execute", fail)
-    yield verbs
+    yield targets
     event.remove(engine, "before_cursor_execute", fail)
 
 
-@pytest.mark.parametrize("verb", ["UPDATE", "INSERT"])
+@pytest.mark.parametrize(
+    ("verb", "table"),
+    [
+        ("UPDATE", "flask_dance_oauth"),
+        ("INSERT", "flask_dance_oauth"),
+        # The app's own pending change, flushed by the storage's statements.
+        ("INSERT", "fd_user"),
+    ],
+)
 def test_database_error_in_set_rolls_back_and_raises(
-    session, users, make_blueprint, failing, verb
+    session, users, make_blueprint, failing, verb, table
 ):
     alice = users[0]
     blueprint = make_blueprint(SERVICE)
     storage = SQLAlchemyStorage(OAuth, session, user=alice)
-    if verb == "UPDATE":
-        storage.set(blueprint, {"access_token": "old"})
+    storage.set(blueprint, {"access_token": "old"})
+    if verb == "INSERT" and table == "flask_dance_oauth":
+        storage.delete(blueprint)
     session.add(User(name="pending"))
-    failing.add(verb)
+    failing.add((verb, table))
     with pytest.raises(sa.exc.OperationalError, match="simulated") as exc_info:
         storage.set(blueprint, {"access_token": "secret-new-token"})
     assert "secret-new-token" not in str(exc_info.value)
     failing.clear()
     # The session works again; the app's pending change went with the rollback.
     assert session.execute(select(sa.func.count()).select_from(User)).scalar() == 3
-    expected = [{"access_token": "old"}] if verb == "UPDATE" else []
-    assert [row.token for row in _rows(session)] == expected
+    expected = [] if verb == "INSERT" and table == "flask_dance_oauth" else ["old"]
+    assert [_who(row.token) for row in _rows(session)] == expected
     storage.set(blueprint, {"access_token": "retry"})
     assert storage.get(blueprint) == {"access_token": "retry"}
 
@@ -980,7 +1046,7 @@ def test_database_error_in_delete_rolls_back_and_raises(
 ):
     storage = SQLAlchemyStorage(OAuth, session, user=users[0])
     storage.set(blueprint, {"access_token": "a"})
-    failing.add("DELETE")
+    failing.add(("DELETE", "flask_dance_oauth"))
     with pytest.raises(SQLAlchemyError, match="simulated"):
         storage.delete(blueprint)
     failing.clear()
@@ -1045,6 +1111,7 @@ def test_lookup_uses_the_index(engine, session, make_blueprint, sql, who):
     sql.clear()
     assert storage.get(make_blueprint("gitlab" if target else "github"), **target)
     ((statement, parameters),) = sql.executed
+    session.close()  # end its transaction: DROP INDEX below waits for it
     plan = _explain(engine, statement, parameters)
     assert "ix_flask_dance_oauth_provider_user_id" in plan
     if engine.dialect.name == "postgresql":

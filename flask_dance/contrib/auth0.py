@@ -1,0 +1,75 @@
+"""Auth0 (OpenID Connect): https://auth0.com/docs/get-started/authentication-and-authorization-flow/authorization-code-flow
+
+Needs the ``oidc`` extra (PyJWT and cryptography).
+"""
+
+from __future__ import annotations
+
+from ..consumer.oauth2 import OAuth2ConsumerBlueprint
+from ..consumer.requests import OAuth2Session
+from . import _base
+from .oidc import _domain
+from .oidc import _openid_scope
+from .oidc import DEFAULT_SCOPE
+
+__maintainer__ = "Flask-Dance contributors"
+
+
+@_base.preset_docs("auth0")
+def make_auth0_blueprint(
+    domain: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    *,
+    scope: _base.Scope = DEFAULT_SCOPE,
+    audience: str | None = None,
+    max_age: int | None = None,
+    redirect_url: str | None = None,
+    redirect_to: str | None = None,
+    login_url: str | None = None,
+    authorized_url: str | None = None,
+    session_class: type[OAuth2Session] | None = None,
+    storage: _base.Storage = None,
+    rule_kwargs: _base.RuleKwargs = None,
+) -> OAuth2ConsumerBlueprint:
+    """Make a blueprint for signing in with Auth0.
+
+    In the Auth0 Dashboard, create an application of type "Regular Web
+    Application" and add the ``authorized`` view to its "Allowed Callback
+    URLs". The issuer is ``https://{domain}/`` (with the trailing slash Auth0
+    puts in its id_tokens). API paths are relative to ``https://{domain}/``.
+
+    :param domain: Your tenant's domain, such as ``example.us.auth0.com``, or
+        a custom domain.
+    :param scope: The scopes to ask for; ``openid`` is added when missing.
+        Default: ``"openid profile email"``. Add ``offline_access`` for a
+        refresh token.
+    :param audience: The identifier of one of your Auth0 APIs: the access
+        token is then a JWT for that API.
+    :param max_age: Ask Auth0 to sign in again users whose last login is older
+        than this many seconds.
+    """
+    host = _domain(domain, "example.us.auth0.com")
+    params = {"audience": audience} if audience else {}
+    return _base.oauth2_blueprint(
+        "auth0",
+        __name__,
+        client_id=client_id,
+        client_secret=client_secret,
+        issuer=f"https://{host}/",
+        scope=_openid_scope(scope),
+        base_url=f"https://{host}/",
+        authorization_url_params=params,
+        max_age=max_age,
+        redirect_url=redirect_url,
+        redirect_to=redirect_to,
+        login_url=login_url,
+        authorized_url=authorized_url,
+        session_class=session_class,
+        storage=storage,
+        rule_kwargs=rule_kwargs,
+    )
+
+
+#: The session of the current request, for the ``auth0`` blueprint.
+auth0: OAuth2Session = _base.session_proxy("auth0")  # type: ignore[assignment]

@@ -1,0 +1,89 @@
+"""Okta (OpenID Connect): https://developer.okta.com/docs/guides/sign-into-web-app-redirect/
+
+Needs the ``oidc`` extra (PyJWT and cryptography).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ..consumer.oauth2 import OAuth2ConsumerBlueprint
+from ..consumer.requests import OAuth2Session
+from . import _base
+from .oidc import _domain
+from .oidc import _openid_scope
+from .oidc import DEFAULT_SCOPE
+
+__maintainer__ = "Flask-Dance contributors"
+
+
+def okta_issuer(domain: str, authorization_server: str | None = "default") -> str:
+    """The issuer of an Okta authorization server.
+
+    :param domain: The Okta domain, such as ``dev-123456.okta.com``.
+    :param authorization_server: The ID of a custom authorization server, or
+        ``None`` for the org authorization server.
+    """
+    host = _domain(domain, "dev-123456.okta.com")
+    if authorization_server is None:
+        return f"https://{host}"
+    return f"https://{host}/oauth2/{quote(authorization_server, safe='')}"
+
+
+@_base.preset_docs("okta")
+def make_okta_blueprint(
+    domain: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    *,
+    authorization_server: str | None = "default",
+    scope: _base.Scope = DEFAULT_SCOPE,
+    max_age: int | None = None,
+    redirect_url: str | None = None,
+    redirect_to: str | None = None,
+    login_url: str | None = None,
+    authorized_url: str | None = None,
+    session_class: type[OAuth2Session] | None = None,
+    storage: _base.Storage = None,
+    rule_kwargs: _base.RuleKwargs = None,
+) -> OAuth2ConsumerBlueprint:
+    """Make a blueprint for signing in with Okta.
+
+    In the Okta Admin Console, create an app integration of type "OIDC -
+    OpenID Connect" / "Web Application" and add the ``authorized`` view to its
+    "Sign-in redirect URIs". The issuer is
+    ``https://{domain}/oauth2/{authorization_server}``. API paths are relative
+    to ``https://{domain}/``.
+
+    :param domain: Your Okta domain, such as ``dev-123456.okta.com``, or a
+        custom domain.
+    :param authorization_server: The ID of the custom authorization server.
+        Default: ``"default"``. ``None`` uses the org authorization server
+        (issuer ``https://{domain}``).
+    :param scope: The scopes to ask for; ``openid`` is added when missing.
+        Default: ``"openid profile email"``. Add ``offline_access`` for a
+        refresh token.
+    :param max_age: Ask Okta to sign in again users whose last login is older
+        than this many seconds.
+    """
+    return _base.oauth2_blueprint(
+        "okta",
+        __name__,
+        client_id=client_id,
+        client_secret=client_secret,
+        issuer=okta_issuer(domain, authorization_server),
+        scope=_openid_scope(scope),
+        base_url=f"https://{_domain(domain, 'dev-123456.okta.com')}/",
+        max_age=max_age,
+        redirect_url=redirect_url,
+        redirect_to=redirect_to,
+        login_url=login_url,
+        authorized_url=authorized_url,
+        session_class=session_class,
+        storage=storage,
+        rule_kwargs=rule_kwargs,
+    )
+
+
+#: The session of the current request, for the ``okta`` blueprint.
+okta: OAuth2Session = _base.session_proxy("okta")  # type: ignore[assignment]

@@ -1,0 +1,452 @@
+"""Refreshing expired tokens in the provider session."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import typing as t
+from urllib.parse import parse_qs
+
+import flask
+import pytest
+import requests
+import responses as responses_lib
+from freezegun import freeze_time
+from oauthlib.oauth2 import TokenExpiredError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from dance_helpers import make_app
+from dance_helpers import make_blueprint
+from dance_helpers import TOKEN_URL
+from flask_dance.consumer import OAuth2Session
+from flask_dance.consumer import oauth_refresh_failed
+from flask_dance.consumer.storage import MemoryStorage
+
+API_URL = "https://example.com/user"
+NOW = 1767225600.0  # 2026-01-01 00:00:00 UTC
+FROZEN = "2026-01-01 00:00:00"
+
+
+def expired_token(**extra: t.Any) -> dict[str, t.Any]:
+    token: dict[str, t.Any] = {
+        "access_token": "old-access",
+        "refresh_token": "old-refresh",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": NOW - 10,
+    }
+    token.update(extra)
+    return token
+
+
+def body_of(call: t.Any) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
+
+
+def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
+    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
+
+
+@pytest.fixture
+def refresh_failures() -> t.Iterator[list[dict[str, t.Any]]]:
+    received: list[dict[str, t.Any]] = []
+
+    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+        received.append(kwargs)
+
+    oauth_refresh_failed.connect(receiver)
+    yield received
+    oauth_refresh_failed.disconnect(receiver)
+
+
+@freeze_time(FROZEN)
+def test_expired_token_is_refreshed_once_and_stored(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
+    )
+    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
+    storage = MemoryStorage(expired_token())
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        assert bp.session.get("/user").json() == {"login": "me"}
+        assert bp.session.get("/user").ok
+
+    refreshes = calls_to(responses, TOKEN_URL)
+    assert len(refreshes) == 1
+    expected = base64.b64encode(b"client_id:client_secret").decode()
+    assert refreshes[0].request.headers["Authorization"] == f"Basic {expected}"
+    body = body_of(refreshes[0])
+    assert body["grant_type"] == "refresh_token"
+    assert body["refresh_token"] == "old-refresh"
+    assert "client_secret" not in body
+    api_calls = calls_to(responses, API_URL)
+    assert [c.request.headers["Authorization"] for c in api_calls] == [
+        "Bearer new-access"
+    ] * 2
+    assert storage.token is not None
+    assert storage.token["access_token"] == "new-access"
+    # the provider sent no new refresh token: the old one is kept
+    assert storage.token["refresh_token"] == "old-refresh"
+    assert storage.token["expires_at"] == NOW + 600
+
+
+@freeze_time(FROZEN)
+def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={
+            "access_token": "new",
+            "refresh_token": "rotated",
+            "token_type": "Bearer",
+        },
+    )
+    responses.add(responses_lib.GET, API_URL)
+    storage = MemoryStorage(expired_token())
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        bp.session.get(API_URL)
+    assert storage.token is not None
+    assert storage.token["refresh_token"] == "rotated"
+
+
+@freeze_time(FROZEN)
+@pytest.mark.parametrize(
+    ("method", "kwargs"),
+    [
+        ("get", {"params": {"page": "2"}, "allow_redirects": True}),
+        ("post", {"json": {"name": "x"}, "allow_redirects": False}),
+        ("put", {"data": {"field": "y"}, "headers": {"X-Extra": "1"}}),
+    ],
+)
+def test_request_kwargs_stay_out_of_the_refresh(
+    responses: responses_lib.RequestsMock, method: str, kwargs: dict[str, t.Any]
+) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new", "token_type": "Bearer"},
+    )
+    responses.add(method.upper(), API_URL)
+    bp = make_blueprint(storage=MemoryStorage(expired_token()))
+    with make_app(bp).test_request_context("/"):
+        getattr(bp.session, method)(API_URL, **kwargs)
+    refresh = calls_to(responses, TOKEN_URL)[0]
+    assert set(body_of(refresh)) == {"grant_type", "refresh_token"}
+    assert refresh.request.url == TOKEN_URL
+    assert "X-Extra" not in refresh.request.headers
+    assert "json" not in refresh.request.headers.get("Content-Type", "")
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "refreshed"), [(-5, True), (30, True), (59, True), (61, False)]
+)
+def test_refresh_within_the_leeway(
+    responses: responses_lib.RequestsMock, seconds_left: int, refreshed: bool
+) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new", "token_type": "Bearer"},
+    )
+    responses.add(responses_lib.GET, API_URL)
+    storage = MemoryStorage(expired_token(expires_at=NOW + seconds_left))
+    bp = make_blueprint(storage=storage)
+    with freeze_time(FROZEN), make_app(bp).test_request_context("/"):
+        bp.session.get(API_URL)
+    assert len(calls_to(responses, TOKEN_URL)) == (1 if refreshed else 0)
+    sent = calls_to(responses, API_URL)[0].request.headers["Authorization"]
+    assert sent == ("Bearer new" if refreshed else "Bearer old-access")
+
+
+@freeze_time(FROZEN)
+def test_refresh_leeway_is_adjustable(responses: responses_lib.RequestsMock) -> None:
+    responses.add(responses_lib.GET, API_URL)
+    bp = make_blueprint(storage=MemoryStorage(expired_token(expires_at=NOW + 30)))
+    with make_app(bp).test_request_context("/"):
+        bp.session.refresh_leeway = 10
+        bp.session.get(API_URL)
+    assert len(calls_to(responses, TOKEN_URL)) == 0
+
+
+@freeze_time(FROZEN)
+def test_auto_refresh_url_and_kwargs(responses: responses_lib.RequestsMock) -> None:
+    refresh_url = "https://example.com/oauth/refresh"
+    responses.add(
+        responses_lib.POST,
+        refresh_url,
+        json={"access_token": "new", "token_type": "Bearer"},
+    )
+    responses.add(responses_lib.GET, API_URL)
+    bp = make_blueprint(
+        storage=MemoryStorage(expired_token()),
+        auto_refresh_url=refresh_url,
+        auto_refresh_kwargs={"client_id": "client_id", "client_secret": "in-body"},
+    )
+    with make_app(bp).test_request_context("/"):
+        bp.session.get(API_URL)
+    assert calls_to(responses, TOKEN_URL) == []
+    refresh = calls_to(responses, refresh_url)[0]
+    body = body_of(refresh)
+    assert body["client_secret"] == "in-body"
+    assert body["client_id"] == "client_id"
+    # credentials go in the body, so not also in a Basic header
+    assert "Authorization" not in refresh.request.headers
+
+
+@freeze_time(FROZEN)
+def test_invalid_grant_deletes_token_and_signals(
+    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+) -> None:
+    responses.add(
+        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
+    responses.add(responses_lib.GET, API_URL, status=401)
+    storage = MemoryStorage(expired_token())
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        response = bp.session.get(API_URL)
+        assert response.status_code == 401
+        assert not bp.session.authorized
+        assert bp.token is None
+    assert storage.token is None
+    assert len(refresh_failures) == 1
+    assert refresh_failures[0]["error"].error == "invalid_grant"
+    assert refresh_failures[0]["token"]["refresh_token"] == "old-refresh"
+    api_call = calls_to(responses, API_URL)[0]
+    assert "Authorization" not in api_call.request.headers
+
+
+@freeze_time(FROZEN)
+@pytest.mark.parametrize("response_class", [flask.Response, WerkzeugResponse])
+def test_refresh_failed_receiver_may_answer(
+    responses: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
+) -> None:
+    responses.add(
+        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
+    responses.add(responses_lib.GET, API_URL)
+    bp = make_blueprint(storage=MemoryStorage(expired_token()))
+    app = make_app(bp)
+
+    @app.route("/profile")
+    def profile() -> str:
+        bp.session.get(API_URL)
+        return "profile"
+
+    def receiver(sender: t.Any, **kwargs: t.Any) -> WerkzeugResponse:
+        return response_class("please log in again", status=401)
+
+    with oauth_refresh_failed.connected_to(receiver, sender=bp):
+        response = app.test_client().get("/profile")
+    assert response.status_code == 401
+    assert response.data == b"please log in again"
+    assert calls_to(responses, API_URL) == []
+
+
+@freeze_time(FROZEN)
+def test_other_refresh_errors_propagate(responses: responses_lib.RequestsMock) -> None:
+    responses.add(responses_lib.POST, TOKEN_URL, status=503, body="down")
+    storage = MemoryStorage(expired_token())
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"), pytest.raises(requests.HTTPError):
+        bp.session.get(API_URL)
+    assert storage.token == expired_token()
+
+
+@freeze_time(FROZEN)
+def test_expired_token_without_refresh_token_raises(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    token = expired_token()
+    del token["refresh_token"]
+    bp = make_blueprint(storage=MemoryStorage(token))
+    with make_app(bp).test_request_context("/"), pytest.raises(TokenExpiredError):
+        bp.session.get(API_URL)
+    assert len(responses.calls) == 0
+
+
+@freeze_time(FROZEN)
+def test_expiry_known_only_from_expires_in_is_refreshed(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    """A token put on the session by hand has no ``expires_at``; oauthlib
+    notices the expiry and the session refreshes then."""
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new", "token_type": "Bearer"},
+    )
+    responses.add(responses_lib.GET, API_URL)
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        bp.session.token = {
+            "access_token": "old",
+            "refresh_token": "r",
+            "token_type": "Bearer",
+            "expires_in": -30,
+        }
+        bp.session.get(API_URL)
+    assert len(calls_to(responses, TOKEN_URL)) == 1
+    assert (
+        calls_to(responses, API_URL)[0].request.headers["Authorization"] == "Bearer new"
+    )
+    assert storage.token is not None
+    assert storage.token["access_token"] == "new"
+
+
+@freeze_time(FROZEN)
+def test_withheld_token_skips_refresh(responses: responses_lib.RequestsMock) -> None:
+    responses.add(responses_lib.GET, API_URL)
+    bp = make_blueprint(storage=MemoryStorage(expired_token()))
+    with make_app(bp).test_request_context("/"):
+        bp.session.get(API_URL, withhold_token=True)
+    assert len(calls_to(responses, TOKEN_URL)) == 0
+    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+
+
+@freeze_time(FROZEN)
+def test_session_without_blueprint_refreshes(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new", "token_type": "Bearer"},
+    )
+    responses.add(responses_lib.GET, API_URL)
+    session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
+    assert session.token is None
+    session.token = expired_token()
+    session.get(API_URL)
+    assert session.access_token == "new"
+    assert session.token["refresh_token"] == "old-refresh"
+    assert (
+        calls_to(responses, API_URL)[0].request.headers["Authorization"] == "Bearer new"
+    )
+
+
+@freeze_time(FROZEN)
+def test_session_without_blueprint_invalid_grant(
+    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+) -> None:
+    responses.add(
+        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
+    responses.add(responses_lib.GET, API_URL)
+    session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
+    session.token = expired_token()
+    session.get(API_URL)
+    assert session.token is None
+    assert refresh_failures == []
+    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+
+
+# -- single flight ------------------------------------------------------------
+
+
+def test_concurrent_requests_of_one_user_refresh_once(
+    serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    threads = 6
+    lock = threading.Lock()
+    refreshes: list[dict[str, str]] = []
+    api_auth: list[str] = []
+    provider = flask.Flask("provider")
+
+    @provider.route("/token", methods=["POST"])
+    def token() -> t.Any:
+        with lock:
+            refreshes.append(flask.request.form.to_dict())
+            number = len(refreshes)
+        time.sleep(0.1)  # a slow provider: everyone else arrives meanwhile
+        return {
+            "access_token": f"new-{number}",
+            "refresh_token": f"rotated-{number}",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+        }
+
+    @provider.route("/api")
+    def api() -> str:
+        with lock:
+            api_auth.append(flask.request.headers.get("Authorization", ""))
+        return "ok"
+
+    url = serve(provider)
+    old = expired_token(expires_at=time.time() - 10)
+    storage = MemoryStorage(old)
+    bp = make_blueprint(storage=storage, base_url=url, token_url=url + "/token")
+    app = make_app(bp)
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def one_request() -> None:
+        try:
+            with app.test_request_context("/"):
+                assert bp.session.access_token == "old-access"
+                barrier.wait(timeout=10)
+                assert bp.session.get("/api").text == "ok"
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=one_request) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+    assert len(refreshes) == 1
+    assert refreshes[0]["refresh_token"] == "old-refresh"
+    assert api_auth == ["Bearer new-1"] * threads
+    assert storage.token is not None
+    assert storage.token["refresh_token"] == "rotated-1"
+
+
+@freeze_time(FROZEN)
+def test_reactive_refresh_failure_sends_no_token(
+    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+) -> None:
+    responses.add(
+        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
+    responses.add(responses_lib.GET, API_URL)
+    storage = MemoryStorage()
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        # known to be expired only through expires_in (no expires_at)
+        bp.session.token = {
+            "access_token": "old",
+            "refresh_token": "r",
+            "token_type": "Bearer",
+            "expires_in": -30,
+        }
+        bp.session.get(API_URL)
+    assert len(refresh_failures) == 1
+    assert storage.token is None
+    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+
+
+@freeze_time(FROZEN)
+def test_empty_refresh_token_in_answer_keeps_the_old_one(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new", "refresh_token": "", "token_type": "Bearer"},
+    )
+    responses.add(responses_lib.GET, API_URL)
+    storage = MemoryStorage(expired_token())
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        bp.session.get(API_URL)
+    assert storage.token is not None
+    assert storage.token["refresh_token"] == "old-refresh"
