@@ -251,9 +251,10 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
     @token.setter
     def token(self, value: t.Any) -> None:
         token = value
-        if isinstance(value, Mapping) and value.get("expires_in"):
+        if isinstance(value, Mapping):
             token = dict(value)
-            token["expires_at"] = time.time() + int(value["expires_in"])
+            if value.get("expires_in"):
+                token["expires_at"] = time.time() + int(value["expires_in"])
         if self._token_setter is not None:
             self._token_setter(token)
         else:

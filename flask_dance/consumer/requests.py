@@ -4,6 +4,7 @@ lazily and keep it fresh."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -351,11 +352,19 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         """Refresh the token, once per user even under concurrency.
 
         Whoever gets the lock first refreshes; the others then find the new
-        token in the storage and use it.
+        token in the storage and use it. A storage with a ``refresh_lock``
+        method (a context manager taking the blueprint) also serialises
+        refreshes across processes, for example with a database row lock.
         """
         old = dict(self.token)
         lock = _refresh_locks.get(str(old["refresh_token"]))
-        with lock:
+        storage_lock = getattr(
+            getattr(self.blueprint, "storage", None), "refresh_lock", None
+        )
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(lock)
+            if storage_lock is not None:
+                stack.enter_context(storage_lock(self.blueprint))
             if self.blueprint is not None:
                 self._forget_token()
                 current = self.token

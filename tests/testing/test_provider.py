@@ -248,6 +248,10 @@ def test_command_line() -> None:
         url = first.split(": ", 1)[1].strip()
         data = requests.get(url + "/.well-known/openid-configuration", timeout=5)
         assert data.json()["issuer"] == url
+        # Interrupt only once it waits for Ctrl+C, not while it still prints.
+        for line in process.stdout:
+            if line.startswith("Press Ctrl+C"):
+                break
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
