@@ -34,7 +34,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     import requests
     from flask.sansio.app import App
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 _redact.install()
 
@@ -71,6 +71,9 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
 _POOL_MAXSIZE = 32
 
 _SESSIONS_ATTR = "_flask_dance_sessions"
+
+#: Where an app keeps its :class:`_AppHooks`, in ``app.extensions``.
+_APP_HOOKS_KEY = "flask_dance.hooks"
 
 
 def _is_response(value: t.Any) -> bool:
@@ -195,9 +198,10 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         self._detached_lock = threading.Lock()
         self._adapters: collections.OrderedDict[str, HTTPAdapter] | None = None
         self._adapters_lock = threading.Lock()
-
-        self.before_app_request(self.load_config)
-        self.teardown_app_request(self.teardown_session)
+        # What load_config last applied: the from_config mapping and the
+        # config values it named; while both are unchanged, nothing is done.
+        self._bound_from: dict[str, str] | None = None
+        self._bound_values: tuple[t.Any, ...] = ()
 
     # -- registration -------------------------------------------------------
 
@@ -211,6 +215,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         super().register(app, options)
         name = options.get("name", self.name)
         app.extensions.setdefault("flask_dance", {})[name] = self
+        _AppHooks.of(app).add(self)
 
     # -- storage and token --------------------------------------------------
 
@@ -319,11 +324,34 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
 
         Only truthy values are applied. Paths into the session (such as
         ``"session.client_id"``) are applied when the session is built.
+
+        Before each request of an app the blueprint is registered on, the
+        values are applied again only when they, or :attr:`from_config`,
+        changed since they were last applied.
         """
         if not self.from_config or not has_app_context():
             return
-        config = current_app.config
-        for local_var, key in self.from_config.items():
+        self._apply_config(current_app.config)
+
+    def _refresh_config(self, config: Mapping[str, t.Any] | None = None) -> None:
+        """Apply the configuration unless what was last applied is current.
+
+        :param config: The app's configuration; default the current app's.
+        """
+        from_config = self.from_config
+        if not from_config:
+            return
+        if config is None:
+            if not has_app_context():
+                return
+            config = current_app.config
+        values = tuple(map(config.get, from_config.values()))
+        if values != self._bound_values or from_config != self._bound_from:
+            self._apply_config(config)
+
+    def _apply_config(self, config: Mapping[str, t.Any]) -> None:
+        from_config = dict(self.from_config)
+        for local_var, key in from_config.items():
             value = config.get(key)
             if not value or local_var.startswith("session."):
                 continue
@@ -332,6 +360,8 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 setattr(getattrd(self, path), attr, value)
             else:
                 setattr(self, local_var, value)
+        self._bound_values = tuple(map(config.get, from_config.values()))
+        self._bound_from = from_config
 
     def _apply_session_config(self, session: t.Any) -> None:
         if not has_app_context():
@@ -372,7 +402,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if session is None:
             session = self._adopt_detached_session()
             if session is None:
-                self.load_config()
+                self._refresh_config()
                 session = self._make_session()
                 sessions[id(self)] = session
             else:
@@ -508,6 +538,76 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 return self._fail(f"the token could not be stored: {exc}", error=exc)
             self._run_logged_in_funcs(token)
         return flask.redirect(next_url or self._default_next_url())
+
+
+class _AppHooks:
+    """What runs on every request of an app for all of its Flask-Dance
+    blueprints: one ``before_request`` and one ``teardown_request`` function
+    per app, however many blueprints are registered, each cheap when the
+    request uses none of them.
+
+    :param app: The app.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        #: The distinct blueprints registered on the app.
+        self.blueprints: list[BaseOAuthConsumerBlueprint] = []
+        #: Those that override :meth:`~BaseOAuthConsumerBlueprint.teardown_session`.
+        self.custom_teardowns: list[BaseOAuthConsumerBlueprint] = []
+
+    @classmethod
+    def of(cls, app: App) -> _AppHooks:
+        """The hooks of ``app``, installed on first use.
+
+        :param app: The app.
+        """
+        hooks: _AppHooks | None = app.extensions.get(_APP_HOOKS_KEY)
+        if hooks is None:
+            hooks = cls(app)
+            app.extensions[_APP_HOOKS_KEY] = hooks
+            app.before_request_funcs.setdefault(None, []).append(hooks.before_request)
+            app.teardown_request_funcs.setdefault(None, []).append(
+                hooks.teardown_request
+            )
+        return hooks
+
+    def add(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+        """Serve ``blueprint`` too.
+
+        :param blueprint: A blueprint being registered on the app.
+        """
+        if any(known is blueprint for known in self.blueprints):
+            return
+        self.blueprints.append(blueprint)
+        if (
+            type(blueprint).teardown_session
+            is not BaseOAuthConsumerBlueprint.teardown_session
+        ):
+            self.custom_teardowns.append(blueprint)
+
+    def before_request(self) -> None:
+        """Apply configuration that changed since it was last applied."""
+        config = self.app.config
+        for blueprint in self.blueprints:
+            blueprint._refresh_config(config)
+
+    def teardown_request(self, exception: BaseException | None = None) -> None:
+        """Forget the sessions built during the request.
+
+        :param exception: The exception that ended the request, if any.
+        """
+        sessions = g.get(_SESSIONS_ATTR)
+        built = set(sessions) if sessions else None
+        for blueprint in self.custom_teardowns:
+            blueprint.teardown_session(exception)
+        g.pop(_SESSIONS_ATTR, None)
+        if built:
+            # The provider proxies keep the session in g too.
+            registered = self.app.extensions.get("flask_dance", {})
+            for name, blueprint in registered.items():
+                if id(blueprint) in built:
+                    g.pop(f"flask_dance_{name}", None)
 
 
 def _forget_token(session: t.Any) -> None:

@@ -4,7 +4,9 @@ lazily and keep it fresh."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import copy
 import functools
 import hashlib
 import logging
@@ -17,6 +19,9 @@ from urllib.parse import quote_plus
 
 import flask
 import requests
+import requests.adapters
+import requests.cookies
+import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import TokenExpiredError
@@ -29,7 +34,7 @@ from ._urls import join_url
 if t.TYPE_CHECKING:  # pragma: no cover
     from .base import BaseOAuthConsumerBlueprint
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 _F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
 
@@ -95,6 +100,72 @@ def _raise_for_server_error(response: requests.Response) -> requests.Response:
     return response
 
 
+def _fresh_value(value: t.Any) -> t.Any:
+    return value
+
+
+def _fresh_copy_plan() -> list[tuple[str, t.Any, t.Callable[[t.Any], t.Any]]]:
+    """How :class:`_PooledSessionInit` fills a new session: for each attribute
+    a plain :class:`requests.Session` sets (its adapters aside), the value a
+    new one has and how to give each session its own copy of it."""
+    pristine = requests.Session()
+    plan: list[tuple[str, t.Any, t.Callable[[t.Any], t.Any]]] = []
+    for name, value in vars(pristine).items():
+        copier: t.Callable[[t.Any], t.Any]
+        if name == "adapters":
+            continue
+        if value is None or isinstance(value, (bool, int, float, str, bytes, tuple)):
+            copier = _fresh_value
+        elif name == "hooks":
+            copier = _copy_hooks
+        elif isinstance(value, requests.cookies.RequestsCookieJar):
+            copier = _new_cookie_jar
+        elif isinstance(value, requests.structures.CaseInsensitiveDict):
+            copier = requests.structures.CaseInsensitiveDict.copy
+        elif type(value) in (dict, list, set):
+            copier = type(value)
+        else:
+            copier = copy.deepcopy
+        plan.append((name, value, copier))
+    pristine.close()
+    return plan
+
+
+def _copy_hooks(hooks: dict[str, list[t.Any]]) -> dict[str, list[t.Any]]:
+    return {event: list(handlers) for event, handlers in hooks.items()}
+
+
+def _new_cookie_jar(_: t.Any) -> requests.cookies.RequestsCookieJar:
+    return requests.cookies.RequestsCookieJar()
+
+
+_FRESH_COPY_PLAN = _fresh_copy_plan()
+
+
+class _PooledSessionInit(requests.Session):
+    """Sets up the :class:`requests.Session` part of a provider session.
+
+    A new :class:`requests.Session` builds two connection pools, which a
+    provider session would then drop for the pools its blueprint shares: most
+    of the cost of making a session. This sets every other attribute to a
+    fresh copy of what a new :class:`requests.Session` has, and the adapters to
+    the blueprint's shared ones (or to new ones without a blueprint). It sits
+    between the requests-oauthlib session and :class:`requests.Session` in the
+    method resolution order.
+    """
+
+    def __init__(self) -> None:
+        for name, value, copier in _FRESH_COPY_PLAN:
+            setattr(self, name, copier(value))
+        shared = getattr(getattr(self, "blueprint", None), "_shared_adapters", None)
+        if shared is not None:
+            self.adapters = collections.OrderedDict(shared())
+        else:
+            self.adapters = collections.OrderedDict()
+            self.mount("https://", requests.adapters.HTTPAdapter())
+            self.mount("http://", requests.adapters.HTTPAdapter())
+
+
 class _SharedAdaptersMixin(requests.Session):
     """Closing a provider session must not close the connection pool the
     blueprint shares with every other session."""
@@ -109,7 +180,7 @@ class _SharedAdaptersMixin(requests.Session):
                 adapter.close()
 
 
-class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
+class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth2Session` for one user of one
     blueprint.
 
@@ -135,6 +206,9 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         **kwargs: t.Any,
     ) -> None:
         self._flask_dance_token: t.Any = _UNLOADED
+        # Known before the requests.Session part is set up, which borrows
+        # the blueprint's connection pools.
+        self.blueprint = blueprint
         super().__init__(*args, **kwargs)
         #: The blueprint this session belongs to.
         self.blueprint = blueprint
@@ -431,7 +505,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session):
         self.token = new
 
 
-class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
+class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
 
@@ -451,6 +525,9 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session):
         *args: t.Any,
         **kwargs: t.Any,
     ) -> None:
+        # Known before the requests.Session part is set up, which borrows
+        # the blueprint's connection pools.
+        self.blueprint = blueprint
         super().__init__(*args, **kwargs)
         #: The blueprint this session belongs to.
         self.blueprint = blueprint

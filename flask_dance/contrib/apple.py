@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 __maintainer__ = "Flask-Dance contributors"
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Apple's issuer.
 ISSUER = "https://appleid.apple.com"

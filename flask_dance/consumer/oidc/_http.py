@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Timeout, in seconds, of every metadata and key-set request.
 DEFAULT_TIMEOUT: t.Final[float] = 10.0

@@ -24,7 +24,7 @@ from ._http import FetchFailed
 from ._http import Timeout
 from .errors import DiscoveryError
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: How long fetched metadata is reused, in seconds.
 DEFAULT_METADATA_TTL: t.Final[float] = 3600.0

@@ -23,7 +23,7 @@ from ._http import FetchFailed
 from ._http import Timeout
 from .errors import JWKSError
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: How long a fetched key set is reused, in seconds.
 DEFAULT_JWKS_TTL: t.Final[float] = 3600.0

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 
 import flask
 
+from . import _crypto
 from . import BaseStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..._typing import TokenDict
     from ..base import BaseOAuthConsumerBlueprint
+
+log = logging.getLogger(__name__)
+
+#: Above this many bytes, the signed session cookie is near the 4 KB that
+#: browsers keep for a cookie (name and attributes included), and
+#: :class:`SessionStorage` logs a warning.
+COOKIE_SIZE_WARNING = 3500
 
 
 class SessionStorage(BaseStorage):
@@ -21,6 +30,15 @@ class SessionStorage(BaseStorage):
     signed but **not encrypted**, and that cookie holds about 4 KB. Use a
     server-side session or another storage for tokens that must stay secret
     or are large (``id_token``).
+
+    When the app's ``FLASK_DANCE_TOKEN_KEYS`` config lists Fernet keys, the
+    token is stored encrypted, as ``{"_fd_enc": "..."}``; a plaintext token
+    already in a session stays readable and is encrypted on its next write.
+
+    When a token write makes the signed session cookie larger than
+    :data:`COOKIE_SIZE_WARNING` bytes, a warning is logged, once per
+    process and blueprint: browsers drop cookies above about 4 KB, which
+    silently logs the user out.
     """
 
     def __init__(self, key: str = "{bp.name}_oauth_token") -> None:
@@ -31,6 +49,8 @@ class SessionStorage(BaseStorage):
         """
         #: The session key template.
         self.key = key
+        #: Names of the blueprints whose cookie size was already warned of.
+        self._size_warned: set[str] = set()
 
     def _key(self, blueprint: BaseOAuthConsumerBlueprint) -> str:
         return self.key.format(bp=blueprint)
@@ -40,7 +60,9 @@ class SessionStorage(BaseStorage):
 
         :param blueprint: The blueprint whose token is wanted.
         """
-        token: TokenDict | None = flask.session.get(self._key(blueprint))
+        token: TokenDict | None = _crypto.unseal(
+            flask.session.get(self._key(blueprint)), blueprint.name
+        )
         return token
 
     def set(self, blueprint: BaseOAuthConsumerBlueprint, token: TokenDict) -> None:
@@ -49,7 +71,30 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
         """
-        flask.session[self._key(blueprint)] = token
+        flask.session[self._key(blueprint)] = _crypto.seal(token)
+        if blueprint.name not in self._size_warned:
+            self._check_cookie_size(blueprint)
+
+    def _check_cookie_size(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+        app = flask.current_app
+        make_serializer = getattr(app.session_interface, "get_signing_serializer", None)
+        if make_serializer is None:
+            return  # a server-side session: no cookie to measure
+        serializer = make_serializer(app)
+        if serializer is None:
+            return  # no secret key: the session cannot be saved anyway
+        size = len(serializer.dumps(dict(flask.session)))
+        if size <= COOKIE_SIZE_WARNING:
+            return
+        self._size_warned.add(blueprint.name)
+        log.warning(
+            "The session cookie grew to %d bytes after storing the %r token,"
+            " near the 4 KB browsers keep; a larger one is dropped and the user"
+            " is logged out. Keep the token server-side (SQLAlchemyStorage or"
+            " a server-side session) or ask for a smaller scope.",
+            size,
+            blueprint.name,
+        )
 
     def delete(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
         """Remove the token from the session; do nothing when there is none.

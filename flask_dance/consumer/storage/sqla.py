@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import logging
 import typing as t
 from datetime import datetime
@@ -17,6 +20,7 @@ from sqlalchemy import PrimaryKeyConstraint
 from sqlalchemy import select
 from sqlalchemy import String
 from sqlalchemy import Table
+from sqlalchemy import text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,9 +32,13 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
+from . import _crypto
 from . import BaseStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Connection
     from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Mapper
     from sqlalchemy.orm import scoped_session
@@ -40,7 +48,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..._typing import TokenDict
     from ..base import BaseOAuthConsumerBlueprint
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: What the cache holds for "this user has no token", so that a user without
 #: a token does not cost a query on every request. A real cache returns
@@ -48,6 +56,13 @@ log = logging.getLogger(__name__)
 _NO_TOKEN = False
 
 _NO_USER_MSG = "Cannot {verb} OAuth token without an associated user"
+
+#: The ``(storage id, cache key)`` pairs whose :meth:`SQLAlchemyStorage.get`
+#: must read the database, not the cache: those of the refresh locks the
+#: current context holds.
+_FRESH_READS: contextvars.ContextVar[frozenset[tuple[int, str]]] = (
+    contextvars.ContextVar("flask_dance_sqla_fresh_reads", default=frozenset())
+)
 
 
 def _utcnow() -> datetime:
@@ -208,7 +223,20 @@ class SQLAlchemyStorage(BaseStorage):
     other may leave two rows, and the next :meth:`set` removes the older one.
     A cache shared by several processes may keep a stale token for a moment
     after a concurrent :meth:`set`; it holds until the next write.
+
+    A cache that fails (a Redis server that is down, say) is logged as a
+    warning and bypassed: tokens are then read from and written to the
+    database alone. When deleting a changed token's cache entry fails, the
+    entry may hold the old token until it is next deleted.
+
+    :meth:`refresh_lock` makes the refresh of one user's token happen once
+    across processes on PostgreSQL; see there.
     """
+
+    #: Seconds :meth:`refresh_lock` waits for another process's refresh of
+    #: the same token on PostgreSQL before it refreshes without the lock;
+    #: ``None`` waits as long as it takes.
+    refresh_lock_timeout: float | None = 30.0
 
     def __init__(
         self,
@@ -365,14 +393,28 @@ class SQLAlchemyStorage(BaseStorage):
         """
         owner = self._resolve("get", blueprint, user, user_id)
         key = self._cache_key(blueprint, owner)
-        cached = self.cache.get(key)
-        if isinstance(cached, dict):
-            return cached
-        if cached is _NO_TOKEN:
-            return None
+        if (id(self), key) not in _FRESH_READS.get():
+            cached = self._cache_call("get", key)
+            if isinstance(cached, dict):
+                return _crypto.unseal(cached, blueprint.name)  # type: ignore[no-any-return]
+            if cached is _NO_TOKEN:
+                return None
         token = self._load(blueprint, owner)
-        self.cache.set(key, token if token is not None else _NO_TOKEN)
-        return token
+        self._cache_call("set", key, token if token is not None else _NO_TOKEN)
+        return _crypto.unseal(token, blueprint.name)  # type: ignore[no-any-return]
+
+    def _cache_call(self, method: str, key: str, *args: t.Any) -> t.Any:
+        """Call the cache's ``method``; a failing cache is logged and counts
+        as a miss."""
+        try:
+            return getattr(self.cache, method)(key, *args)
+        except Exception as exc:
+            log.warning(
+                "The token cache failed on %s (%s); using the database alone.",
+                method,
+                type(exc).__name__,
+            )
+            return None
 
     def _load(
         self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
@@ -434,15 +476,18 @@ class SQLAlchemyStorage(BaseStorage):
         """
         model = self.model
         session = self.session
+        stored = _crypto.seal(token)
         try:
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
             criteria = self._criteria(blueprint, owner)
-            result = session.execute(update(model).where(*criteria).values(token=token))
+            result = session.execute(
+                update(model).where(*criteria).values(token=stored)
+            )
             matched = t.cast("CursorResult[t.Any]", result).rowcount
             if matched == 0:
                 new: t.Callable[..., OAuthConsumerMixin] = model
-                session.add(new(provider=blueprint.name, token=token, **owner.values))
+                session.add(new(provider=blueprint.name, token=stored, **owner.values))
             elif matched > 1:
                 newest = session.execute(
                     select(model.id)
@@ -455,7 +500,7 @@ class SQLAlchemyStorage(BaseStorage):
         except SQLAlchemyError as exc:
             self._rollback(exc)
             raise
-        self.cache.delete(self._cache_key(blueprint, owner))
+        self._cache_call("delete", self._cache_key(blueprint, owner))
 
     def delete(
         self,
@@ -483,7 +528,96 @@ class SQLAlchemyStorage(BaseStorage):
         except SQLAlchemyError as exc:
             self._rollback(exc)
             raise
-        self.cache.delete(self._cache_key(blueprint, owner))
+        self._cache_call("delete", self._cache_key(blueprint, owner))
+
+    @contextlib.contextmanager
+    def refresh_lock(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        user: t.Any = None,
+        user_id: t.Any = None,
+    ) -> Iterator[None]:
+        """Hold the user's token for a refresh, across processes.
+
+        The provider sessions enter it around the refresh of a token (see
+        :meth:`.OAuth2Session._refresh_once`): they read the token again
+        inside it and refresh only when nobody else has stored a new one
+        meanwhile, so that concurrent requests of one user, in any number of
+        processes, make one refresh request.
+
+        On PostgreSQL it takes a transaction-level advisory lock, named by a
+        hash of the table, the provider and the user, on a connection of its
+        own (so that the app's session and its transaction are left alone);
+        the lock is released when the block ends, after :meth:`set` has
+        committed the new token. It waits at most
+        :attr:`refresh_lock_timeout` seconds; when the lock cannot be had in
+        time, or the database fails, it logs a warning and lets the refresh
+        go on without it. Other databases get no lock: a single process is
+        still refreshing once, by the session's per-token thread lock.
+
+        Inside the block, :meth:`get` reads the database and not the cache,
+        which may still hold the token replaced by another process. The
+        database must run at the ``READ COMMITTED`` isolation level (the
+        default of PostgreSQL) for that read to see the other process's
+        commit.
+
+        :param blueprint: The blueprint whose token is refreshed.
+        :param user: The user, as for :meth:`get`.
+        :param user_id: The user's id, as for :meth:`get`.
+        """
+        try:
+            owner = self._resolve("get", blueprint, user, user_id)
+        except ValueError:
+            # No user: get() and set() will say so themselves.
+            yield
+            return
+        key = self._cache_key(blueprint, owner)
+        reset = _FRESH_READS.set(_FRESH_READS.get() | {(id(self), key)})
+        try:
+            with self._advisory_lock(key):
+                yield
+        finally:
+            _FRESH_READS.reset(reset)
+
+    @contextlib.contextmanager
+    def _advisory_lock(self, key: str) -> Iterator[None]:
+        model: t.Any = self.model
+        try:
+            engine = self.session.get_bind(mapper=model).engine
+        except SQLAlchemyError:
+            engine = None
+        if engine is None or engine.dialect.name != "postgresql":
+            yield
+            return
+        table = getattr(model, "__table__", None)
+        name = f"{getattr(table, 'fullname', model.__name__)}|{key}"
+        digest = hashlib.sha256(name.encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        conn: Connection | None = None
+        try:
+            conn = engine.connect()
+            timeout = self.refresh_lock_timeout
+            if timeout is not None:
+                conn.execute(
+                    text("SELECT set_config('lock_timeout', :value, true)"),
+                    {"value": f"{max(1, int(timeout * 1000))}ms"},
+                )
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+        except SQLAlchemyError as exc:
+            log.warning(
+                "Refreshing a token without the database lock, which could not"
+                " be taken (%s).",
+                type(exc).__name__,
+            )
+            if conn is not None:
+                _close_quietly(conn)
+            conn = None
+        try:
+            yield
+        finally:
+            if conn is not None:
+                # Ending the transaction releases the lock.
+                _close_quietly(conn)
 
     def _rollback(self, exc: SQLAlchemyError) -> None:
         if isinstance(exc, StatementError):
@@ -497,3 +631,18 @@ class SQLAlchemyStorage(BaseStorage):
                 "Rolling back after a failed token write failed too (%s).",
                 type(rollback_exc).__name__,
             )
+
+
+def _close_quietly(conn: Connection) -> None:
+    """End the lock's transaction, which releases the lock, and give the
+    connection back; a connection that fails to roll back is discarded, which
+    ends its database session and so releases the lock too."""
+    try:
+        conn.rollback()
+    except SQLAlchemyError as exc:
+        log.warning("Releasing the token refresh lock failed (%s).", type(exc).__name__)
+        with contextlib.suppress(SQLAlchemyError):
+            conn.invalidate()
+    finally:
+        with contextlib.suppress(SQLAlchemyError):
+            conn.close()
