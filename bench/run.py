@@ -18,6 +18,7 @@ is missed.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -262,11 +263,14 @@ def _counted(scenario: Scenario, key: str, requests: int, func: t.Callable[[], t
     return result
 
 
-def _run_batch(scenario: Scenario, key: str, count: int, record: bool) -> None:
-    one = scenario.side(key).one
-    times = _counted(scenario, key, count, lambda: [one() for _ in range(count)])
-    if record:
-        scenario.times[key].extend(times)
+def _run_batch(scenario: Scenario, count: int, first: int, record: bool) -> None:
+    """Make ``count`` requests on each side, alternating sides request by
+    request, so that both sides see the same state of the machine."""
+    for number in range(count):
+        for key in "ab" if (number + first) % 2 == 0 else "ba":
+            elapsed = _counted(scenario, key, 1, scenario.side(key).one)
+            if record:
+                scenario.times[key].append(elapsed)
 
 
 def _measure_peak(scenario: Scenario, key: str, count: int) -> None:
@@ -388,8 +392,8 @@ def run(
 ) -> None:
     """Measure every scenario in interleaved rounds.
 
-    Each round runs a batch of each side of each scenario, alternating which
-    side goes first, so that a drift of the machine's speed affects both
+    Each round runs a batch of each scenario, alternating its two sides
+    request by request, so that a drift of the machine's speed affects both
     sides alike. The first round warms up and is not recorded.
 
     :param scenarios: The scenarios.
@@ -401,40 +405,18 @@ def run(
         for key in "ab":
             _counted(scenario, key, 1, scenario.side(key).check)
     for number in range(rounds + 1):
-        order = "ab" if number % 2 else "ba"
         for scenario in scenarios:
-            if scenario.name == "sqla_growth":
-                continue
-            for key in order:
-                _run_batch(scenario, key, batch, record=number > 0)
+            _run_batch(scenario, batch, number, record=number > 0)
         print(".", end="", flush=True, file=sys.stderr)
     print(file=sys.stderr)
-    growth = next((s for s in scenarios if s.name == "sqla_growth"), None)
-    if growth is not None:
-        # The same apps as the sqla_lookup scenarios: reuse their samples.
-        for other in scenarios:
-            if other.ours is growth.ours:
-                growth.times["a"] = other.times["a"]
-                growth.requests["a"] = other.requests["a"]
-            if other.ours is growth.baseline:
-                growth.times["b"] = other.times["a"]
-                growth.requests["b"] = other.requests["a"]
     for scenario in scenarios:
         for key in "ab":
-            if scenario is growth:
-                continue
             _counted(
                 scenario,
                 key,
                 peak_requests,
-                lambda: _measure_peak(scenario, key, peak_requests),
+                functools.partial(_measure_peak, scenario, key, peak_requests),
             )
-    if growth is not None:
-        for other in scenarios:
-            if other.ours is growth.ours:
-                growth.peak["a"] = other.peak["a"]
-            if other.ours is growth.baseline:
-                growth.peak["b"] = other.peak["a"]
 
 
 # -- output ------------------------------------------------------------------------------

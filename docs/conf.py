@@ -62,6 +62,8 @@ html_sidebars = {"**": ["localtoc.html", "relations.html", "searchbox.html"]}
 singlehtml_sidebars = {"index": ["localtoc.html"]}
 html_title = f"Flask-Dance Documentation ({version})"
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["flask-dance.css"]
 # The theme's version banner asks PyPI from the reader's browser; keep the
 # pages free of third-party requests.
 version_banner = False

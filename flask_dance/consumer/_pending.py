@@ -82,10 +82,10 @@ class PendingLogins:
     """
 
     def __init__(self, name: str, ttl: float = DEFAULT_TTL) -> None:
-        self.session_key = f"{name}_oauth_pending"
-        self.legacy_state_key = f"{name}_oauth_state"
-        self.legacy_verifier_key = f"{name}_oauth_code_verifier"
-        self.ttl = ttl
+        self.session_key: str = f"{name}_oauth_pending"
+        self.legacy_state_key: str = f"{name}_oauth_state"
+        self.legacy_verifier_key: str = f"{name}_oauth_code_verifier"
+        self.ttl: float = ttl
 
     def _records(self) -> dict[str, t.Any]:
         records = flask.session.get(self.session_key)

@@ -13,6 +13,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import flask
+from blinker import NamedSignal
 from blinker import Namespace
 from flask import Blueprint
 from flask import current_app
@@ -28,6 +29,7 @@ from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
 from ._urls import safe_next_url
 from .storage import BaseStorage
+from .requests import _answers_from_blueprint_token
 from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -44,11 +46,11 @@ _signals = Namespace()
 #: stored. Sender: the blueprint. Keyword argument: ``token``. A receiver may
 #: return a response, which is sent to the browser and the token is not
 #: stored; or ``False``, and the token is not stored.
-oauth_authorized = _signals.signal("oauth-authorized")
+oauth_authorized: NamedSignal = _signals.signal("oauth-authorized")
 
 #: Sent right before the user is redirected to the provider. Sender: the
 #: blueprint. Keyword argument: ``url``, the provider's authorization URL.
-oauth_before_login = _signals.signal("oauth-before-login")
+oauth_before_login: NamedSignal = _signals.signal("oauth-before-login")
 
 #: Sent when the dance fails. Sender: the blueprint. Keyword arguments: for a
 #: provider's error, ``error``, ``error_description`` and ``error_uri``; for a
@@ -56,13 +58,13 @@ oauth_before_login = _signals.signal("oauth-before-login")
 #: failures, ``message`` and ``response``. Every failure also carries
 #: ``error`` and ``error_description``. A receiver may return a response,
 #: which is sent to the browser instead of the default redirect.
-oauth_error = _signals.signal("oauth-error")
+oauth_error: NamedSignal = _signals.signal("oauth-error")
 
 #: Sent when refreshing a token failed for good (the provider answered
 #: ``invalid_grant``) and the stored token was deleted. Sender: the blueprint.
 #: Keyword arguments: ``error`` (the exception) and ``token`` (the old token).
 #: Connect to it to send the user back to the login page.
-oauth_refresh_failed = _signals.signal("oauth-refresh-failed")
+oauth_refresh_failed: NamedSignal = _signals.signal("oauth-refresh-failed")
 
 #: Default timeout, in seconds, for every request to a provider: (connect, read).
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
@@ -71,6 +73,9 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
 _POOL_MAXSIZE = 32
 
 _SESSIONS_ATTR = "_flask_dance_sessions"
+
+#: Tokens read in the current context before its session was built.
+_TOKENS_ATTR = "_flask_dance_tokens"
 
 #: Where an app keeps its :class:`_AppHooks`, in ``app.extensions``.
 _APP_HOOKS_KEY = "flask_dance.hooks"
@@ -404,6 +409,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             if session is None:
                 self._refresh_config()
                 session = self._make_session()
+                self._hand_over_token(session)
                 sessions[id(self)] = session
             else:
                 sessions[id(self)] = session
@@ -435,6 +441,46 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         session = self._current_session()
         if session is not None:
             _forget_token(session)
+        if has_app_context():
+            tokens = g.get(_TOKENS_ATTR)
+            if tokens:
+                tokens.pop(id(self), None)
+
+    def _authorized_without_session(self) -> bool | None:
+        """Whether the current user has an access token, answered from
+        :attr:`token` without building a session, when the session would
+        answer the same way: no session was built in this context yet and the
+        session class reads its token from the blueprint. ``None`` means the
+        session must answer.
+
+        The token read is kept for the rest of the context, and handed to the
+        session if one is built, so that the storage is read once.
+        """
+        if not has_app_context() or self._detached_session is not None:
+            return None
+        if not _answers_from_blueprint_token(self.session_class):
+            return None
+        sessions = g.get(_SESSIONS_ATTR)
+        if sessions and id(self) in sessions:
+            return None
+        tokens: dict[int, t.Any] | None = g.get(_TOKENS_ATTR)
+        if tokens is None:
+            tokens = {}
+            setattr(g, _TOKENS_ATTR, tokens)
+        key = id(self)
+        if key in tokens:
+            token = tokens[key]
+        else:
+            token = tokens[key] = self.token
+        return bool(token and token.get("access_token"))
+
+    def _hand_over_token(self, session: t.Any) -> None:
+        """Give a new session the token already read in this context."""
+        tokens = g.get(_TOKENS_ATTR)
+        if tokens and id(self) in tokens:
+            token = tokens.pop(id(self))
+            if _answers_from_blueprint_token(type(session)):
+                session.token = token
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -474,6 +520,9 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         sessions = g.get(_SESSIONS_ATTR)
         if sessions:
             sessions.pop(id(self), None)
+        tokens = g.get(_TOKENS_ATTR)
+        if tokens:
+            tokens.pop(id(self), None)
 
     # -- the dance ----------------------------------------------------------------
 
@@ -602,6 +651,7 @@ class _AppHooks:
         for blueprint in self.custom_teardowns:
             blueprint.teardown_session(exception)
         g.pop(_SESSIONS_ATTR, None)
+        g.pop(_TOKENS_ATTR, None)
         if built:
             # The provider proxies keep the session in g too.
             registered = self.app.extensions.get("flask_dance", {})

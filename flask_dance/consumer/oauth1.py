@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .storage import BaseStorage
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 
 class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
@@ -134,7 +134,7 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         #: The provider's API root.
         self.base_url = base_url
         #: The class of the per-request sessions.
-        self.session_class = session_class or OAuth1Session
+        self.session_class: type[OAuth1Session] = session_class or OAuth1Session
         #: The client key.
         self.client_key = client_key
         #: The client secret.
@@ -163,6 +163,16 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.redirect_uri = redirect_uri
         #: Keyword arguments for ``session_class``.
         self.kwargs = kwargs
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+
+        @property
+        def session(self) -> OAuth1Session:
+            """The :class:`~flask_dance.consumer.requests.OAuth1Session` of
+            the current request."""
+
+        @session.deleter
+        def session(self) -> None: ...
 
     def _build_session(self) -> OAuth1Session:
         session: OAuth1Session = self.session_class(

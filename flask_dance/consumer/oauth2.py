@@ -38,7 +38,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .storage import BaseStorage
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 
 class _NeverRaised(Exception):
@@ -54,7 +54,7 @@ def _oidc_error_types() -> tuple[type[Exception], ...]:
 
 
 #: The exceptions a failed OpenID Connect check raises.
-OIDCErrorTypes = _oidc_error_types()
+OIDCErrorTypes: tuple[type[Exception], ...] = _oidc_error_types()
 
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
@@ -272,7 +272,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         #: The provider's API root.
         self.base_url = base_url
         #: The class of the per-request sessions.
-        self.session_class = session_class or OAuth2Session
+        self.session_class: type[OAuth2Session] = session_class or OAuth2Session
         self._client_id = client_id
         #: The oauthlib client each session copies, or ``None``.
         self.client = client
@@ -281,7 +281,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         #: Extra fields of the refresh request.
         self.auto_refresh_kwargs = auto_refresh_kwargs
         #: The scope asked for.
-        self.scope = scope
+        self.scope: str | list[str] | tuple[str, ...] | None = scope
         #: A fixed state or a state factory; ``None`` for a random state.
         self.state = state
         #: Keyword arguments for ``session_class``.
@@ -291,11 +291,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         #: The provider's authorization endpoint.
         self.authorization_url = authorization_url
         #: Extra query parameters of the authorization request.
-        self.authorization_url_params = dict(authorization_url_params or {})
+        self.authorization_url_params: dict[str, t.Any] = dict(
+            authorization_url_params or {}
+        )
         #: The provider's token endpoint.
         self.token_url = token_url
         #: Extra arguments for the token request.
-        self.token_url_params = dict(token_url_params or {})
+        self.token_url_params: dict[str, t.Any] = dict(token_url_params or {})
         #: Where to go after logging in.
         self.redirect_url = redirect_url
         #: The endpoint to go to after logging in.
@@ -325,7 +327,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             id_token_algorithms or _DEFAULT_ID_TOKEN_ALGORITHMS
         )
         #: Audiences besides the client id an id_token may name.
-        self.trusted_audiences = tuple(trusted_audiences)
+        self.trusted_audiences: tuple[str, ...] = tuple(trusted_audiences)
         #: Where the provider sends the user after logout.
         self.post_logout_redirect_uri = post_logout_redirect_uri
         if issuer is not None:
@@ -376,6 +378,16 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             self.authorization_url_params.update(params)
 
     # -- the session --------------------------------------------------------------
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+
+        @property
+        def session(self) -> OAuth2Session:
+            """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
+            the current request."""
+
+        @session.deleter
+        def session(self) -> None: ...
 
     @property
     def client_id(self) -> str | None:
@@ -705,7 +717,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         elif self.client_id:
             data["client_id"] = str(self.client_id)
         try:
-            response = self.session.post(
+            response = self.session.post(  # type: ignore[call-arg]
                 self._absolute(url), data=data, auth=auth, withhold_token=True
             )
         except requests.RequestException:

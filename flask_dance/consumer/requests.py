@@ -154,6 +154,9 @@ class _PooledSessionInit(requests.Session):
     method resolution order.
     """
 
+    #: The transport adapters, by URL prefix.
+    adapters: collections.OrderedDict[str, requests.adapters.BaseAdapter]
+
     def __init__(self) -> None:
         for name, value, copier in _FRESH_COPY_PLAN:
             setattr(self, name, copier(value))
@@ -173,6 +176,7 @@ class _SharedAdaptersMixin(requests.Session):
     blueprint: t.Any
 
     def close(self) -> None:
+        """Close the adapters this session owns, not the shared ones."""
         shared = getattr(self.blueprint, "_adapters", None) or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
@@ -197,6 +201,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
     """
 
     _client: t.Any
+    _state: t.Any
 
     def __init__(
         self,
@@ -208,14 +213,14 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
         self._flask_dance_token: t.Any = _UNLOADED
         # Known before the requests.Session part is set up, which borrows
         # the blueprint's connection pools.
-        self.blueprint = blueprint
+        self.blueprint: t.Any = blueprint
         super().__init__(*args, **kwargs)
         #: The blueprint this session belongs to.
         self.blueprint = blueprint
         #: The provider's API root; relative request URLs are joined onto it.
-        self.base_url = str(base_url) if base_url else None
+        self.base_url: str | None = str(base_url) if base_url else None
         #: Refresh tokens this many seconds before they expire.
-        self.refresh_leeway = DEFAULT_REFRESH_LEEWAY
+        self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
         self.register_compliance_hook("access_token_response", _raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
@@ -505,6 +510,26 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
         self.token = new
 
 
+def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
+    """Whether sessions of ``session_class`` answer ``authorized`` exactly as
+    :class:`OAuth2Session` does: from the token their blueprint gives them.
+    A class that overrides (or a test that patches) ``authorized``,
+    ``access_token`` or ``token`` does not.
+
+    :param session_class: A session class.
+    """
+    return (
+        getattr(session_class, "authorized", None) is _STOCK_AUTHORIZED
+        and getattr(session_class, "access_token", None) is _STOCK_ACCESS_TOKEN
+        and getattr(session_class, "token", None) is _STOCK_TOKEN
+    )
+
+
+_STOCK_AUTHORIZED = OAuth2Session.authorized
+_STOCK_ACCESS_TOKEN = OAuth2Session.access_token
+_STOCK_TOKEN = OAuth2Session.token
+
+
 class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
@@ -527,12 +552,12 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session, _PooledSessionInit):
     ) -> None:
         # Known before the requests.Session part is set up, which borrows
         # the blueprint's connection pools.
-        self.blueprint = blueprint
+        self.blueprint: t.Any = blueprint
         super().__init__(*args, **kwargs)
         #: The blueprint this session belongs to.
         self.blueprint = blueprint
         #: The provider's API root; relative request URLs are joined onto it.
-        self.base_url = str(base_url) if base_url else None
+        self.base_url: str | None = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
 
     @property

@@ -80,7 +80,35 @@ def session_proxy(name: str) -> LocalProxy[t.Any]:
 
     :param name: The blueprint's name, such as ``"github"``.
     """
-    return LocalProxy(partial(_current_session, name))
+    return _SessionProxy(name)
+
+
+class _SessionProxy(LocalProxy[t.Any]):
+    """The ``<name>`` proxy: forwards everything to the session, except that
+    ``authorized`` is answered from the blueprint's token when no session was
+    built yet in this context, so that a page that only checks it builds
+    none (see ``BaseOAuthConsumerBlueprint._authorized_without_session``).
+
+    :param name: The blueprint's name.
+    """
+
+    __slots__ = ("_flask_dance_name",)
+
+    def __init__(self, name: str) -> None:
+        super().__init__(partial(_current_session, name))
+        object.__setattr__(self, "_flask_dance_name", name)
+
+    @property
+    def authorized(self) -> bool:
+        """Whether the current user has an access token."""
+        name: str = object.__getattribute__(self, "_flask_dance_name")
+        if has_app_context() and g.get(f"flask_dance_{name}") is None:
+            blueprint = current_app.extensions.get("flask_dance", {}).get(name)
+            if blueprint is not None:
+                answer = blueprint._authorized_without_session()
+                if answer is not None:
+                    return bool(answer)
+        return bool(self._get_current_object().authorized)
 
 
 class PresetOAuth2Blueprint(OAuth2ConsumerBlueprint):

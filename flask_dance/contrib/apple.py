@@ -152,7 +152,7 @@ class AppleBlueprint(_base.PresetOAuth2Blueprint):
             "token_type_hint": hint,
         }
         try:
-            response = self.session.post(
+            response = self.session.post(  # type: ignore[call-arg]
                 self.revocation_url, data=data, withhold_token=True
             )
         except requests.RequestException:

@@ -21,6 +21,7 @@ class _NoVerifyMixin(requests.Session):
     def merge_environment_settings(
         self, url: t.Any, proxies: t.Any, stream: t.Any, verify: t.Any, cert: t.Any
     ) -> t.Any:
+        """Merge the environment's settings, then turn verification off."""
         # requests lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override
         # `session.verify = False`; decide after the environment was merged.
         settings = super().merge_environment_settings(
@@ -38,7 +39,7 @@ class NoVerifyOAuth2Session(_NoVerifyMixin, OAuth2Session):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.verify = False
+        self.verify: bool = False
 
 
 def _no_verify(session_class: type[OAuth2Session]) -> type[OAuth2Session]:

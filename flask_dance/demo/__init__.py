@@ -80,7 +80,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..testing import Client
     from ..testing import LocalProvider
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: The name of the demo's blueprint: its views live under ``/login/demo``.
 BLUEPRINT_NAME = "demo"

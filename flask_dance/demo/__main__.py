@@ -20,7 +20,7 @@ from . import register_demo_client
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..testing import LocalProvider
 
-log = logging.getLogger("flask_dance.demo")
+log: logging.Logger = logging.getLogger("flask_dance.demo")
 
 
 def _port(text: str) -> int:

@@ -30,7 +30,7 @@ from ._oauth2 import Token
 if t.TYPE_CHECKING:  # pragma: no cover
     from .provider import LocalProvider
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Parameters the authorization endpoint adds to a redirect.
 RESPONSE_PARAMS = frozenset(

@@ -45,7 +45,7 @@ from ._oauth2 import Token
 if t.TYPE_CHECKING:  # pragma: no cover
     import flask
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: The client registered when ``clients`` is not given.
 DEFAULT_CLIENT_ID = "test-client"
@@ -196,7 +196,7 @@ class LocalProvider:
             self.oauth1_clients[oauth1_client.client_key] = oauth1_client
 
         self.host = host
-        self.port = port
+        self.port: int = port
         self.access_token_lifetime = access_token_lifetime
         self.id_token_lifetime = id_token_lifetime
         self.code_lifetime = code_lifetime
@@ -205,7 +205,7 @@ class LocalProvider:
         self.auto_approve = auto_approve
         self._default_user = default_user
         #: The hostile behaviour knobs; see :class:`Faults`.
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         #: Requests received, by endpoint name (see :class:`Faults`).
         self.calls: collections.Counter[str] = collections.Counter()
         #: Every request received, oldest first.

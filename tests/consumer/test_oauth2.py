@@ -580,3 +580,33 @@ def test_old_argument_names_still_work() -> None:
     assert bp.authorization_url == "https://example.com/authorize"
     assert bp.scope == "user:email"
     assert bp.authorization_url_params == {"prompt": "x"}
+
+
+def test_state_of_one_provider_is_refused_at_another(
+    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+) -> None:
+    """Mix-up defence (RFC 9700 4.4.2): each provider has its own callback
+    route and its own pending logins."""
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    first = make_blueprint(storage=MemoryStorage())
+    second = OAuth2ConsumerBlueprint(
+        "other-service",
+        __name__,
+        client_id="other",
+        client_secret="other-secret",
+        authorization_url="https://other.example/authorize",
+        token_url="https://other.example/token",
+        storage=MemoryStorage(),
+    )
+    app = make_app(first)
+    app.register_blueprint(second, url_prefix="/login")
+    with app.test_client() as client:
+        params = start_login(client)
+        response = client.get(
+            f"/login/other-service/authorized?code=c&state={params['state']}",
+            base_url=BASE,
+        )
+        assert params["state"] in flask.session["test-service_oauth_pending"]
+    assert response.status_code == 302
+    assert len(responses.calls) == 0
+    assert errors[0]["error"] == "invalid_state"

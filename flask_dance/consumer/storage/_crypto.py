@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from ..._typing import TokenDict
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: The config key listing the Fernet keys: a list, or a comma-separated string.
 CONFIG_KEY = "FLASK_DANCE_TOKEN_KEYS"

@@ -14,7 +14,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..._typing import TokenDict
     from ..base import BaseOAuthConsumerBlueprint
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Above this many bytes, the signed session cookie is near the 4 KB that
 #: browsers keep for a cookie (name and attributes included), and

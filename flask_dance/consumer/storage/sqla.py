@@ -140,11 +140,17 @@ def _add_lookup_index(mapper: Mapper[t.Any], cls: type[t.Any]) -> None:
 
 
 class _Cache(t.Protocol):
-    def get(self, key: str) -> t.Any: ...
+    """What :class:`SQLAlchemyStorage` needs of a cache, such as a
+    Flask-Caching ``Cache``."""
 
-    def set(self, key: str, value: t.Any) -> t.Any: ...
+    def get(self, key: str) -> t.Any:
+        """Return the value cached under ``key``, or ``None``."""
 
-    def delete(self, key: str) -> t.Any: ...
+    def set(self, key: str, value: t.Any) -> t.Any:
+        """Cache ``value`` under ``key``."""
+
+    def delete(self, key: str) -> t.Any:
+        """Remove ``key`` from the cache."""
 
 
 class _Owner(t.NamedTuple):
