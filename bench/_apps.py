@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 
 import flask
 import requests
-
-from flask_dance.contrib.github import github
-from flask_dance.contrib.github import make_github_blueprint
-
 from _provider import AUTHORIZE_PATH
 from _provider import TOKEN_PATH
 from _provider import USER_PATH
+
+from flask_dance.contrib.github import github
+from flask_dance.contrib.github import make_github_blueprint
 
 if t.TYPE_CHECKING:
     from flask_dance.consumer import OAuth2ConsumerBlueprint

@@ -114,9 +114,7 @@ class _Server(ThreadingHTTPServer):
             wrapped.close()
 
 
-def _serve(
-    tls: TLSFiles | None, accepted: Synchronized[int], conn: Connection
-) -> None:
+def _serve(tls: TLSFiles | None, accepted: Synchronized[int], conn: Connection) -> None:
     context = None
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -10,9 +10,11 @@ import typing as t
 from types import SimpleNamespace
 
 import flask
-from sqlalchemy import Integer
+from _apps import _new_app
+from _apps import ours_app
 from sqlalchemy import create_engine
 from sqlalchemy import insert
+from sqlalchemy import Integer
 from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -23,9 +25,6 @@ from sqlalchemy.orm import sessionmaker
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.contrib.github import github
-
-from _apps import ours_app
-from _apps import _new_app
 
 _BATCH = 10_000
 

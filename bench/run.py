@@ -41,12 +41,11 @@ sys.path.insert(1, os.path.dirname(HERE))
 
 if t.TYPE_CHECKING:
     import flask
+    from _provider import Provider
     from flask.testing import FlaskClient
 
-    from _provider import Provider
 
-
-# -- what one side of a scenario does ------------------------------------------------
+# -- what one side of a scenario does ------------------------------------------
 
 
 class Side:
@@ -132,7 +131,9 @@ class LookupSide(Side):
         self.rows = rows
 
     def one(self) -> float:
-        elapsed, _ = _timed(self.client, f"/lookup?uid={self.rng.randint(1, self.rows)}")
+        elapsed, _ = _timed(
+            self.client, f"/lookup?uid={self.rng.randint(1, self.rows)}"
+        )
         return elapsed
 
     def check(self) -> None:
@@ -204,7 +205,7 @@ class CallbackSide(Side):
             raise AssertionError(f"callback did not store a token: {api.data!r}")
 
 
-# -- scenarios ---------------------------------------------------------------------------
+# -- scenarios -----------------------------------------------------------------
 
 
 @dataclass
@@ -251,7 +252,9 @@ class Scenario:
         return problems
 
 
-def _counted(scenario: Scenario, key: str, requests: int, func: t.Callable[[], t.Any]) -> t.Any:
+def _counted(
+    scenario: Scenario, key: str, requests: int, func: t.Callable[[], t.Any]
+) -> t.Any:
     """Run ``func``, which makes ``requests`` page views on one side, and
     count the page views and the TCP connections the provider accepted."""
     provider = scenario.side(key).provider
@@ -387,9 +390,7 @@ def _count(rows: int) -> str:
     return f"{rows // 1000}k" if rows % 1000 == 0 else str(rows)
 
 
-def run(
-    scenarios: list[Scenario], rounds: int, batch: int, peak_requests: int
-) -> None:
+def run(scenarios: list[Scenario], rounds: int, batch: int, peak_requests: int) -> None:
     """Measure every scenario in interleaved rounds.
 
     Each round runs a batch of each scenario, alternating its two sides
@@ -419,7 +420,7 @@ def run(
             )
 
 
-# -- output ------------------------------------------------------------------------------
+# -- output --------------------------------------------------------------------
 
 
 def _us(seconds: float) -> str:
@@ -443,10 +444,7 @@ def report(scenarios: list[Scenario], settings: dict[str, t.Any]) -> list[str]:
         if s.target is not None:
             verdict = " ok" if s.ratio <= s.target else " MISSED"
         if s.connections["a"] or s.connections["b"] or s.one_connection:
-            conns = (
-                f"{s.connections['a']}/{s.connections['b']}"
-                f" ({s.requests['a']})"
-            )
+            conns = f"{s.connections['a']}/{s.connections['b']} ({s.requests['a']})"
         else:
             conns = "-"
         peak = f"{s.peak['a'] // 1024}/{s.peak['b'] // 1024}"
@@ -511,13 +509,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, help="requests per side per round (40)")
     parser.add_argument("--rows", type=int, default=100_000, help="large table size")
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    parser.add_argument(
+        "--only", metavar="NAMES", help="comma-separated scenarios to run (default all)"
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (6 if args.quick else 30)
     batch = args.batch or (20 if args.quick else 40)
 
-    import flask_dance
     from _provider import Provider
     from _tls import make_tls_files
+
+    import flask_dance
 
     with tempfile.TemporaryDirectory(prefix="flask-dance-bench-") as workdir:
         tls_files = make_tls_files(workdir)
@@ -526,6 +528,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             started = time.perf_counter()
             scenarios = build_scenarios(workdir, providers, (1_000, args.rows))
+            if args.only:
+                wanted = set(args.only.split(","))
+                unknown = wanted - {s.name for s in scenarios}
+                if unknown:
+                    parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+                scenarios = [s for s in scenarios if s.name in wanted]
             run(scenarios, rounds, batch, peak_requests=batch)
             elapsed = time.perf_counter() - started
         finally:

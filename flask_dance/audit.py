@@ -33,7 +33,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .consumer.base import BaseOAuthConsumerBlueprint
 
-log = logging.getLogger(__name__)
+log: logging.Logger = logging.getLogger(__name__)
 
 #: The level of a finding that makes ``flask dance check`` fail.
 ERROR = "ERROR"

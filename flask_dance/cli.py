@@ -15,7 +15,7 @@ from .audit import ERROR
 from .audit import Finding
 
 #: The ``flask dance`` command group.
-dance = AppGroup("dance", help="Flask-Dance commands.")
+dance: AppGroup = AppGroup("dance", help="Flask-Dance commands.")
 
 
 def _line(finding: Finding) -> str:

@@ -14,6 +14,8 @@ import typing as t
 
 import flask
 
+from ._urls import safe_next_url
+
 #: How long a pending login stays valid, in seconds.
 DEFAULT_TTL = 600
 
@@ -71,6 +73,19 @@ class PendingLogin:
         if not isinstance(data, dict) or not isinstance(data.get("t"), (int, float)):
             return None
         values = {attr: data.get(short) for short, attr in cls._FIELDS.items()}
+        # Only this module writes records, into a signed session; one with a
+        # field of another type (or a ``next`` that is no local path) was
+        # not written by it and counts as malformed.
+        for attr in ("code_verifier", "nonce", "next_url", "redirect_uri", "secret"):
+            if values[attr] is not None and not isinstance(values[attr], str):
+                return None
+        max_age = values["max_age"]
+        if max_age is not None and (
+            not isinstance(max_age, int) or isinstance(max_age, bool)
+        ):
+            return None
+        if values["next_url"] is not None and safe_next_url(values["next_url"]) is None:
+            return None
         return cls(key=key, **values)  # type: ignore[arg-type]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -19,7 +20,15 @@ def join_url(base_url: str | None, url: str) -> str:
     :param base_url: The provider's base URL, or ``None``.
     :param url: An absolute URL or a path.
     """
-    if not base_url or not url or urlsplit(url).scheme or url.startswith("//"):
+    if not base_url or not url:
+        return url
+    return _join_url(base_url, url)
+
+
+@functools.lru_cache(maxsize=512)
+def _join_url(base_url: str, url: str) -> str:
+    # Cached: an app calls the same few endpoints over and over.
+    if urlsplit(url).scheme or url.startswith("//"):
         return url
     base = base_url if base_url.endswith("/") else base_url + "/"
     base_path = urlsplit(base).path

@@ -4,6 +4,8 @@ token storage, the per-request provider session, and the signals."""
 from __future__ import annotations
 
 import collections
+import html
+import itertools
 import logging
 import threading
 import time
@@ -13,23 +15,28 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import flask
+import flask.globals
 from blinker import NamedSignal
 from blinker import Namespace
 from flask import Blueprint
 from flask import current_app
 from flask import g
 from flask import has_app_context
+from flask import has_request_context
+from flask.globals import request_ctx
 from requests.adapters import HTTPAdapter
 from werkzeug.datastructures import CallbackDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
 from . import _redact
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._transport import PoolAdapter
 from ._urls import safe_next_url
-from .storage import BaseStorage
 from .requests import _answers_from_blueprint_token
+from .storage import BaseStorage
 from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -76,6 +83,9 @@ _SESSIONS_ATTR = "_flask_dance_sessions"
 
 #: Tokens read in the current context before its session was built.
 _TOKENS_ATTR = "_flask_dance_tokens"
+
+#: The request whose sessions and tokens the context's ``g`` holds.
+_OWNER_ATTR = "_flask_dance_request"
 
 #: Where an app keeps its :class:`_AppHooks`, in ``app.extensions``.
 _APP_HOOKS_KEY = "flask_dance.hooks"
@@ -176,10 +186,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         else:
             self.storage = storage
 
-        #: Maps attribute names of this blueprint (dotted paths allowed, such
-        #: as ``"session.client_id"``) to keys of the app's configuration.
-        #: Truthy configuration values are applied whenever they are needed.
-        self.from_config: dict[str, str] = {}
+        self.from_config = {}
 
         def invalidate_token(_: t.Any) -> None:
             self._invalidate_cached_token()
@@ -207,6 +214,27 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         # config values it named; while both are unchanged, nothing is done.
         self._bound_from: dict[str, str] | None = None
         self._bound_values: tuple[t.Any, ...] = ()
+        self._session_bindings_cache: tuple[int, tuple[tuple[str, str], ...]] = (
+            -1,
+            (),
+        )
+
+    @property
+    def from_config(self) -> dict[str, str]:
+        """Maps attribute names of this blueprint (dotted paths allowed, such
+        as ``"session.client_id"``) to keys of the app's configuration.
+        Truthy configuration values are applied whenever they are needed.
+
+        It is a :class:`dict` that notes its changes, so that checking the
+        configuration before each request stays cheap; assigning a plain
+        :class:`dict` copies it into one.
+        """
+        return self._from_config
+
+    @from_config.setter
+    def from_config(self, value: Mapping[str, str]) -> None:
+        self._from_config = _ConfigBinding(value)
+        _binding_changed()
 
     # -- registration -------------------------------------------------------
 
@@ -247,16 +275,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         a copy with ``expires_at`` computed from ``expires_in``. Deleting
         removes the token; with nothing stored it does nothing.
         """
-        if self._token_getter is not None:
-            stored = self._token_getter()
-        else:
-            stored = self.storage.get(self)
-        if not stored or not isinstance(stored, Mapping):
-            return stored
-        token = dict(stored)
-        if token.get("expires_in") and token.get("expires_at"):
-            token["expires_in"] = float(token["expires_at"]) - time.time()
-        return token
+        return _token_copy(self._stored_token())
 
     @token.setter
     def token(self, value: t.Any) -> None:
@@ -278,6 +297,12 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         else:
             self.storage.delete(self)
         self._invalidate_cached_token()
+
+    def _stored_token(self) -> t.Any:
+        """The token as the storage (or the ``token_getter``) gives it."""
+        if self._token_getter is not None:
+            return self._token_getter()
+        return self.storage.get(self)
 
     def token_getter(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
         """Decorate a function that returns the current user's token; it is
@@ -367,14 +392,27 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 setattr(self, local_var, value)
         self._bound_values = tuple(map(config.get, from_config.values()))
         self._bound_from = from_config
+        _Versions.applied = next(_version_counter)
+
+    def _session_bindings(self) -> tuple[tuple[str, str], ...]:
+        """The ``session.*`` entries of :attr:`from_config`."""
+        version, bindings = self._session_bindings_cache
+        if version != _Versions.bindings:
+            version = _Versions.bindings
+            bindings = tuple(
+                (local_var, key)
+                for local_var, key in self.from_config.items()
+                if local_var.startswith("session.")
+            )
+            self._session_bindings_cache = (version, bindings)
+        return bindings
 
     def _apply_session_config(self, session: t.Any) -> None:
-        if not has_app_context():
+        bindings = self._session_bindings()
+        if not bindings or not has_app_context():
             return
         config = current_app.config
-        for local_var, key in self.from_config.items():
-            if not local_var.startswith("session."):
-                continue
+        for local_var, key in bindings:
             value = config.get(key)
             if value:
                 path, attr = local_var.rsplit(".", 1)
@@ -399,17 +437,19 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 if self._detached_session is None:
                     self._detached_session = self._make_session()
                 return self._detached_session
-        sessions: dict[int, t.Any] | None = g.get(_SESSIONS_ATTR)
+        state = _context_state()
+        sessions: dict[int, t.Any] | None = state.get(_SESSIONS_ATTR)
         if sessions is None:
-            sessions = {}
-            setattr(g, _SESSIONS_ATTR, sessions)
+            sessions = state[_SESSIONS_ATTR] = {}
         session = sessions.get(id(self))
         if session is None:
-            session = self._adopt_detached_session()
+            session = None
+            if self._detached_session is not None:
+                session = self._adopt_detached_session()
             if session is None:
                 self._refresh_config()
                 session = self._make_session()
-                self._hand_over_token(session)
+                self._hand_over_token(session, state)
                 sessions[id(self)] = session
             else:
                 sessions[id(self)] = session
@@ -434,7 +474,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         """The session of the current context, if one was built."""
         if not has_app_context():
             return self._detached_session
-        sessions = g.get(_SESSIONS_ATTR)
+        sessions = _context_state().get(_SESSIONS_ATTR)
         return sessions.get(id(self)) if sessions else None
 
     def _invalidate_cached_token(self) -> None:
@@ -442,11 +482,13 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if session is not None:
             _forget_token(session)
         if has_app_context():
-            tokens = g.get(_TOKENS_ATTR)
+            tokens = _context_state().get(_TOKENS_ATTR)
             if tokens:
                 tokens.pop(id(self), None)
 
-    def _authorized_without_session(self) -> bool | None:
+    def _authorized_without_session(
+        self, state: dict[str, t.Any] | None = None
+    ) -> bool | None:
         """Whether the current user has an access token, answered from
         :attr:`token` without building a session, when the session would
         answer the same way: no session was built in this context yet and the
@@ -455,32 +497,42 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
 
         The token read is kept for the rest of the context, and handed to the
         session if one is built, so that the storage is read once.
+
+        :param state: What :func:`_context_state` returned, if the caller has
+            it already.
         """
-        if not has_app_context() or self._detached_session is not None:
+        if self._detached_session is not None:
+            return None
+        if type(self).token is not _TOKEN_PROPERTY:
             return None
         if not _answers_from_blueprint_token(self.session_class):
             return None
-        sessions = g.get(_SESSIONS_ATTR)
+        if state is None:
+            if not has_app_context():
+                return None
+            state = _context_state()
+        sessions = state.get(_SESSIONS_ATTR)
         if sessions and id(self) in sessions:
             return None
-        tokens: dict[int, t.Any] | None = g.get(_TOKENS_ATTR)
+        tokens: dict[int, t.Any] | None = state.get(_TOKENS_ATTR)
         if tokens is None:
-            tokens = {}
-            setattr(g, _TOKENS_ATTR, tokens)
+            tokens = state[_TOKENS_ATTR] = {}
         key = id(self)
         if key in tokens:
-            token = tokens[key]
+            stored = tokens[key]
         else:
-            token = tokens[key] = self.token
-        return bool(token and token.get("access_token"))
+            # As read from the storage: :attr:`token` makes its copy only
+            # if a session is built.
+            stored = tokens[key] = self._stored_token()
+        return bool(stored and stored.get("access_token"))
 
-    def _hand_over_token(self, session: t.Any) -> None:
+    def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
         """Give a new session the token already read in this context."""
-        tokens = g.get(_TOKENS_ATTR)
+        tokens = state.get(_TOKENS_ATTR)
         if tokens and id(self) in tokens:
-            token = tokens.pop(id(self))
+            stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session.token = token
+                session.token = _token_copy(stored)
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -501,8 +553,8 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 if self._adapters is None:
                     self._adapters = collections.OrderedDict(
                         [
-                            ("https://", HTTPAdapter(pool_maxsize=_POOL_MAXSIZE)),
-                            ("http://", HTTPAdapter(pool_maxsize=_POOL_MAXSIZE)),
+                            ("https://", PoolAdapter(pool_maxsize=_POOL_MAXSIZE)),
+                            ("http://", PoolAdapter(pool_maxsize=_POOL_MAXSIZE)),
                         ]
                     )
                 adapters = self._adapters
@@ -517,10 +569,11 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             with self._detached_lock:
                 self._detached_session = None
             return
-        sessions = g.get(_SESSIONS_ATTR)
+        state = _context_state()
+        sessions = state.get(_SESSIONS_ATTR)
         if sessions:
             sessions.pop(id(self), None)
-        tokens = g.get(_TOKENS_ATTR)
+        tokens = state.get(_TOKENS_ATTR)
         if tokens:
             tokens.pop(id(self), None)
 
@@ -540,7 +593,12 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         """The view the provider sends the user back to."""
 
     def _requested_next_url(self) -> str | None:
-        return safe_next_url(flask.request.args.get("next"))
+        request: t.Any = flask.request
+        request = request._get_current_object()
+        query = request.query_string
+        if b"next" not in query and b"%" not in query:
+            return None  # no ``next`` parameter: skip parsing the query
+        return safe_next_url(request.args.get("next"))
 
     def _default_next_url(self) -> str:
         redirect_url: str | None = getattr(self, "redirect_url", None)
@@ -585,8 +643,99 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 self.token = token
             except ValueError as exc:
                 return self._fail(f"the token could not be stored: {exc}", error=exc)
+            except HTTPException:
+                raise
+            except Exception as exc:
+                return self._storage_failure(exc)
             self._run_logged_in_funcs(token)
         return flask.redirect(next_url or self._default_next_url())
+
+    def _storage_failure(self, exc: Exception) -> t.Any:
+        """The storage failed to keep a new token (its database is down,
+        say): send :data:`oauth_error` with ``error=exc``, and answer with a
+        receiver's response or a ``503`` page that asks the user to log in
+        again. The exception's message is not logged: it may quote the
+        token."""
+        log.error(
+            "OAuth login with %r failed: the token could not be stored (%s).",
+            self.name,
+            type(exc).__name__,
+        )
+        response = self._send_error(error=exc)
+        if response is not None:
+            return response
+        login_url = html.escape(flask.url_for(f"{self.name}.login"))
+        body = (
+            "<!doctype html><title>Login not completed</title>"
+            "<h1>Login not completed</h1><p>The login could not be saved because"
+            " a service is temporarily unavailable. Please"
+            f' <a href="{login_url}">log in again</a> in a moment.</p>'
+        )
+        return flask.Response(
+            body,
+            503,
+            {"Retry-After": "5", "Cache-Control": "no-store"},
+            content_type="text/html; charset=utf-8",
+        )
+
+
+class _Versions:
+    """Counters that tell the per-app hooks that nothing changed."""
+
+    #: Changes when any blueprint's ``from_config`` changes.
+    bindings = 0
+    #: Changes when configuration is applied to any blueprint.
+    applied = 0
+
+
+_version_counter = itertools.count(1)
+
+
+def _binding_changed() -> None:
+    _Versions.bindings = next(_version_counter)
+
+
+class _ConfigBinding(dict[str, str]):
+    """A blueprint's ``from_config``: a :class:`dict` that notes each change
+    in :attr:`_Versions.bindings`."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        super().__setitem__(key, value)
+        _binding_changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        _binding_changed()
+
+    def __ior__(self, other: t.Any) -> _ConfigBinding:  # type: ignore[override,misc]
+        super().__ior__(other)
+        _binding_changed()
+        return self
+
+    def update(self, *args: t.Any, **kwargs: str) -> None:
+        super().update(*args, **kwargs)
+        _binding_changed()
+
+    def setdefault(self, key: str, default: str) -> str:
+        value = super().setdefault(key, default)
+        _binding_changed()
+        return value
+
+    def pop(self, key: str, *default: t.Any) -> t.Any:
+        value = super().pop(key, *default)
+        _binding_changed()
+        return value
+
+    def popitem(self) -> tuple[str, str]:
+        item = super().popitem()
+        _binding_changed()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        _binding_changed()
 
 
 class _AppHooks:
@@ -604,6 +753,12 @@ class _AppHooks:
         self.blueprints: list[BaseOAuthConsumerBlueprint] = []
         #: Those that override :meth:`~BaseOAuthConsumerBlueprint.teardown_session`.
         self.custom_teardowns: list[BaseOAuthConsumerBlueprint] = []
+        #: The config keys all the blueprints read, as of ``bindings_seen``.
+        self.config_keys: tuple[str, ...] = ()
+        self.bindings_seen = -1
+        #: Their values at the last request, when nothing needed applying.
+        self.values_seen: tuple[t.Any, ...] | None = None
+        self.applied_seen = -1
 
     @classmethod
     def of(cls, app: App) -> _AppHooks:
@@ -616,9 +771,6 @@ class _AppHooks:
             hooks = cls(app)
             app.extensions[_APP_HOOKS_KEY] = hooks
             app.before_request_funcs.setdefault(None, []).append(hooks.before_request)
-            app.teardown_request_funcs.setdefault(None, []).append(
-                hooks.teardown_request
-            )
         return hooks
 
     def add(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
@@ -629,35 +781,120 @@ class _AppHooks:
         if any(known is blueprint for known in self.blueprints):
             return
         self.blueprints.append(blueprint)
+        self.bindings_seen = -1
         if (
             type(blueprint).teardown_session
             is not BaseOAuthConsumerBlueprint.teardown_session
         ):
+            # Only for these: the sessions of a request need no teardown, as
+            # the next request of a shared app context sets them aside.
+            if not self.custom_teardowns:
+                self.app.teardown_request_funcs.setdefault(None, []).append(
+                    self.teardown_request
+                )
             self.custom_teardowns.append(blueprint)
 
     def before_request(self) -> None:
-        """Apply configuration that changed since it was last applied."""
+        """Apply configuration that changed since it was last applied.
+
+        When no ``from_config`` changed and no configuration was applied to
+        any blueprint since the last request of this app, comparing the
+        config values with those of the last request is enough.
+        """
         config = self.app.config
+        if self.bindings_seen != _Versions.bindings:
+            self.bindings_seen = _Versions.bindings
+            self.config_keys = tuple(
+                key for bp in self.blueprints for key in bp.from_config.values()
+            )
+            self.values_seen = None
+        values = tuple(map(config.get, self.config_keys))
+        if values == self.values_seen and self.applied_seen == _Versions.applied:
+            return
+        applied = _Versions.applied
         for blueprint in self.blueprints:
             blueprint._refresh_config(config)
+        if applied == _Versions.applied:
+            self.values_seen = values
+            self.applied_seen = applied
+        else:
+            # Applied now (or by another app meanwhile): check once more on
+            # the next request, which then takes the short path.
+            self.values_seen = None
 
     def teardown_request(self, exception: BaseException | None = None) -> None:
-        """Forget the sessions built during the request.
+        """Run the blueprints' own ``teardown_session``, then forget the
+        request's sessions. Installed only when a blueprint overrides
+        ``teardown_session``.
 
         :param exception: The exception that ended the request, if any.
         """
-        sessions = g.get(_SESSIONS_ATTR)
-        built = set(sessions) if sessions else None
         for blueprint in self.custom_teardowns:
             blueprint.teardown_session(exception)
-        g.pop(_SESSIONS_ATTR, None)
-        g.pop(_TOKENS_ATTR, None)
-        if built:
-            # The provider proxies keep the session in g too.
-            registered = self.app.extensions.get("flask_dance", {})
-            for name, blueprint in registered.items():
-                if id(blueprint) in built:
-                    g.pop(f"flask_dance_{name}", None)
+        _forget_request_state(_context_state())
+
+
+def _current_request() -> t.Any:
+    """The current request context, or ``None`` outside a request."""
+    if _request_var is not None:
+        return _request_var.get(None)
+    if not has_request_context():
+        return None
+    ctx: t.Any = request_ctx
+    return ctx._get_current_object()
+
+
+#: The context variable behind :data:`flask.globals.request_ctx`, read
+#: directly when this Flask version has it: quicker than the proxy.
+_request_var: t.Any = getattr(flask.globals, "_cv_request", None)
+
+
+def _token_copy(stored: t.Any) -> t.Any:
+    """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
+    a copy with ``expires_in`` recomputed from ``expires_at``."""
+    if not stored or not isinstance(stored, Mapping):
+        return stored
+    token = dict(stored)
+    if token.get("expires_in") and token.get("expires_at"):
+        token["expires_in"] = float(token["expires_at"]) - time.time()
+    return token
+
+
+def _context_state() -> dict[str, t.Any]:
+    """The attributes of the current app context's :data:`flask.g`, as a
+    dict (quicker than going through the proxy for each of them), without
+    the sessions and tokens an earlier request left there.
+
+    Several requests may share one app context (one pushed around them, as
+    in tests): the sessions and tokens belong to the request that made them,
+    and the next request, or code running between requests, starts afresh.
+    """
+    ctx_g: t.Any = g
+    state: dict[str, t.Any] = vars(ctx_g._get_current_object())
+    owner = _current_request()
+    if state.get(_OWNER_ATTR, owner) is not owner:
+        _forget_request_state(state)
+    state[_OWNER_ATTR] = owner
+    return state
+
+
+def _forget_request_state(state: dict[str, t.Any]) -> None:
+    """Drop the sessions and tokens kept in ``state``, and the provider
+    proxies' ``g.flask_dance_<name>`` references to those sessions."""
+    sessions = state.pop(_SESSIONS_ATTR, None)
+    state.pop(_TOKENS_ATTR, None)
+    state.pop(_OWNER_ATTR, None)
+    if sessions:
+        dropped = {id(session) for session in sessions.values()}
+        for key in [
+            key
+            for key, value in state.items()
+            if key.startswith("flask_dance_") and id(value) in dropped
+        ]:
+            del state[key]
+
+
+_TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
 
 
 def _forget_token(session: t.Any) -> None:

@@ -257,6 +257,14 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         except TokenMissing as exc:
             self.pending_logins.consume(flask.request.args.get("denied"))
             return self._token_failure("the callback carried no request token", exc)
+        except ValueError:
+            # oauthlib refuses a query string with characters that a form
+            # encoding never leaves raw, such as "{".
+            return self._fail(
+                "the callback's query string could not be parsed",
+                message="The provider's answer could not be read.",
+                response=None,
+            )
         pending = self.pending_logins.consume(params.get("oauth_token"))
         if pending is None:
             return self._fail(

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import secrets
+import string
 import time
 import typing as t
 import warnings
@@ -16,10 +17,13 @@ from urllib.parse import urlencode
 
 import flask
 import requests
-from oauthlib.common import generate_token
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import MissingCodeError
 from oauthlib.oauth2 import OAuth2Error
+from oauthlib.oauth2 import WebApplicationClient
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
+from oauthlib.oauth2.rfc6749.utils import list_to_scope
+from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
 
 from . import _openid
@@ -87,6 +91,82 @@ _RENAMED_ARGUMENTS = {
     "access_token_url": "token_url",
     "authorize_url": "authorization_url",
 }
+
+
+#: The characters of a generated state, as oauthlib's ``generate_token``.
+_STATE_CHARS = string.ascii_letters + string.digits
+#: Maps each random byte to a character; the bytes the table does not cover
+#: (the last 256 % 62) are dropped, so that each character is equally likely.
+_STATE_TABLE = bytes.maketrans(
+    bytes(range(256 - 256 % len(_STATE_CHARS))),
+    (_STATE_CHARS * (256 // len(_STATE_CHARS))).encode("ascii"),
+)
+_STATE_DROPPED = bytes(range(256 - 256 % len(_STATE_CHARS), 256))
+
+
+def _random_state(length: int = 30) -> str:
+    """A new state: ``length`` characters from ``[A-Za-z0-9]`` (30 give
+    about 178 bits), read from the OS's generator in one call rather than one
+    call per character."""
+    state = b""
+    while len(state) < length:
+        state += secrets.token_bytes(length + 8).translate(_STATE_TABLE, _STATE_DROPPED)
+    return state[:length].decode("ascii")
+
+
+_STOCK_AUTHORIZATION_URL = _RequestsOAuth2Session.authorization_url
+_STOCK_SCOPE = _RequestsOAuth2Session.scope
+_STOCK_PREPARE_REQUEST_URI = WebApplicationClient.prepare_request_uri
+
+
+def _plain_grant_uri_applies(url: str) -> bool:
+    """Whether :func:`_grant_uri` builds for ``url`` what an unpatched
+    :class:`~oauthlib.oauth2.WebApplicationClient` would: an endpoint with no
+    query, fragment or path parameters of its own."""
+    return (
+        WebApplicationClient.prepare_request_uri is _STOCK_PREPARE_REQUEST_URI
+        and not any(char in url for char in "?#;")
+    )
+
+
+def _grant_uri(
+    url: str,
+    client_id: str | None,
+    redirect_uri: str | None,
+    scope: t.Any,
+    state: str,
+    params: dict[str, t.Any],
+) -> str:
+    """The authorization request URL of the code grant (RFC 6749 4.1.1),
+    with the parameters in the order and the encoding oauthlib gives them.
+
+    :param url: The authorization endpoint, without a query.
+    :param client_id: The client ID.
+    :param redirect_uri: The callback URL.
+    :param scope: The scope: a string or a list, set or tuple of strings.
+    :param state: The state.
+    :param params: ``code_challenge``, ``code_challenge_method`` and extra
+        parameters; those with a false value are left out.
+    """
+    if not is_secure_transport(url):
+        raise InsecureTransportError()
+    extra = dict(params)
+    query: list[tuple[str, t.Any]] = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+    ]
+    if redirect_uri:
+        query.append(("redirect_uri", redirect_uri))
+    if scope:
+        query.append(("scope", list_to_scope(scope)))
+    query.append(("state", state))
+    challenge = extra.pop("code_challenge", None)
+    method = extra.pop("code_challenge_method", "plain")
+    if challenge is not None:
+        query.append(("code_challenge", challenge))
+        query.append(("code_challenge_method", method))
+    query.extend((str(key), value) for key, value in extra.items() if value)
+    return f"{url}?{urlencode(query)}"
 
 
 def make_code_verifier() -> str:
@@ -468,7 +548,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self.state()
         if self.state:
             return self.state
-        return generate_token(30)
+        return _random_state()
 
     @property
     def is_openid(self) -> bool:
@@ -484,7 +564,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
     def login(self) -> t.Any:
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
-        self.load_config()
+        self._refresh_config()
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:
@@ -494,9 +574,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 error_description=str(exc),
                 error_uri=None,
             )
-        session = self.session
         redirect_uri = self._redirect_uri()
-        session.redirect_uri = redirect_uri
         params = dict(self.authorization_url_params)
         verifier = nonce = None
         if self.use_pkce:
@@ -510,8 +588,8 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 params["max_age"] = str(self.max_age)
         if self.response_mode:
             params["response_mode"] = self.response_mode
-        url, state = session.authorization_url(
-            authorization_url, state=self._new_state(), **params
+        url, state = self._authorization_request(
+            authorization_url, redirect_uri, self._new_state(), params
         )
         self.pending_logins.add(
             PendingLogin(
@@ -527,6 +605,60 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         log.debug("Sending the user to %r's authorization endpoint.", self.name)
         oauth_before_login.send(self, url=url)
         return flask.redirect(url)
+
+    def _authorization_request(
+        self, url: str, redirect_uri: str, state: str, params: dict[str, t.Any]
+    ) -> tuple[str, str]:
+        """Return the authorization URL and the state.
+
+        The session builds it, unless nothing could tell the difference: then
+        the oauthlib client the session would have builds the same URL, and
+        no session is made for a view that does not otherwise need one.
+        """
+        if state and self._login_needs_no_session():
+            if self.client is None and _plain_grant_uri_applies(url):
+                uri = _grant_uri(
+                    url, self._client_id, redirect_uri, self.scope, state, params
+                )
+                return uri, state
+            client: t.Any = None
+            if self.client is not None:
+                client = copy.copy(self.client)
+                if self._client_id is not None:
+                    client.client_id = self._client_id
+            else:
+                # As the session does, even without a client ID.
+                client = WebApplicationClient(self._client_id)  # type: ignore[arg-type]
+            scope = self.scope if self.scope is not None else client.scope
+            uri = client.prepare_request_uri(
+                url, redirect_uri=redirect_uri, scope=scope, state=state, **params
+            )
+            return uri, state
+        session = self.session
+        session.redirect_uri = redirect_uri
+        url, state = session.authorization_url(url, state=state, **params)
+        return url, state
+
+    def _login_needs_no_session(self) -> bool:
+        """Whether a session built for the login would only call its
+        oauthlib client: stock session class, session building and hooks, no
+        ``session.*`` configuration, no session of this context or detached
+        one (a test may have patched it), and no ``oauth_before_login``
+        receiver (it may look at the session)."""
+        cls = self.session_class
+        kind = type(self)
+        return (
+            getattr(cls, "authorization_url", None) is _STOCK_AUTHORIZATION_URL
+            and getattr(cls, "scope", None) is _STOCK_SCOPE
+            and kind.session_created is OAuth2ConsumerBlueprint.session_created
+            and kind._build_session is OAuth2ConsumerBlueprint._build_session
+            and kind._make_session is BaseOAuthConsumerBlueprint._make_session
+            and not self.kwargs
+            and not oauth_before_login.receivers
+            and self._detached_session is None
+            and self._current_session() is None
+            and not any(key.startswith("session.") for key in self.from_config)
+        )
 
     def _callback_params(self) -> t.Mapping[str, str]:
         if flask.request.method == "POST":
@@ -548,7 +680,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         validate the id_token of an OpenID Connect login, send
         :data:`~flask_dance.consumer.oauth_authorized`, store the token and
         redirect."""
-        self.load_config()
+        self._refresh_config()
         params = self._callback_params()
         state = params.get("state")
         if "error" in params:

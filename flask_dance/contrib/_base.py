@@ -20,10 +20,10 @@ import typing as t
 from functools import partial
 
 from flask import current_app
-from flask import g
 from flask import has_app_context
 from werkzeug.local import LocalProxy
 
+from ..consumer.base import _context_state
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
@@ -61,16 +61,20 @@ def _current_session(name: str) -> t.Any:
     """The ``name`` blueprint's session for the current context."""
     if not has_app_context():
         raise RuntimeError(_NO_CONTEXT_MSG.format(name=name))
+    # g's attributes, without the sessions an earlier request sharing this
+    # app context left there.
+    state = _context_state()
     attr = f"flask_dance_{name}"
-    session = g.get(attr)
+    session = state.get(attr)
     if session is None:
-        blueprint = current_app.extensions.get("flask_dance", {}).get(name)
+        # The object behind the proxy: each proxy lookup costs more.
+        app: t.Any = current_app
+        app = app._get_current_object()
+        blueprint = app.extensions.get("flask_dance", {}).get(name)
         if blueprint is None:
-            raise RuntimeError(
-                _NOT_REGISTERED_MSG.format(name=name, app=current_app.name)
-            )
+            raise RuntimeError(_NOT_REGISTERED_MSG.format(name=name, app=app.name))
         session = blueprint.session
-        setattr(g, attr, session)
+        state[attr] = session
     return session
 
 
@@ -102,12 +106,17 @@ class _SessionProxy(LocalProxy[t.Any]):
     def authorized(self) -> bool:
         """Whether the current user has an access token."""
         name: str = object.__getattribute__(self, "_flask_dance_name")
-        if has_app_context() and g.get(f"flask_dance_{name}") is None:
-            blueprint = current_app.extensions.get("flask_dance", {}).get(name)
-            if blueprint is not None:
-                answer = blueprint._authorized_without_session()
-                if answer is not None:
-                    return bool(answer)
+        if has_app_context():
+            state = _context_state()
+            if state.get(f"flask_dance_{name}") is None:
+                # The object behind the proxy: each proxy lookup costs more.
+                app: t.Any = current_app
+                registered = app._get_current_object().extensions.get("flask_dance", {})
+                blueprint = registered.get(name)
+                if blueprint is not None:
+                    answer = blueprint._authorized_without_session(state)
+                    if answer is not None:
+                        return bool(answer)
         return bool(self._get_current_object().authorized)
 
 

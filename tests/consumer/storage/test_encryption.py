@@ -453,3 +453,15 @@ def test_sqla_cache_holds_the_encrypted_form(app, blueprint):
         app.config["FLASK_DANCE_TOKEN_KEYS"] = [KEY_C]
         assert storage.get(blueprint) is None
     engine.dispose()
+
+
+def test_unserializable_session_is_not_measured(app, blueprint, caplog):
+    storage = SessionStorage()
+    with caplog.at_level(logging.DEBUG, logger=SIZE_LOGGER):
+        with app.test_request_context("/"):
+            flask.session["odd"] = object()
+            storage.set(blueprint, TOKEN)
+            assert flask.session[SESSION_KEY] == TOKEN
+    [record] = _size_warnings(caplog)
+    assert record.levelno == logging.DEBUG
+    assert "TypeError" in record.getMessage()

@@ -12,6 +12,7 @@ import typing as t
 import flask
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import close_all_sessions
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -91,6 +92,8 @@ def engine(db_url: str) -> t.Iterator[sa.Engine]:
         engine = sa.create_engine(db_url, pool_size=20)
     Base.metadata.create_all(engine)
     yield engine
+    # Sessions left open would hold table locks that block dropping the schema.
+    close_all_sessions()
     engine.dispose()
 
 
@@ -208,8 +211,9 @@ def test_a_database_that_is_down_lets_the_refresh_go_on(make_blueprint, caplog):
     )
     storage = SQLAlchemyStorage(LockedToken, Session(engine), user_id=1)
     ran = False
-    with caplog.at_level(logging.WARNING), storage.refresh_lock(
-        make_blueprint(SERVICE)
+    with (
+        caplog.at_level(logging.WARNING),
+        storage.refresh_lock(make_blueprint(SERVICE)),
     ):
         ran = True
     assert ran
@@ -283,7 +287,10 @@ def _refresh_storm(
     app = flask.Flask(__name__)
     app.secret_key = "refresh-lock"
     blueprint = OAuth2ConsumerBlueprint(
-        SERVICE, __name__, storage=storage, **provider.blueprint_kwargs(auto_refresh=True)
+        SERVICE,
+        __name__,
+        storage=storage,
+        **provider.blueprint_kwargs(auto_refresh=True),
     )
     app.register_blueprint(blueprint, url_prefix="/login")
     token = provider.issue_token("octocat", scope=["profile"], expires_in=3600)
@@ -313,7 +320,8 @@ def _refresh_storm(
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert not errors, errors
+    if use_lock:
+        assert not errors, errors
     return answers
 
 
@@ -338,6 +346,7 @@ def test_without_the_lock_the_sessions_refresh_several_times(engine, monkeypatch
     with LocalProvider() as provider:
         provider.faults.delay_on["refresh"] = 0.3
         _refresh_storm(engine, provider, monkeypatch, count=6, use_lock=False)
+        # Refresh tokens rotate: all but one of these failed with invalid_grant.
         assert provider.calls["refresh"] > 1
 
 
