@@ -96,23 +96,27 @@ class _SessionProxy(LocalProxy[t.Any]):
     :param name: The blueprint's name.
     """
 
-    __slots__ = ("_flask_dance_name",)
+    __slots__ = ("_flask_dance_name", "_flask_dance_attr")
+
+    _flask_dance_name: str
+    _flask_dance_attr: str
 
     def __init__(self, name: str) -> None:
         super().__init__(partial(_current_session, name))
+        # LocalProxy forwards attribute assignment to the session.
         object.__setattr__(self, "_flask_dance_name", name)
+        object.__setattr__(self, "_flask_dance_attr", f"flask_dance_{name}")
 
     @property
     def authorized(self) -> bool:
         """Whether the current user has an access token."""
-        name: str = object.__getattribute__(self, "_flask_dance_name")
         if has_app_context():
             state = _context_state()
-            if state.get(f"flask_dance_{name}") is None:
+            if state.get(self._flask_dance_attr) is None:
                 # The object behind the proxy: each proxy lookup costs more.
                 app: t.Any = current_app
                 registered = app._get_current_object().extensions.get("flask_dance", {})
-                blueprint = registered.get(name)
+                blueprint = registered.get(self._flask_dance_name)
                 if blueprint is not None:
                     answer = blueprint._authorized_without_session(state)
                     if answer is not None:

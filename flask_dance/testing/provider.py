@@ -160,6 +160,7 @@ class LocalProvider:
         default_user: str | None = None,
         signing_key: SigningKey | None = None,
     ) -> None:
+        self._users_lock = threading.Lock()
         #: Users by login.
         self.users: dict[str, User] = {}
         for user in default_users() if users is None else users:
@@ -241,9 +242,10 @@ class LocalProvider:
         """
         if isinstance(user, str):
             user = User(user, **kwargs)
-        if user.id == 0:
-            user.id = max((u.id for u in self.users.values()), default=0) + 1
-        self.users[user.login] = user
+        with self._users_lock:
+            if user.id == 0:
+                user.id = max((u.id for u in list(self.users.values())), default=0) + 1
+            self.users[user.login] = user
         return user
 
     def add_client(
