@@ -432,12 +432,13 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         for scripts and tests; the next request adopts it once, so a test can
         patch it (``bp.session.fetch_token = Mock(...)``) before the request.
         """
-        if not has_app_context():
+        app_ctx = _app_context()
+        if app_ctx is None:
             with self._detached_lock:
                 if self._detached_session is None:
                     self._detached_session = self._make_session()
                 return self._detached_session
-        state = _context_state()
+        state = _context_state(app_ctx)
         sessions: dict[int, t.Any] | None = state.get(_SESSIONS_ATTR)
         if sessions is None:
             sessions = state[_SESSIONS_ATTR] = {}
@@ -447,7 +448,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             if self._detached_session is not None:
                 session = self._adopt_detached_session()
             if session is None:
-                self._refresh_config()
+                self._refresh_config(app_ctx.app.config)
                 session = self._make_session()
                 self._hand_over_token(session, state)
                 sessions[id(self)] = session
@@ -523,7 +524,9 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         else:
             # As read from the storage: :attr:`token` makes its copy only
             # if a session is built.
-            stored = tokens[key] = self._stored_token()
+            getter = self._token_getter
+            stored = getter() if getter is not None else self.storage.get(self)
+            tokens[key] = stored
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
@@ -860,7 +863,22 @@ def _token_copy(stored: t.Any) -> t.Any:
     return token
 
 
-def _context_state() -> dict[str, t.Any]:
+def _app_context() -> t.Any:
+    """The current app context, or ``None`` outside one."""
+    if _app_var is not None:
+        return _app_var.get(None)
+    if not has_app_context():
+        return None
+    ctx: t.Any = flask.globals.app_ctx
+    return ctx._get_current_object()
+
+
+#: The context variable behind :data:`flask.globals.app_ctx`, read directly
+#: when this Flask version has it: quicker than the proxies.
+_app_var: t.Any = getattr(flask.globals, "_cv_app", None)
+
+
+def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
     """The attributes of the current app context's :data:`flask.g`, as a
     dict (quicker than going through the proxy for each of them), without
     the sessions and tokens an earlier request left there.
@@ -868,10 +886,15 @@ def _context_state() -> dict[str, t.Any]:
     Several requests may share one app context (one pushed around them, as
     in tests): the sessions and tokens belong to the request that made them,
     and the next request, or code running between requests, starts afresh.
+
+    :param app_ctx: The current app context, if the caller has it.
     """
-    ctx_g: t.Any = g
-    state: dict[str, t.Any] = vars(ctx_g._get_current_object())
-    owner = _current_request()
+    if app_ctx is None:
+        ctx_g: t.Any = g
+        state: dict[str, t.Any] = vars(ctx_g._get_current_object())
+    else:
+        state = vars(app_ctx.g)
+    owner = _request_var.get(None) if _request_var is not None else _current_request()
     if state.get(_OWNER_ATTR, owner) is not owner:
         _forget_request_state(state)
     state[_OWNER_ATTR] = owner

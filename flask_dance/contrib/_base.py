@@ -19,10 +19,9 @@ import re
 import typing as t
 from functools import partial
 
-from flask import current_app
-from flask import has_app_context
 from werkzeug.local import LocalProxy
 
+from ..consumer.base import _app_context
 from ..consumer.base import _context_state
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
@@ -59,17 +58,17 @@ _NOT_REGISTERED_MSG = (
 
 def _current_session(name: str) -> t.Any:
     """The ``name`` blueprint's session for the current context."""
-    if not has_app_context():
+    # The app context itself: quicker than the proxies to its parts.
+    app_ctx = _app_context()
+    if app_ctx is None:
         raise RuntimeError(_NO_CONTEXT_MSG.format(name=name))
     # g's attributes, without the sessions an earlier request sharing this
     # app context left there.
-    state = _context_state()
+    state = _context_state(app_ctx)
     attr = f"flask_dance_{name}"
     session = state.get(attr)
     if session is None:
-        # The object behind the proxy: each proxy lookup costs more.
-        app: t.Any = current_app
-        app = app._get_current_object()
+        app = app_ctx.app
         blueprint = app.extensions.get("flask_dance", {}).get(name)
         if blueprint is None:
             raise RuntimeError(_NOT_REGISTERED_MSG.format(name=name, app=app.name))
@@ -110,12 +109,12 @@ class _SessionProxy(LocalProxy[t.Any]):
     @property
     def authorized(self) -> bool:
         """Whether the current user has an access token."""
-        if has_app_context():
-            state = _context_state()
+        # The app context itself: quicker than the proxies to its parts.
+        app_ctx = _app_context()
+        if app_ctx is not None:
+            state = _context_state(app_ctx)
             if state.get(self._flask_dance_attr) is None:
-                # The object behind the proxy: each proxy lookup costs more.
-                app: t.Any = current_app
-                registered = app._get_current_object().extensions.get("flask_dance", {})
+                registered = app_ctx.app.extensions.get("flask_dance", {})
                 blueprint = registered.get(self._flask_dance_name)
                 if blueprint is not None:
                     answer = blueprint._authorized_without_session(state)
