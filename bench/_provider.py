@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.sharedctypes import Synchronized
 
-    from _tls import TLSFiles
+    from flask_dance.testing._crypto import TLSFiles
 
 #: The token endpoint's path.
 TOKEN_PATH = "/login/oauth/access_token"
@@ -118,7 +118,7 @@ def _serve(tls: TLSFiles | None, accepted: Synchronized[int], conn: Connection) 
     context = None
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(tls.server_cert, tls.server_key)
+        context.load_cert_chain(tls.cert_file, tls.key_file)
     server = _Server(context, accepted)
     conn.send(server.server_address[1])
     conn.close()

@@ -517,13 +517,13 @@ def main(argv: list[str] | None = None) -> int:
     batch = args.batch or (20 if args.quick else 40)
 
     from _provider import Provider
-    from _tls import make_tls_files
 
     import flask_dance
+    from flask_dance.testing._crypto import make_tls_files
 
     with tempfile.TemporaryDirectory(prefix="flask-dance-bench-") as workdir:
         tls_files = make_tls_files(workdir)
-        _clean_environment(tls_files.ca_cert)
+        _clean_environment(tls_files.ca_file)
         providers = {"tls": Provider(tls_files), "plain": Provider(None)}
         try:
             started = time.perf_counter()
