@@ -12,8 +12,7 @@ import dataclasses
 import time
 import typing as t
 
-import flask
-
+from ._context import browser_session
 from ._urls import safe_next_url
 
 #: How long a pending login stays valid, in seconds.
@@ -56,11 +55,19 @@ class PendingLogin:
 
     def to_session(self) -> dict[str, t.Any]:
         """Serialise to the compact form kept in the cookie."""
-        data: dict[str, t.Any] = {}
-        for short, attr in self._FIELDS.items():
-            value = getattr(self, attr)
-            if value is not None:
-                data[short] = value
+        data: dict[str, t.Any] = {
+            short: value
+            for short, value in (
+                ("t", self.created_at),
+                ("v", self.code_verifier),
+                ("n", self.nonce),
+                ("next", self.next_url),
+                ("r", self.redirect_uri),
+                ("s", self.secret),
+                ("m", self.max_age),
+            )
+            if value is not None
+        }
         return data
 
     @classmethod
@@ -97,22 +104,25 @@ class PendingLogins:
     """
 
     def __init__(self, name: str, ttl: float = DEFAULT_TTL) -> None:
+        self.name: str = name
         self.session_key: str = f"{name}_oauth_pending"
         self.legacy_state_key: str = f"{name}_oauth_state"
         self.legacy_verifier_key: str = f"{name}_oauth_code_verifier"
         self.ttl: float = ttl
 
-    def _records(self) -> dict[str, t.Any]:
-        records = flask.session.get(self.session_key)
+    def _records(self, session: t.Any) -> dict[str, t.Any]:
+        records = session.get(self.session_key)
         return records if isinstance(records, dict) else {}
 
-    def _write(self, records: dict[str, t.Any]) -> None:
+    def _write(self, session: t.Any, records: dict[str, t.Any]) -> None:
         if records:
-            flask.session[self.session_key] = records
+            session[self.session_key] = records
         else:
-            flask.session.pop(self.session_key, None)
+            session.pop(self.session_key, None)
 
-    def _prune(self, records: dict[str, t.Any], now: float) -> dict[str, t.Any]:
+    def _prune(
+        self, session: t.Any, records: dict[str, t.Any], now: float
+    ) -> dict[str, t.Any]:
         """Drop expired and malformed records, and the legacy keys that
         pointed at them."""
         kept: dict[str, t.Any] = {}
@@ -120,13 +130,13 @@ class PendingLogins:
             record = PendingLogin.from_session(key, data)
             if record is not None and now - record.created_at <= self.ttl:
                 kept[key] = data
-            elif flask.session.get(self.legacy_state_key) == key:
-                self._drop_legacy()
+            elif session.get(self.legacy_state_key) == key:
+                self._drop_legacy(session)
         return kept
 
-    def _drop_legacy(self) -> None:
-        flask.session.pop(self.legacy_state_key, None)
-        flask.session.pop(self.legacy_verifier_key, None)
+    def _drop_legacy(self, session: t.Any) -> None:
+        session.pop(self.legacy_state_key, None)
+        session.pop(self.legacy_verifier_key, None)
 
     def add(self, record: PendingLogin, *, legacy: bool = True) -> None:
         """Remember a new pending login.
@@ -135,19 +145,22 @@ class PendingLogins:
         :param legacy: Also write the Flask-Dance 7.1 session keys
             ``{name}_oauth_state`` and ``{name}_oauth_code_verifier``.
         """
-        records = self._prune(self._records(), time.time())
-        records.pop(record.key, None)
+        session = browser_session()
+        records = self._records(session)
+        if records:
+            records = self._prune(session, records, time.time())
+            records.pop(record.key, None)
         records[record.key] = record.to_session()
         while len(records) > MAX_PENDING:
             oldest = min(records, key=lambda k: records[k]["t"])
             del records[oldest]
-        self._write(records)
+        session[self.session_key] = records
         if legacy:
-            flask.session[self.legacy_state_key] = record.key
+            session[self.legacy_state_key] = record.key
             if record.code_verifier is not None:
-                flask.session[self.legacy_verifier_key] = record.code_verifier
+                session[self.legacy_verifier_key] = record.code_verifier
             else:
-                flask.session.pop(self.legacy_verifier_key, None)
+                session.pop(self.legacy_verifier_key, None)
 
     def has_key(self, key: str | None) -> bool:
         """Whether a login with this key is pending and not expired (it is
@@ -157,14 +170,16 @@ class PendingLogins:
         """
         if not key:
             return False
-        record = PendingLogin.from_session(key, self._records().get(key))
+        session = browser_session()
+        record = PendingLogin.from_session(key, self._records(session).get(key))
         if record is not None:
             return time.time() - record.created_at <= self.ttl
-        return bool(flask.session.get(self.legacy_state_key) == key)
+        return bool(session.get(self.legacy_state_key) == key)
 
     def has_any(self) -> bool:
         """Whether any login is pending (expired ones included)."""
-        return bool(self._records()) or self.legacy_state_key in flask.session
+        session = browser_session()
+        return bool(self._records(session)) or self.legacy_state_key in session
 
     def consume(self, key: str | None) -> PendingLogin | None:
         """Find the pending login for ``key`` and remove it, so that it can
@@ -176,21 +191,19 @@ class PendingLogins:
 
         :param key: The state or request token the callback carried.
         """
+        session = browser_session()
         now = time.time()
-        records = self._records()
-        data = records.get(key) if key else None
+        records = dict(self._records(session))
+        data = records.pop(key, None) if key else None
         record = PendingLogin.from_session(key, data) if key and data else None
         if record is not None and now - record.created_at > self.ttl:
             record = None
-        records = self._prune(records, now)
-        if key:
-            records.pop(key, None)
-        self._write(records)
+        self._write(session, self._prune(session, records, now))
         if not key:
             return None
-        if flask.session.get(self.legacy_state_key) == key:
-            verifier = flask.session.get(self.legacy_verifier_key)
-            self._drop_legacy()
+        if session.get(self.legacy_state_key) == key:
+            verifier = session.get(self.legacy_verifier_key)
+            self._drop_legacy(session)
             if record is None and data is None:
                 return PendingLogin(
                     key=key,

@@ -6,6 +6,18 @@ import functools
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
+
+
+def is_secure_url(url: str) -> bool:
+    """Whether oauthlib lets a request go to ``url``: an HTTPS URL, or any
+    URL when ``OAUTHLIB_INSECURE_TRANSPORT`` is set. The scheme is checked
+    first, so that the environment is read only for other URLs.
+
+    :param url: An absolute URL.
+    """
+    return url[:8].lower() == "https://" or is_secure_transport(url)
+
 
 def join_url(base_url: str | None, url: str) -> str:
     """Resolve ``url`` against ``base_url``.

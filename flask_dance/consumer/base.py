@@ -15,15 +15,12 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import flask
-import flask.globals
 from blinker import NamedSignal
 from blinker import Namespace
 from flask import Blueprint
 from flask import current_app
 from flask import g
 from flask import has_app_context
-from flask import has_request_context
-from flask.globals import request_ctx
 from requests.adapters import HTTPAdapter
 from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
@@ -31,6 +28,8 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
 from . import _redact
+from ._context import app_context as _app_context
+from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
 from ._transport import PoolAdapter
@@ -218,6 +217,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             -1,
             (),
         )
+        self._pending_logins: PendingLogins | None = None
 
     @property
     def from_config(self) -> dict[str, str]:
@@ -372,9 +372,10 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if not from_config:
             return
         if config is None:
-            if not has_app_context():
+            app_ctx = _app_context()
+            if app_ctx is None:
                 return
-            config = current_app.config
+            config = app_ctx.app.config
         values = tuple(map(config.get, from_config.values()))
         if values != self._bound_values or from_config != self._bound_from:
             self._apply_config(config)
@@ -585,7 +586,15 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
     @property
     def pending_logins(self) -> PendingLogins:
         """The current browser's pending logins for this blueprint."""
-        return PendingLogins(self.name, ttl=self.pending_login_ttl)
+        pending = self._pending_logins
+        if (
+            pending is None
+            or pending.name != self.name
+            or pending.ttl != self.pending_login_ttl
+        ):
+            pending = PendingLogins(self.name, ttl=self.pending_login_ttl)
+            self._pending_logins = pending
+        return pending
 
     @abstractmethod
     def login(self) -> t.Any:
@@ -837,21 +846,6 @@ class _AppHooks:
         _forget_request_state(_context_state())
 
 
-def _current_request() -> t.Any:
-    """The current request context, or ``None`` outside a request."""
-    if _request_var is not None:
-        return _request_var.get(None)
-    if not has_request_context():
-        return None
-    ctx: t.Any = request_ctx
-    return ctx._get_current_object()
-
-
-#: The context variable behind :data:`flask.globals.request_ctx`, read
-#: directly when this Flask version has it: quicker than the proxy.
-_request_var: t.Any = getattr(flask.globals, "_cv_request", None)
-
-
 def _token_copy(stored: t.Any) -> t.Any:
     """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
     a copy with ``expires_in`` recomputed from ``expires_at``."""
@@ -861,21 +855,6 @@ def _token_copy(stored: t.Any) -> t.Any:
     if token.get("expires_in") and token.get("expires_at"):
         token["expires_in"] = float(token["expires_at"]) - time.time()
     return token
-
-
-def _app_context() -> t.Any:
-    """The current app context, or ``None`` outside one."""
-    if _app_var is not None:
-        return _app_var.get(None)
-    if not has_app_context():
-        return None
-    ctx: t.Any = flask.globals.app_ctx
-    return ctx._get_current_object()
-
-
-#: The context variable behind :data:`flask.globals.app_ctx`, read directly
-#: when this Flask version has it: quicker than the proxies.
-_app_var: t.Any = getattr(flask.globals, "_cv_app", None)
 
 
 def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
@@ -894,7 +873,7 @@ def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
         state: dict[str, t.Any] = vars(ctx_g._get_current_object())
     else:
         state = vars(app_ctx.g)
-    owner = _request_var.get(None) if _request_var is not None else _current_request()
+    owner = _current_request()
     if state.get(_OWNER_ATTR, owner) is not owner:
         _forget_request_state(state)
     state[_OWNER_ATTR] = owner

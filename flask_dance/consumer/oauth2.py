@@ -21,7 +21,6 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import MissingCodeError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2 import WebApplicationClient
-from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
@@ -29,6 +28,7 @@ from werkzeug.wrappers import Response
 from . import _openid
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
+from ._urls import is_secure_url
 from ._urls import join_url
 from ._urls import safe_next_url
 from .base import BaseOAuthConsumerBlueprint
@@ -117,6 +117,18 @@ def _random_state(length: int = 30) -> str:
 _STOCK_AUTHORIZATION_URL = _RequestsOAuth2Session.authorization_url
 _STOCK_SCOPE = _RequestsOAuth2Session.scope
 _STOCK_PREPARE_REQUEST_URI = WebApplicationClient.prepare_request_uri
+_STOCK_FETCH_TOKEN = OAuth2Session.fetch_token
+_STOCK_LIBRARY_FETCH_TOKEN = _RequestsOAuth2Session.fetch_token
+
+
+def _fetch_token_is_stock(session: t.Any) -> bool:
+    """Whether ``session.fetch_token`` is the library's own, not patched
+    (as tests do with ``bp.session.fetch_token = Mock()``) or overridden."""
+    return (
+        "fetch_token" not in vars(session)
+        and getattr(type(session), "fetch_token", None) is _STOCK_FETCH_TOKEN
+        and _RequestsOAuth2Session.fetch_token is _STOCK_LIBRARY_FETCH_TOKEN
+    )
 
 
 def _plain_grant_uri_applies(url: str) -> bool:
@@ -148,7 +160,7 @@ def _grant_uri(
     :param params: ``code_challenge``, ``code_challenge_method`` and extra
         parameters; those with a false value are left out.
     """
-    if not is_secure_transport(url):
+    if not is_secure_url(url):
         raise InsecureTransportError()
     extra = dict(params)
     query: list[tuple[str, t.Any]] = [
@@ -657,7 +669,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             and not oauth_before_login.receivers
             and self._detached_session is None
             and self._current_session() is None
-            and not any(key.startswith("session.") for key in self.from_config)
+            and not self._session_bindings()
         )
 
     def _callback_params(self) -> t.Mapping[str, str]:
@@ -742,12 +754,23 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         if pending.code_verifier:
             token_params["code_verifier"] = pending.code_verifier
         try:
-            token = session.fetch_token(
-                token_url,
-                authorization_response=self._callback_url(),
-                client_secret=self.client_secret,
-                **token_params,
-            )
+            if code and _fetch_token_is_stock(session):
+                # The state was checked against the pending login already:
+                # hand over the code rather than the callback URL to parse.
+                token = session._fetch_token_for_code(
+                    token_url,
+                    code,
+                    client_secret=self.client_secret,
+                    params=token_params,
+                )
+            else:
+                # As Flask-Dance 7.1 called it, for a patched fetch_token.
+                token = session.fetch_token(
+                    token_url,
+                    authorization_response=self._callback_url(),
+                    client_secret=self.client_secret,
+                    **token_params,
+                )
         except InsecureTransportError:
             raise
         except OAuth2Error as exc:

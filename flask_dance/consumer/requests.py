@@ -25,10 +25,11 @@ import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import TokenExpiredError
-from oauthlib.oauth2.rfc6749.utils import is_secure_transport
+from oauthlib.oauth2 import WebApplicationClient
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from ._urls import is_secure_url
 from ._urls import join_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +43,14 @@ _F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
 DEFAULT_REFRESH_LEEWAY = 60
 
 _UNLOADED: t.Any = object()
+
+_STOCK_PREPARE_REQUEST_BODY = WebApplicationClient.prepare_request_body
+
+#: The token request fields of the code grant that
+#: :meth:`OAuth2Session._fetch_token_for_code` sets itself.
+_CODE_GRANT_FIELDS = frozenset(
+    ("grant_type", "code", "redirect_uri", "client_id", "client_secret", "scope")
+)
 
 
 class _RefreshLocks:
@@ -219,6 +228,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
 
     _client: t.Any
     _state: t.Any
+    _pkce: t.Any
 
     def __init__(
         self,
@@ -348,6 +358,73 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
+    def _fetch_token_for_code(
+        self,
+        token_url: str,
+        code: str,
+        *,
+        client_secret: str | None,
+        params: Mapping[str, t.Any],
+    ) -> t.Any:
+        """Exchange ``code`` for a token: ``fetch_token(token_url, code=code,
+        client_secret=client_secret, **params)``, with the same request
+        (fields, headers, client authentication, compliance hooks), parsing
+        and errors, but without having oauthlib encode the form and decoding
+        it again, when the request is one this builds alike: the stock
+        oauthlib client, and parameters that are strings and name no field of
+        their own.
+        """
+        client = self._client
+        if (
+            type(client).prepare_request_body is not _STOCK_PREPARE_REQUEST_BODY
+            or self._pkce
+            or any(
+                not isinstance(value, str) or key in _CODE_GRANT_FIELDS
+                for key, value in params.items()
+            )
+        ):
+            return self.fetch_token(
+                token_url, code=code, client_secret=client_secret, **params
+            )
+        url = self._absolute(token_url)
+        if not is_secure_url(url):
+            raise InsecureTransportError()
+        # oauthlib's field order; empty values are left out, as it does.
+        extra = dict(params)
+        fields = {"grant_type": client.grant_type}
+        verifier = extra.pop("code_verifier", None)
+        if verifier is not None:
+            fields["code_verifier"] = verifier
+        fields["code"] = code
+        if self.redirect_uri:
+            fields["redirect_uri"] = self.redirect_uri
+        fields.update((key, value) for key, value in extra.items() if value)
+        auth = None
+        if self.client_id:
+            auth = client_secret_basic(
+                str(self.client_id), client_secret if client_secret is not None else ""
+            )
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        request_kwargs: dict[str, t.Any] = {"data": fields}
+        self.token = {}
+        hooks: t.Any = self.compliance_hook  # (the stubs lack this key)
+        for hook in hooks["access_token_request"]:
+            url, headers, request_kwargs = hook(url, headers, request_kwargs)
+        response = self.request(
+            "POST", url, headers=headers, auth=auth, **request_kwargs
+        )
+        for hook in self.compliance_hook["access_token_response"]:
+            response = hook(response)
+        try:
+            client.parse_request_body_response(response.text, scope=self.scope)
+        except Warning as warning:
+            return self._accept_changed_scope(warning)
+        self.token = client.token
+        return self.token
+
     def refresh_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Refresh the token; see
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
@@ -385,7 +462,7 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
         one is given.
         """
         target = self._absolute(url)
-        if not is_secure_transport(target):
+        if not is_secure_url(target):
             raise InsecureTransportError()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)

@@ -21,7 +21,7 @@ from functools import partial
 
 from werkzeug.local import LocalProxy
 
-from ..consumer.base import _app_context
+from ..consumer._context import app_context as _app_context
 from ..consumer.base import _context_state
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint

@@ -168,11 +168,9 @@ def is_sealed(value: t.Any) -> bool:
 
     :param value: What a storage read.
     """
-    return (
-        isinstance(value, Mapping)
-        and len(value) == 1
-        and isinstance(value.get(ENVELOPE_KEY), str)
-    )
+    if type(value) is not dict and not isinstance(value, Mapping):
+        return False  # (the exact type first: quicker than the ABC check)
+    return len(value) == 1 and isinstance(value.get(ENVELOPE_KEY), str)
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,6 +8,7 @@ import typing as t
 
 import flask
 
+from .._context import browser_session
 from . import _crypto
 from . import BaseStorage
 
@@ -23,6 +24,11 @@ log: logging.Logger = logging.getLogger(__name__)
 COOKIE_SIZE_WARNING = 3500
 
 
+#: Compact JSON, as Flask's session serializer writes it; made once, since
+#: :func:`json.dumps` with arguments builds a new encoder on every call.
+_compact_json = json.JSONEncoder(separators=(",", ":"))
+
+
 def _clearly_small(session: t.Mapping[str, t.Any]) -> bool:
     """Whether the session's cookie is sure to stay well below
     :data:`COOKIE_SIZE_WARNING`, judged from its plain JSON, several times
@@ -30,7 +36,7 @@ def _clearly_small(session: t.Mapping[str, t.Any]) -> bool:
     not) plus a timestamp and a signature, and Flask's type tags add a few
     bytes per value, which the margin covers."""
     try:
-        size = len(json.dumps(dict(session), separators=(",", ":")))
+        size = len(_compact_json.encode(dict(session)))
     except (TypeError, ValueError):  # values only Flask can write: measure them
         return False
     return size * 4 // 3 + 64 < COOKIE_SIZE_WARNING * 3 // 4
@@ -81,7 +87,7 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint whose token is wanted.
         """
         token: TokenDict | None = _crypto.unseal(
-            flask.session.get(self._key(blueprint)), blueprint.name
+            browser_session().get(self._key(blueprint)), blueprint.name
         )
         return token
 
