@@ -730,7 +730,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             )
             raise exc
         try:
-            _openid.check_callback_issuer(self, params.get("iss"))
+            # (``in`` first: werkzeug's MultiDict.get raises and catches a
+            # KeyError for a missing key, and most providers send no ``iss``.)
+            issuer = params.get("iss") if "iss" in params else None
+            _openid.check_callback_issuer(self, issuer)
             token_url = self._endpoint("token")
         except OIDCErrorTypes as exc:
             return self._oidc_failure(exc)

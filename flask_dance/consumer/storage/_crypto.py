@@ -19,8 +19,7 @@ import logging
 import typing as t
 from collections.abc import Mapping
 
-from flask import current_app
-from flask import has_app_context
+from .._context import app_context
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from cryptography.fernet import MultiFernet
@@ -197,9 +196,10 @@ def codec_from_config(config: Mapping[str, t.Any]) -> TokenCodec | None:
 def current_codec() -> TokenCodec | None:
     """The codec of the current app, or ``None`` when encryption is off or
     there is no app context."""
-    if not has_app_context():
+    app_ctx = app_context()
+    if app_ctx is None:
         return None
-    return codec_from_config(current_app.config)
+    return codec_from_config(app_ctx.app.config)
 
 
 def seal(token: TokenDict) -> t.Any:
