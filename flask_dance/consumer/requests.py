@@ -195,11 +195,36 @@ class _PooledSessionInit(requests.Session):
             self.mount("http://", requests.adapters.HTTPAdapter())
 
 
-class _SharedAdaptersMixin(requests.Session):
-    """Closing a provider session must not close the connection pool the
-    blueprint shares with every other session."""
+class _BlueprintSessionMixin(requests.Session):
+    """What the OAuth 1 and OAuth 2 sessions have in common: they belong to a
+    blueprint, resolve paths against its ``base_url``, guard views, and, when
+    closed, leave alone the connection pool the blueprint shares with every
+    other session."""
 
     blueprint: t.Any
+    base_url: str | None
+
+    @property
+    def authorization_required(self) -> t.Callable[[_F], _F]:
+        """A view decorator that sends users without a token to the login
+        view."""
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                # ask the session of this request: ``self`` may be a session
+                # built for another request (or none) that holds its token
+                if self.blueprint is not None and not self.blueprint.session.authorized:
+                    return _redirect_to_login(self.blueprint)
+                return func(*args, **kwargs)
+
+            return t.cast(_F, wrapper)
+
+        return decorator
+
+    def _absolute(self, url: str | bytes) -> str:
+        text = url.decode() if isinstance(url, bytes) else str(url)
+        return join_url(self.base_url, text)
 
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
@@ -210,7 +235,7 @@ class _SharedAdaptersMixin(requests.Session):
                 adapter.close()
 
 
-class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
+class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth2Session` for one user of one
     blueprint.
 
@@ -311,30 +336,6 @@ class OAuth2Session(_SharedAdaptersMixin, _OAuth2Session, _PooledSessionInit):
         It does not tell whether the provider still accepts it.
         """
         return bool(self.access_token)
-
-    @property
-    def authorization_required(self) -> t.Callable[[_F], _F]:
-        """A view decorator that sends users without a token to the login
-        view."""
-
-        def decorator(func: _F) -> _F:
-            @functools.wraps(func)
-            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                # ask the session of this request: ``self`` may be a session
-                # built for another request (or none) that holds its token
-                if self.blueprint is not None and not self.blueprint.session.authorized:
-                    return _redirect_to_login(self.blueprint)
-                return func(*args, **kwargs)
-
-            return t.cast(_F, wrapper)
-
-        return decorator
-
-    # -- URLs -------------------------------------------------------------------
-
-    def _absolute(self, url: str | bytes) -> str:
-        text = url.decode() if isinstance(url, bytes) else str(url)
-        return join_url(self.base_url, text)
 
     # -- token endpoint calls -----------------------------------------------------
 
@@ -624,7 +625,7 @@ _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
 
 
-class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session, _PooledSessionInit):
+class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
 
@@ -693,28 +694,6 @@ class OAuth1Session(_SharedAdaptersMixin, _OAuth1Session, _PooledSessionInit):
         """Whether this user has a complete token."""
         self.load_token()
         return bool(super().authorized)
-
-    @property
-    def authorization_required(self) -> t.Callable[[_F], _F]:
-        """A view decorator that sends users without a token to the login
-        view."""
-
-        def decorator(func: _F) -> _F:
-            @functools.wraps(func)
-            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                # ask the session of this request: ``self`` may be a session
-                # built for another request (or none) that holds its token
-                if self.blueprint is not None and not self.blueprint.session.authorized:
-                    return _redirect_to_login(self.blueprint)
-                return func(*args, **kwargs)
-
-            return t.cast(_F, wrapper)
-
-        return decorator
-
-    def _absolute(self, url: str | bytes) -> str:
-        text = url.decode() if isinstance(url, bytes) else str(url)
-        return join_url(self.base_url, text)
 
     def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
         """Join the request's URL onto ``base_url`` before preparing it."""
