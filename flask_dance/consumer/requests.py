@@ -24,6 +24,7 @@ import requests.cookies
 import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
+from oauthlib.oauth2 import LegacyApplicationClient
 from oauthlib.oauth2 import TokenExpiredError
 from oauthlib.oauth2 import WebApplicationClient
 from requests_oauthlib import OAuth1Session as _OAuth1Session
@@ -74,6 +75,21 @@ class _RefreshLocks:
 
 
 _refresh_locks = _RefreshLocks()
+
+
+def _asks_for_password_grant(
+    client: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+) -> bool:
+    """Whether a ``fetch_token`` call asks for the resource owner password
+    grant: a ``username`` or ``password`` (by keyword, or in their positions
+    after ``token_url``), or a ``LegacyApplicationClient``."""
+    positional = args[4:6]
+    return (
+        isinstance(client, LegacyApplicationClient)
+        or kwargs.get("username") is not None
+        or kwargs.get("password") is not None
+        or any(value is not None for value in positional)
+    )
 
 
 def _timeout_of(blueprint: t.Any) -> t.Any:
@@ -343,7 +359,19 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """Exchange an authorization code for a token; see
         :meth:`requests_oauthlib.OAuth2Session.fetch_token`. ``token_url`` may
         be relative to ``base_url``. A token whose scope differs from the one
-        asked for is accepted (the provider decides what it grants)."""
+        asked for is accepted (the provider decides what it grants).
+
+        :raises ValueError: when asked for the resource owner password grant
+            (a ``username`` or ``password``, or a ``LegacyApplicationClient``),
+            which RFC 9700 (section 2.4) says must not be used.
+        """
+        if _asks_for_password_grant(self._client, args, kwargs):
+            raise ValueError(
+                "The resource owner password grant is not supported: a web"
+                " application must not ask for the user's password at the"
+                " provider (RFC 9700, section 2.4). Use the authorization code"
+                " flow of the blueprint's login view."
+            )
         if (
             kwargs.get("auth") is None
             and kwargs.get("include_client_id") is not True

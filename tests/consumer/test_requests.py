@@ -12,9 +12,12 @@ import requests
 import responses as responses_lib
 from freezegun import freeze_time
 from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2 import LegacyApplicationClient
 
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import token_response
+from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.session import SessionStorage
@@ -308,3 +311,39 @@ def test_refresh_with_a_changed_scope_is_accepted(
     token = session.refresh_token("https://example.com/token", refresh_token="r")
     assert token["access_token"] == "new"
     assert session.access_token == "new"
+
+
+@pytest.mark.parametrize(
+    ("session_kwargs", "args", "kwargs"),
+    [
+        ({}, (), {"username": "alice", "password": "secret"}),
+        ({}, (), {"password": "secret"}),
+        ({}, (None, None, "", None, "alice", "secret"), {}),
+        ({"client": LegacyApplicationClient("client_id")}, (), {}),
+    ],
+    ids=["keywords", "password-only", "positional", "legacy-client"],
+)
+def test_password_grant_is_refused(
+    responses: responses_lib.RequestsMock,
+    session_kwargs: dict[str, t.Any],
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+) -> None:
+    """C18: no resource owner password grant (RFC 9700 2.4), not even through
+    the lower-level fetch_token."""
+    session = OAuth2Session(client_id="client_id", **session_kwargs)
+    with pytest.raises(ValueError, match="password grant is not supported"):
+        session.fetch_token(TOKEN_URL, *args, client_secret="s", **kwargs)
+    assert len(responses.calls) == 0
+
+
+def test_client_credentials_grant_still_works(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    from oauthlib.oauth2 import BackendApplicationClient
+
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    session = OAuth2Session(client=BackendApplicationClient("client_id"))
+    token = session.fetch_token(TOKEN_URL, client_secret="s")
+    assert token["access_token"] == "access-1"
+    assert "grant_type=client_credentials" in responses.calls[0].request.body
