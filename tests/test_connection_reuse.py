@@ -604,6 +604,60 @@ def test_config_is_applied_again_only_when_it_changed(
     assert applied == ["one", "two", "two"]
 
 
+def test_config_keys_added_removed_and_replaced_are_noticed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    applied: list[tuple[t.Any, t.Any]] = []
+    apply_config = OAuth2ConsumerBlueprint._apply_config
+
+    def counting(self: OAuth2ConsumerBlueprint, config: t.Any) -> None:
+        applied.append(
+            (
+                config.get("GITHUB_OAUTH_CLIENT_ID"),
+                config.get("GITHUB_OAUTH_CLIENT_SECRET"),
+            )
+        )
+        apply_config(self, config)
+
+    monkeypatch.setattr(OAuth2ConsumerBlueprint, "_apply_config", counting)
+    bp = make_github_blueprint()
+    app = flask.Flask(__name__)
+    app.register_blueprint(bp, url_prefix="/login")
+
+    @app.route("/ids")
+    def ids() -> str:
+        return f"{bp.client_id}/{bp.client_secret}"
+
+    client = app.test_client()
+
+    def page() -> str:
+        return client.get("/ids").get_data(as_text=True)
+
+    def settled() -> str:
+        # After a change is applied, the next request notes the values, and
+        # the ones after it take the quick path that the next change must
+        # not slip past.
+        return [page() for _ in range(3)][-1]
+
+    assert settled() == "None/None"
+    app.config["GITHUB_OAUTH_CLIENT_SECRET"] = "s1"  # a key that was absent
+    assert settled() == "None/s1"
+    del app.config["GITHUB_OAUTH_CLIENT_SECRET"]  # removed: read again
+    assert settled() == "None/s1"  # (only truthy values are applied)
+    # set again under an equal but new key object, with a new value
+    app.config["".join(["GITHUB_OAUTH_", "CLIENT_SECRET"])] = "s2"
+    assert settled() == "None/s2"
+    app.config.update(GITHUB_OAUTH_CLIENT_ID="id")
+    assert settled() == "id/s2"
+    assert applied == [
+        (None, None),
+        (None, "s1"),
+        (None, None),
+        (None, "s2"),
+        ("id", "s2"),
+    ]
+
+
 def test_one_blueprint_on_two_apps_follows_each_apps_config() -> None:
     bp = make_github_blueprint()
     apps = []
