@@ -554,11 +554,17 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """Refresh the token, once per user even under concurrency.
 
         Whoever gets the lock first refreshes; the others then find the new
-        token in the storage and use it. A storage with a ``refresh_lock``
-        method (a context manager taking the blueprint) also serialises
-        refreshes across processes, for example with a database row lock.
+        token in the storage and use it, or, when the provider refused the
+        refresh token and the first one removed the token, go on without one
+        rather than send the refused refresh token again. A storage with a
+        ``refresh_lock`` method (a context manager taking the blueprint) also
+        serialises refreshes across processes, for example with a database
+        row lock.
         """
         old = dict(self.token)
+        # Whether the storage holds this very token: if it is gone once the
+        # lock is ours, another request removed it after a failed refresh.
+        was_stored = self._stores_refresh_token(old["refresh_token"])
         lock = _refresh_locks.get(str(old["refresh_token"]))
         storage_lock = getattr(
             getattr(self.blueprint, "storage", None), "refresh_lock", None
@@ -576,8 +582,24 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
                     and current.get("access_token") != old.get("access_token")
                 ):
                     return
+                if not current and was_stored:
+                    log.info(
+                        "Not refreshing a token that a concurrent request could"
+                        " not refresh and removed."
+                    )
+                    return
                 self.token = old
             self._do_refresh(old)
+
+    def _stores_refresh_token(self, refresh_token: t.Any) -> bool:
+        """Whether the blueprint's storage holds a token with this refresh
+        token."""
+        if self.blueprint is None:
+            return False
+        stored = self.blueprint.token
+        return (
+            isinstance(stored, Mapping) and stored.get("refresh_token") == refresh_token
+        )
 
     def _refresh_auth(self) -> requests.auth.AuthBase | None:
         blueprint = self.blueprint

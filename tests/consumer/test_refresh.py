@@ -411,6 +411,62 @@ def test_concurrent_requests_of_one_user_refresh_once(
 
 
 @freeze_time(FROZEN)
+def test_concurrent_requests_after_invalid_grant_fail_once(
+    serve: t.Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    refresh_failures: list[dict[str, t.Any]],
+) -> None:
+    """The refused refresh token is sent once, and the app told once, however
+    many requests of the user were waiting for the refresh."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    threads = 6
+    lock = threading.Lock()
+    refreshes: list[str] = []
+    api_auth: list[str] = []
+    provider = flask.Flask("provider")
+
+    @provider.route("/token", methods=["POST"])
+    def token() -> t.Any:
+        with lock:
+            refreshes.append(flask.request.form["refresh_token"])
+        time.sleep(0.1)  # everyone else arrives meanwhile
+        return {"error": "invalid_grant"}, 400
+
+    @provider.route("/api")
+    def api() -> str:
+        with lock:
+            api_auth.append(flask.request.headers.get("Authorization", ""))
+        return "ok"
+
+    url = serve(provider)
+    storage = MemoryStorage(expired_token(expires_at=time.time() - 10))
+    bp = make_blueprint(storage=storage, base_url=url, token_url=url + "/token")
+    app = make_app(bp)
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def one_request() -> None:
+        try:
+            with app.test_request_context("/"):
+                assert bp.session.access_token == "old-access"
+                barrier.wait(timeout=10)
+                assert bp.session.get("/api").text == "ok"
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=one_request) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert errors == []
+    assert refreshes == ["old-refresh"]
+    assert len(refresh_failures) == 1
+    assert api_auth == [""] * threads
+    assert storage.token is None
+
+
+@freeze_time(FROZEN)
 def test_reactive_refresh_failure_sends_no_token(
     responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
