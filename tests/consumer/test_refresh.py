@@ -351,6 +351,30 @@ def test_session_without_blueprint_invalid_grant(
 # -- single flight ------------------------------------------------------------
 
 
+def _call_api_at_once(bp: t.Any, threads: int) -> list[BaseException]:
+    """Make ``threads`` requests of one user that hold the expired token and
+    call ``/api`` at the same moment; return what they raised."""
+    app = make_app(bp)
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def one_request() -> None:
+        try:
+            with app.test_request_context("/"):
+                assert bp.session.access_token == "old-access"
+                barrier.wait(timeout=10)
+                assert bp.session.get("/api").text == "ok"
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=one_request) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    return errors
+
+
 def test_concurrent_requests_of_one_user_refresh_once(
     serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -384,25 +408,7 @@ def test_concurrent_requests_of_one_user_refresh_once(
     old = expired_token(expires_at=time.time() - 10)
     storage = MemoryStorage(old)
     bp = make_blueprint(storage=storage, base_url=url, token_url=url + "/token")
-    app = make_app(bp)
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
-
-    def one_request() -> None:
-        try:
-            with app.test_request_context("/"):
-                assert bp.session.access_token == "old-access"
-                barrier.wait(timeout=10)
-                assert bp.session.get("/api").text == "ok"
-        except BaseException as exc:
-            errors.append(exc)
-
-    workers = [threading.Thread(target=one_request) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    assert errors == []
+    assert _call_api_at_once(bp, threads) == []
     assert len(refreshes) == 1
     assert refreshes[0]["refresh_token"] == "old-refresh"
     assert api_auth == ["Bearer new-1"] * threads
@@ -441,25 +447,7 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
     url = serve(provider)
     storage = MemoryStorage(expired_token(expires_at=time.time() - 10))
     bp = make_blueprint(storage=storage, base_url=url, token_url=url + "/token")
-    app = make_app(bp)
-    barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
-
-    def one_request() -> None:
-        try:
-            with app.test_request_context("/"):
-                assert bp.session.access_token == "old-access"
-                barrier.wait(timeout=10)
-                assert bp.session.get("/api").text == "ok"
-        except BaseException as exc:
-            errors.append(exc)
-
-    workers = [threading.Thread(target=one_request) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    assert errors == []
+    assert _call_api_at_once(bp, threads) == []
     assert refreshes == ["old-refresh"]
     assert len(refresh_failures) == 1
     assert api_auth == [""] * threads
