@@ -573,20 +573,31 @@ def test_authorized_follows_a_patched_session_class(
 # -- config binding ------------------------------------------------------------
 
 
-def test_config_is_applied_again_only_when_it_changed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    applied: list[t.Any] = []
+@pytest.fixture
+def applied_configs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, t.Any]]:
+    """A copy of the app config each time a blueprint applies it."""
+    applied: list[dict[str, t.Any]] = []
     apply_config = OAuth2ConsumerBlueprint._apply_config
 
     def counting(self: OAuth2ConsumerBlueprint, config: t.Any) -> None:
-        applied.append(config.get("GITHUB_OAUTH_CLIENT_ID"))
+        applied.append(dict(config))
         apply_config(self, config)
 
     monkeypatch.setattr(OAuth2ConsumerBlueprint, "_apply_config", counting)
+    return applied
+
+
+def _github_app() -> tuple[flask.Flask, OAuth2ConsumerBlueprint]:
     bp = make_github_blueprint()
     app = flask.Flask(__name__)
     app.register_blueprint(bp, url_prefix="/login")
+    return app, bp
+
+
+def test_config_is_applied_again_only_when_it_changed(
+    applied_configs: list[dict[str, t.Any]],
+) -> None:
+    app, bp = _github_app()
 
     @app.route("/id")
     def client_id() -> str:
@@ -601,28 +612,14 @@ def test_config_is_applied_again_only_when_it_changed(
     app.config["GITHUB_SECRET"] = "s3cret"
     client.get("/id")
     assert bp.client_secret == "s3cret"
+    applied = [config.get("GITHUB_OAUTH_CLIENT_ID") for config in applied_configs]
     assert applied == ["one", "two", "two"]
 
 
 def test_config_keys_added_removed_and_replaced_are_noticed(
-    monkeypatch: pytest.MonkeyPatch,
+    applied_configs: list[dict[str, t.Any]],
 ) -> None:
-    applied: list[tuple[t.Any, t.Any]] = []
-    apply_config = OAuth2ConsumerBlueprint._apply_config
-
-    def counting(self: OAuth2ConsumerBlueprint, config: t.Any) -> None:
-        applied.append(
-            (
-                config.get("GITHUB_OAUTH_CLIENT_ID"),
-                config.get("GITHUB_OAUTH_CLIENT_SECRET"),
-            )
-        )
-        apply_config(self, config)
-
-    monkeypatch.setattr(OAuth2ConsumerBlueprint, "_apply_config", counting)
-    bp = make_github_blueprint()
-    app = flask.Flask(__name__)
-    app.register_blueprint(bp, url_prefix="/login")
+    app, bp = _github_app()
 
     @app.route("/ids")
     def ids() -> str:
@@ -649,6 +646,10 @@ def test_config_keys_added_removed_and_replaced_are_noticed(
     assert settled() == "None/s2"
     app.config.update(GITHUB_OAUTH_CLIENT_ID="id")
     assert settled() == "id/s2"
+    applied = [
+        (config.get("GITHUB_OAUTH_CLIENT_ID"), config.get("GITHUB_OAUTH_CLIENT_SECRET"))
+        for config in applied_configs
+    ]
     assert applied == [
         (None, None),
         (None, "s1"),

@@ -55,19 +55,11 @@ class PendingLogin:
 
     def to_session(self) -> dict[str, t.Any]:
         """Serialise to the compact form kept in the cookie."""
-        data: dict[str, t.Any] = {
-            short: value
-            for short, value in (
-                ("t", self.created_at),
-                ("v", self.code_verifier),
-                ("n", self.nonce),
-                ("next", self.next_url),
-                ("r", self.redirect_uri),
-                ("s", self.secret),
-                ("m", self.max_age),
-            )
-            if value is not None
-        }
+        data: dict[str, t.Any] = {}
+        for short, attr in self._FIELDS.items():
+            value = getattr(self, attr)
+            if value is not None:
+                data[short] = value
         return data
 
     @classmethod

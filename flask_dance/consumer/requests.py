@@ -377,15 +377,20 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             and kwargs.get("include_client_id") is not True
             and self.client_id
         ):
-            secret = kwargs.get("client_secret")
-            kwargs["auth"] = client_secret_basic(
-                str(self.client_id), secret if secret is not None else ""
-            )
+            kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
             return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
+
+    def _basic_client_auth(self, client_secret: str | None) -> requests.auth.AuthBase:
+        """The ``client_secret_basic`` authentication that the code exchange
+        sends when the session has a client ID (a missing secret counts as
+        empty, as requests-oauthlib does)."""
+        return client_secret_basic(
+            str(self.client_id), client_secret if client_secret is not None else ""
+        )
 
     def _fetch_token_for_code(
         self,
@@ -428,11 +433,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.redirect_uri:
             fields["redirect_uri"] = self.redirect_uri
         fields.update((key, value) for key, value in extra.items() if value)
-        auth = None
-        if self.client_id:
-            auth = client_secret_basic(
-                str(self.client_id), client_secret if client_secret is not None else ""
-            )
+        auth = self._basic_client_auth(client_secret) if self.client_id else None
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/x-www-form-urlencoded",
@@ -445,7 +446,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         response = self.request(
             "POST", url, headers=headers, auth=auth, **request_kwargs
         )
-        for hook in self.compliance_hook["access_token_response"]:
+        for hook in hooks["access_token_response"]:
             response = hook(response)
         try:
             client.parse_request_body_response(response.text, scope=self.scope)

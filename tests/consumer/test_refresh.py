@@ -351,6 +351,23 @@ def test_session_without_blueprint_invalid_grant(
 # -- single flight ------------------------------------------------------------
 
 
+def _api_provider() -> tuple[flask.Flask, threading.Lock, list[str]]:
+    """A provider app whose ``/api`` records the ``Authorization`` header of
+    each call; the test adds its ``/token`` view. Returns the app, the lock
+    its views share, and the headers seen."""
+    lock = threading.Lock()
+    api_auth: list[str] = []
+    provider = flask.Flask("provider")
+
+    @provider.route("/api")
+    def api() -> str:
+        with lock:
+            api_auth.append(flask.request.headers.get("Authorization", ""))
+        return "ok"
+
+    return provider, lock, api_auth
+
+
 def _call_api_at_once(bp: t.Any, threads: int) -> list[BaseException]:
     """Make ``threads`` requests of one user that hold the expired token and
     call ``/api`` at the same moment; return what they raised."""
@@ -380,10 +397,8 @@ def test_concurrent_requests_of_one_user_refresh_once(
 ) -> None:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     threads = 6
-    lock = threading.Lock()
     refreshes: list[dict[str, str]] = []
-    api_auth: list[str] = []
-    provider = flask.Flask("provider")
+    provider, lock, api_auth = _api_provider()
 
     @provider.route("/token", methods=["POST"])
     def token() -> t.Any:
@@ -397,12 +412,6 @@ def test_concurrent_requests_of_one_user_refresh_once(
             "token_type": "Bearer",
             "expires_in": 3600,
         }
-
-    @provider.route("/api")
-    def api() -> str:
-        with lock:
-            api_auth.append(flask.request.headers.get("Authorization", ""))
-        return "ok"
 
     url = serve(provider)
     old = expired_token(expires_at=time.time() - 10)
@@ -426,10 +435,8 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
     many requests of the user were waiting for the refresh."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     threads = 6
-    lock = threading.Lock()
     refreshes: list[str] = []
-    api_auth: list[str] = []
-    provider = flask.Flask("provider")
+    provider, lock, api_auth = _api_provider()
 
     @provider.route("/token", methods=["POST"])
     def token() -> t.Any:
@@ -437,12 +444,6 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
             refreshes.append(flask.request.form["refresh_token"])
         time.sleep(0.1)  # everyone else arrives meanwhile
         return {"error": "invalid_grant"}, 400
-
-    @provider.route("/api")
-    def api() -> str:
-        with lock:
-            api_auth.append(flask.request.headers.get("Authorization", ""))
-        return "ok"
 
     url = serve(provider)
     storage = MemoryStorage(expired_token(expires_at=time.time() - 10))
