@@ -45,8 +45,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
+    from ..._typing import AnyBlueprint
     from ..._typing import TokenDict
-    from ..base import BaseOAuthConsumerBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -294,9 +294,7 @@ class SQLAlchemyStorage(BaseStorage):
         #: The token cache.
         self.cache: _Cache = cache if cache is not None else FakeCache()
 
-    def _owner(
-        self, blueprint: BaseOAuthConsumerBlueprint, user: t.Any, user_id: t.Any
-    ) -> _Owner:
+    def _owner(self, blueprint: AnyBlueprint, user: t.Any, user_id: t.Any) -> _Owner:
         config = blueprint.config
         uid = _first_given(user_id, self.user_id, config.get("user_id"))
         u = None
@@ -342,7 +340,7 @@ class SQLAlchemyStorage(BaseStorage):
     def _resolve(
         self,
         verb: str,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any,
         user_id: t.Any,
     ) -> _Owner:
@@ -356,12 +354,12 @@ class SQLAlchemyStorage(BaseStorage):
             )
         return owner
 
-    def _cache_key(self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str:
+    def _cache_key(self, blueprint: AnyBlueprint, owner: _Owner) -> str:
         return f"flask_dance_token|{blueprint.name}|{owner.key}"
 
     def make_cache_key(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> str:
@@ -374,13 +372,13 @@ class SQLAlchemyStorage(BaseStorage):
         return self._cache_key(blueprint, self._owner(blueprint, user, user_id))
 
     def _criteria(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
+        self, blueprint: AnyBlueprint, owner: _Owner
     ) -> tuple[ColumnElement[bool], ...]:
         return (self.model.provider == blueprint.name, *owner.criteria)
 
     def get(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> TokenDict | None:
@@ -422,9 +420,7 @@ class SQLAlchemyStorage(BaseStorage):
             )
             return None
 
-    def _load(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
-    ) -> TokenDict | None:
+    def _load(self, blueprint: AnyBlueprint, owner: _Owner) -> TokenDict | None:
         model = self.model
         stmt = (
             select(model.token)
@@ -458,7 +454,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def set(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         token: TokenDict,
         user: t.Any = None,
         user_id: t.Any = None,
@@ -510,7 +506,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def delete(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> None:
@@ -539,7 +535,7 @@ class SQLAlchemyStorage(BaseStorage):
     @contextlib.contextmanager
     def refresh_lock(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> Iterator[None]:
