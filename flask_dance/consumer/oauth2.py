@@ -75,6 +75,7 @@ _DEFAULT_ID_TOKEN_ALGORITHMS = (
     "ES384",
     "ES512",
     "EdDSA",
+    "Ed25519",
 )
 
 #: A hidden field marking a form_post callback we posted again ourselves.
