@@ -29,6 +29,7 @@ from . import _client_auth
 from . import _openid
 from . import _token_endpoint
 from ._basic_auth import ClientAuthError
+from ._oidc_errors import OIDCError
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import is_secure_url
@@ -47,20 +48,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
 log: logging.Logger = logging.getLogger(__name__)
 
 
-class _NeverRaised(Exception):
-    """Stands in for the OpenID Connect errors when PyJWT is missing."""
-
-
-def _oidc_error_types() -> tuple[type[Exception], ...]:
-    try:
-        from .oidc import OIDCError
-    except ImportError:
-        return (_NeverRaised,)
-    return (OIDCError,)
-
-
-#: The exceptions a failed OpenID Connect check raises.
-OIDCErrorTypes: tuple[type[Exception], ...] = _oidc_error_types()
+#: The exceptions a failed OpenID Connect check raises. Their module loads
+#: without the ``oidc`` extra, so catching them imports neither PyJWT nor
+#: cryptography.
+OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 
 #: What deciding the client authentication may raise: a configuration the
 #: method cannot use, or failed discovery.
