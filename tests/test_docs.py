@@ -944,3 +944,22 @@ def test_gunicorn_example_config() -> None:
     assert namespace["preload_app"] is False
     page = (DOCS / "deployment.rst").read_text("utf-8")
     assert "gunicorn 'multi_user:create_app()'" in page
+
+
+def test_deployment_fixed_redirect_uri_advice_works() -> None:
+    """The Deployment page's first answer to proxies: a fixed redirect_uri."""
+    from flask_dance.contrib import github
+
+    page = (DOCS / "deployment.rst").read_text("utf-8")
+    match = re.search(r"``make_github_blueprint\(redirect_uri=\"([^\"]+)\"\)``", page)
+    assert match is not None
+    bp = github.make_github_blueprint(redirect_uri=match.group(1))
+    app = flask.Flask(__name__)
+    app.secret_key = "docs"
+    app.config["GITHUB_OAUTH_CLIENT_ID"] = "the-id"
+    app.config["GITHUB_OAUTH_CLIENT_SECRET"] = "the-secret"
+    app.register_blueprint(bp, url_prefix="/login")
+    response = app.test_client().get(
+        "/login/github", base_url="http://internal:8000", headers={"Host": "evil.test"}
+    )
+    assert query_of(response.headers["Location"])["redirect_uri"] == match.group(1)

@@ -24,6 +24,7 @@ def make_authentiq_blueprint(
     storage: _base.Storage = None,
     hostname: str = "connect.authentiq.io",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Authentiq.
 
@@ -45,6 +46,7 @@ def make_authentiq_blueprint(
         token_url=base + "token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

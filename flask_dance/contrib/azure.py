@@ -29,6 +29,7 @@ def make_azure_blueprint(
     domain_hint: str | None = None,
     login_hint: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with a Microsoft account.
 
@@ -66,6 +67,7 @@ def make_azure_blueprint(
         auto_refresh_url=token_url if offline else None,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

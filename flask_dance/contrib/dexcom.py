@@ -30,6 +30,7 @@ def make_dexcom_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     sandbox: bool = False,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for reading a user's Dexcom data.
 
@@ -62,6 +63,7 @@ def make_dexcom_blueprint(
         auto_refresh_url=token_url,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -23,6 +23,7 @@ def make_discord_blueprint(
     storage: _base.Storage = None,
     prompt: str | None = "consent",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Discord.
 
@@ -47,6 +48,7 @@ def make_discord_blueprint(
         token_url="https://discord.com/api/oauth2/token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

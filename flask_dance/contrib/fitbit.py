@@ -24,6 +24,7 @@ def make_fitbit_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for reading a user's Fitbit data.
 
@@ -43,6 +44,7 @@ def make_fitbit_blueprint(
         auto_refresh_url=_TOKEN_URL,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

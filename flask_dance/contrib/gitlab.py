@@ -65,6 +65,7 @@ def make_gitlab_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     hostname: str = "gitlab.com",
     verify_tls_certificates: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with GitLab.
 
@@ -95,6 +96,7 @@ def make_gitlab_blueprint(
         token_url_params={"verify": verify_tls_certificates},
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -41,6 +41,7 @@ def make_google_blueprint(
     hosted_domain: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
     legacy_endpoints: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Google.
 
@@ -97,6 +98,7 @@ def make_google_blueprint(
         auto_refresh_url=token_url if offline else None,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -27,6 +27,7 @@ def make_notion_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     notion_version: str = DEFAULT_NOTION_VERSION,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for connecting a Notion workspace.
 
@@ -51,6 +52,7 @@ def make_notion_blueprint(
         token_url="https://api.notion.com/v1/oauth/token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -22,6 +22,7 @@ def make_nylas_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for connecting a user's mailbox through Nylas.
 
@@ -44,6 +45,7 @@ def make_nylas_blueprint(
         token_url_params={"include_client_id": True},
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -46,6 +46,7 @@ def make_okta_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Okta.
 
@@ -77,6 +78,7 @@ def make_okta_blueprint(
         max_age=max_age,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -23,6 +23,7 @@ def make_orcid_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     sandbox: bool = False,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with ORCID.
 
@@ -46,6 +47,7 @@ def make_orcid_blueprint(
         token_url=f"https://{host}/oauth/token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

@@ -26,6 +26,7 @@ def make_salesforce_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     instance_url: str | None = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Salesforce.
 
@@ -62,6 +63,7 @@ def make_salesforce_blueprint(
         token_url=login_base + "services/oauth2/token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

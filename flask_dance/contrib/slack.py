@@ -107,6 +107,7 @@ def make_slack_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     v2: bool = False,
     user_scope: _base.Scope = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for Slack.
 
@@ -167,6 +168,7 @@ def make_slack_blueprint(
         auto_refresh_url=refresh_url,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

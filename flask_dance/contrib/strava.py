@@ -45,6 +45,7 @@ def make_strava_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     user_agent: str | None = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Strava.
 
@@ -70,6 +71,7 @@ def make_strava_blueprint(
         auto_refresh_url=_TOKEN_URL,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

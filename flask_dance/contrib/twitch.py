@@ -59,6 +59,7 @@ def make_twitch_blueprint(
     session_class: type[OAuth2Session] = ClientIdHeaderOAuth2Session,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Twitch.
 
@@ -85,6 +86,7 @@ def make_twitch_blueprint(
         auto_refresh_url=_TOKEN_URL,
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

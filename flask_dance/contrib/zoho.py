@@ -99,6 +99,7 @@ def make_zoho_blueprint(
     reprompt_consent: bool = False,
     rule_kwargs: _base.RuleKwargs = None,
     region: str = "com",
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Zoho.
 
@@ -140,6 +141,7 @@ def make_zoho_blueprint(
         token_url=f"https://{accounts}/oauth/v2/token",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,
