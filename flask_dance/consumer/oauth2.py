@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from . import _openid
 from . import _setup
+from ._oidc_errors import OIDCError
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import is_secure_url
@@ -46,20 +47,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
 log: logging.Logger = logging.getLogger(__name__)
 
 
-class _NeverRaised(Exception):
-    """Stands in for the OpenID Connect errors when PyJWT is missing."""
-
-
-def _oidc_error_types() -> tuple[type[Exception], ...]:
-    try:
-        from .oidc import OIDCError
-    except ImportError:
-        return (_NeverRaised,)
-    return (OIDCError,)
-
-
-#: The exceptions a failed OpenID Connect check raises.
-OIDCErrorTypes: tuple[type[Exception], ...] = _oidc_error_types()
+#: The exceptions a failed OpenID Connect check raises. Their module loads
+#: without the ``oidc`` extra, so catching them imports neither PyJWT nor
+#: cryptography.
+OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).

@@ -174,26 +174,78 @@ def config_keys(name: str) -> dict[str, str]:
     }
 
 
+#: The parameters of a preset factory that go to the blueprint as they are,
+#: under the same name: what every preset shares.
+PASSED_ON = (
+    "client_id",
+    "client_secret",
+    "scope",
+    "redirect_url",
+    "redirect_to",
+    "redirect_uri",
+    "login_url",
+    "authorized_url",
+    "session_class",
+    "storage",
+    "rule_kwargs",
+    "user_agent",
+)
+
+
+_NO_ARGS: cabc.Mapping[str, t.Any] = {}
+
+
+def _blueprint_kwargs(
+    factory_args: cabc.Mapping[str, t.Any], kwargs: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """The factory's :data:`PASSED_ON` arguments, then ``kwargs``, which win."""
+    passed = {key: factory_args[key] for key in PASSED_ON if key in factory_args}
+    passed.update(kwargs)
+    return passed
+
+
 def oauth2_blueprint(
     name: str,
     import_name: str,
+    factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
     session_setup: cabc.Iterable[SessionSetup] = (),
     blueprint_class: type[OAuth2ConsumerBlueprint] | None = None,
+    refresh: bool = False,
+    credentials_in_body: bool = False,
     **kwargs: t.Any,
 ) -> OAuth2ConsumerBlueprint:
     """Build an OAuth 2 preset blueprint that reads its client credentials
     from ``<NAME>_OAUTH_CLIENT_ID`` and ``<NAME>_OAUTH_CLIENT_SECRET``.
 
+    A factory passes its own arguments as ``locals()`` and names only what is
+    special about its provider::
+
+        return _base.oauth2_blueprint(
+            "github", __name__, locals(), base_url="https://api.github.com/", ...
+        )
+
     :param name: The blueprint's name, also its config prefix and proxy name.
     :param import_name: The preset module's ``__name__``.
+    :param factory_args: The factory's arguments: those named in
+        :data:`PASSED_ON` go to the blueprint unless ``kwargs`` has them too.
     :param session_setup: Steps run on each new session.
     :param blueprint_class: The class to build. Default:
         :class:`PresetOAuth2Blueprint` when there are session steps or a
         ``user_agent``, else :class:`OAuth2ConsumerBlueprint`.
+    :param refresh: Refresh tokens automatically at the ``token_url``.
+    :param credentials_in_body: Send the client ID and secret in the body of
+        token requests, refreshes included, instead of an ``Authorization``
+        header.
     :param kwargs: Passed to the blueprint class.
     """
+    kwargs = _blueprint_kwargs(factory_args, kwargs)
     steps = tuple(session_setup)
+    if refresh:
+        kwargs["auto_refresh_url"] = kwargs["token_url"]
+    if credentials_in_body:
+        kwargs["token_url_params"] = {"include_client_id": True}
+        steps += (refresh_with_client_credentials,)
     if steps:
         kwargs["session_setup"] = steps
     if blueprint_class is None:
@@ -207,6 +259,7 @@ def oauth2_blueprint(
 def oauth1_blueprint(
     name: str,
     import_name: str,
+    factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
     from_config: dict[str, str],
     **kwargs: t.Any,
@@ -215,9 +268,12 @@ def oauth1_blueprint(
 
     :param name: The blueprint's name, also its proxy name.
     :param import_name: The preset module's ``__name__``.
+    :param factory_args: The factory's arguments, as for
+        :func:`oauth2_blueprint`.
     :param from_config: Maps blueprint attributes to config keys.
     :param kwargs: Passed to :class:`OAuth1ConsumerBlueprint`.
     """
+    kwargs = _blueprint_kwargs(factory_args, kwargs)
     blueprint = OAuth1ConsumerBlueprint(name, import_name, **kwargs)
     blueprint.from_config.update(from_config)
     return blueprint

@@ -43,21 +43,11 @@ def make_atlassian_blueprint(
     return _base.oauth2_blueprint(
         "atlassian",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.atlassian.com/",
         authorization_url="https://auth.atlassian.com/authorize",
         authorization_url_params=params,
         token_url="https://auth.atlassian.com/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -38,20 +38,10 @@ def make_authentiq_blueprint(
     return _base.oauth2_blueprint(
         "authentiq",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base,
         authorization_url=base + "authorize",
         token_url=base + "token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

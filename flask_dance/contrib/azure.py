@@ -57,22 +57,12 @@ def make_azure_blueprint(
     return _base.oauth2_blueprint(
         "azure",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://graph.microsoft.com",
         authorization_url=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         authorization_url_params={key: value for key, value in hints if value},
         token_url=token_url,
-        auto_refresh_url=token_url if offline else None,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=offline,
     )
 
 

@@ -8,8 +8,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://bitbucket.org/site/oauth2/access_token"
-
 
 @_base.preset_docs("bitbucket")
 def make_bitbucket_blueprint(
@@ -39,21 +37,11 @@ def make_bitbucket_blueprint(
     return _base.oauth2_blueprint(
         "bitbucket",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.bitbucket.org/2.0/",
         authorization_url="https://bitbucket.org/site/oauth2/authorize",
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://bitbucket.org/site/oauth2/access_token",
+        refresh=True,
     )
 
 

@@ -54,21 +54,11 @@ def make_dexcom_blueprint(
     return _base.oauth2_blueprint(
         "dexcom",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base,
         authorization_url=base + "v2/oauth2/login",
         token_url=token_url,
-        auto_refresh_url=token_url,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=True,
     )
 
 

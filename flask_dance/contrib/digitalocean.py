@@ -40,20 +40,10 @@ def make_digitalocean_blueprint(
     return _base.oauth2_blueprint(
         "digitalocean",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://cloud.digitalocean.com/v1/oauth/",
         authorization_url="https://cloud.digitalocean.com/v1/oauth/authorize",
         token_url="https://cloud.digitalocean.com/v1/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

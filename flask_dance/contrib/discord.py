@@ -39,21 +39,12 @@ def make_discord_blueprint(
     return _base.oauth2_blueprint(
         "discord",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or ["identify"],
         base_url="https://discord.com/",
         authorization_url="https://discord.com/api/oauth2/authorize",
         authorization_url_params=params,
         token_url="https://discord.com/api/oauth2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -8,8 +8,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://api.fitbit.com/oauth2/token"
-
 
 @_base.preset_docs("fitbit")
 def make_fitbit_blueprint(
@@ -35,21 +33,11 @@ def make_fitbit_blueprint(
     return _base.oauth2_blueprint(
         "fitbit",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.fitbit.com/",
         authorization_url="https://www.fitbit.com/oauth2/authorize",
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://api.fitbit.com/oauth2/token",
+        refresh=True,
     )
 
 

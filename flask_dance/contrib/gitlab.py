@@ -87,21 +87,11 @@ def make_gitlab_blueprint(
     return _base.oauth2_blueprint(
         "gitlab",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base + "api/v4/",
         authorization_url=base + "oauth/authorize",
         token_url=base + "oauth/token",
         token_url_params={"verify": verify_tls_certificates},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

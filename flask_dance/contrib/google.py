@@ -88,22 +88,13 @@ def make_google_blueprint(
     return _base.oauth2_blueprint(
         "google",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or _DEFAULT_SCOPE,
         base_url="https://www.googleapis.com/",
         authorization_url=authorization_url,
         authorization_url_params=params,
         token_url=token_url,
-        auto_refresh_url=token_url if offline else None,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=offline,
     )
 
 

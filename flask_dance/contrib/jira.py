@@ -65,6 +65,7 @@ def make_jira_blueprint(
     return _base.oauth1_blueprint(
         "jira",
         __name__,
+        locals(),
         from_config={
             "client_key": "JIRA_OAUTH_CONSUMER_KEY",
             "rsa_key": "JIRA_OAUTH_RSA_KEY",
@@ -76,14 +77,7 @@ def make_jira_blueprint(
         request_token_url=oauth + "request-token",
         access_token_url=oauth + "access-token",
         authorization_url=oauth + "authorize",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
         session_class=session_class or JsonOAuth1Session,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -35,21 +35,11 @@ def make_linkedin_blueprint(
     return _base.oauth2_blueprint(
         "linkedin",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.linkedin.com/v2/",
         authorization_url="https://www.linkedin.com/oauth/v2/authorization",
         token_url="https://www.linkedin.com/oauth/v2/accessToken",
-        token_url_params={"include_client_id": True},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        credentials_in_body=True,
     )
 
 

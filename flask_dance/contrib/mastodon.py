@@ -42,20 +42,10 @@ def make_mastodon_blueprint(
     return _base.oauth2_blueprint(
         "mastodon",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base,
         authorization_url=base + "oauth/authorize",
         token_url=base + "oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -39,20 +39,10 @@ def make_orcid_blueprint(
     return _base.oauth2_blueprint(
         "orcid",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=f"https://api.{host}",
         authorization_url=f"https://{host}/oauth/authorize",
         token_url=f"https://{host}/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -34,20 +34,10 @@ def make_osm_blueprint(
     return _base.oauth2_blueprint(
         "osm",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://www.openstreetmap.org/api/0.6/",
         authorization_url="https://www.openstreetmap.org/oauth2/authorize",
         token_url="https://www.openstreetmap.org/oauth2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

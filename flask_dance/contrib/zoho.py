@@ -132,21 +132,12 @@ def make_zoho_blueprint(
     return _base.oauth2_blueprint(
         "zoho",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or _DEFAULT_SCOPE,
         base_url=f"https://{api}/",
         authorization_url=f"https://{accounts}/oauth/v2/auth",
         authorization_url_params=params,
         token_url=f"https://{accounts}/oauth/v2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        redirect_uri=redirect_uri,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
         session_setup=[_zoho_client],
     )
 
