@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from . import _client_auth
 from . import _openid
+from . import _setup
 from . import _token_endpoint
 from ._basic_auth import ClientAuthError
 from ._oidc_errors import OIDCError
@@ -607,6 +608,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
         self._refresh_config()
+        _setup.check_credentials(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:
@@ -630,9 +632,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 params["max_age"] = str(self.max_age)
         if self.response_mode:
             params["response_mode"] = self.response_mode
-        url, state = self._authorization_request(
-            authorization_url, redirect_uri, self._new_state(), params
-        )
+        try:
+            url, state = self._authorization_request(
+                authorization_url, redirect_uri, self._new_state(), params
+            )
+        except InsecureTransportError as exc:
+            what = f"the authorization URL {authorization_url!r}"
+            _setup.refuse_insecure_transport(what, exc)
         self.pending_logins.add(
             PendingLogin(
                 key=state,
@@ -835,8 +841,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                     **auth_kwargs,
                     **token_params,
                 )
-        except InsecureTransportError:
-            raise
+        except InsecureTransportError as exc:
+            what = f"the token URL {token_url!r} or the callback URL"
+            _setup.refuse_insecure_transport(what, exc)
         except OAuth2Error as exc:
             return self._fail(
                 f"the token endpoint answered {exc.error!r}",

@@ -44,9 +44,11 @@ Storage: t.TypeAlias = BaseStorage | cabc.Callable[[], BaseStorage] | None
 RuleKwargs: t.TypeAlias = dict[str, t.Any] | None
 
 _NO_CONTEXT_MSG = (
-    "The '{name}' proxy works only in an application context, which also"
-    " gives it the current user's token. Use it while handling a request, or"
-    " inside a 'with app.app_context():' block."
+    "The '{name}' proxy works only in an application context, and with the"
+    " default storage (SessionStorage) only while a request is handled: the"
+    " request gives it the current user's token. In tests and scripts, use"
+    " 'with app.test_request_context():'; a plain 'with app.app_context():'"
+    " is enough with a storage that needs no request."
 )
 
 _NOT_REGISTERED_MSG = (
@@ -194,6 +196,7 @@ PASSED_ON = (
     "scope",
     "redirect_url",
     "redirect_to",
+    "redirect_uri",
     "login_url",
     "authorized_url",
     "session_class",
@@ -392,6 +395,10 @@ _COMMON_PARAMS: dict[str, str] = {
     "storage": "The token storage. Default:"
     " :class:`~flask_dance.consumer.storage.session.SessionStorage`.",
     "rule_kwargs": "Extra keyword arguments for both URL rules, such as ``host``.",
+    "redirect_uri": "The fixed, absolute callback URL registered with the"
+    " provider, such as ``https://app.example/login/{name}/authorized``. Default:"
+    " built from the current request (its scheme and ``Host``). Set it when a"
+    " proxy or the ``Host`` header could make the built one wrong.",
 }
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])
