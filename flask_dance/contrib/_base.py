@@ -44,9 +44,11 @@ Storage: t.TypeAlias = BaseStorage | cabc.Callable[[], BaseStorage] | None
 RuleKwargs: t.TypeAlias = dict[str, t.Any] | None
 
 _NO_CONTEXT_MSG = (
-    "The '{name}' proxy works only in an application context, which also"
-    " gives it the current user's token. Use it while handling a request, or"
-    " inside a 'with app.app_context():' block."
+    "The '{name}' proxy works only in an application context, and with the"
+    " default storage (SessionStorage) only while a request is handled: the"
+    " request gives it the current user's token. In tests and scripts, use"
+    " 'with app.test_request_context():'; a plain 'with app.app_context():'"
+    " is enough with a storage that needs no request."
 )
 
 _NOT_REGISTERED_MSG = (
@@ -172,6 +174,20 @@ def config_keys(name: str) -> dict[str, str]:
     }
 
 
+def oidc_config_keys(name: str) -> dict[str, str]:
+    """The ``from_config`` entries an OpenID Connect preset adds: its client
+    authentication method and the private key of ``private_key_jwt`` (PEM or
+    JWK, despite the key's name).
+
+    :param name: The blueprint's name.
+    """
+    prefix = name.upper()
+    return {
+        "token_endpoint_auth_method": f"{prefix}_OAUTH_TOKEN_ENDPOINT_AUTH_METHOD",
+        "client_signing_key": f"{prefix}_OAUTH_CLIENT_KEY_JWK",
+    }
+
+
 #: The parameters of a preset factory that go to the blueprint as they are,
 #: under the same name: what every preset shares.
 PASSED_ON = (
@@ -180,6 +196,7 @@ PASSED_ON = (
     "scope",
     "redirect_url",
     "redirect_to",
+    "redirect_uri",
     "login_url",
     "authorized_url",
     "session_class",
@@ -250,6 +267,8 @@ def oauth2_blueprint(
         blueprint_class = PresetOAuth2Blueprint if preset else OAuth2ConsumerBlueprint
     blueprint = blueprint_class(name, import_name, **kwargs)
     blueprint.from_config.update(config_keys(name))
+    if kwargs.get("issuer"):
+        blueprint.from_config.update(oidc_config_keys(name))
     return blueprint
 
 
@@ -376,6 +395,10 @@ _COMMON_PARAMS: dict[str, str] = {
     "storage": "The token storage. Default:"
     " :class:`~flask_dance.consumer.storage.session.SessionStorage`.",
     "rule_kwargs": "Extra keyword arguments for both URL rules, such as ``host``.",
+    "redirect_uri": "The fixed, absolute callback URL registered with the"
+    " provider, such as ``https://app.example/login/{name}/authorized``. Default:"
+    " built from the current request (its scheme and ``Host``). Set it when a"
+    " proxy or the ``Host`` header could make the built one wrong.",
 }
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])

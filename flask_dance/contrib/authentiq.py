@@ -24,6 +24,7 @@ def make_authentiq_blueprint(
     storage: _base.Storage = None,
     hostname: str = "connect.authentiq.io",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Authentiq.
 

@@ -29,6 +29,7 @@ def make_azure_blueprint(
     domain_hint: str | None = None,
     login_hint: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with a Microsoft account.
 

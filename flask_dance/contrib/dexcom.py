@@ -30,6 +30,7 @@ def make_dexcom_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     sandbox: bool = False,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for reading a user's Dexcom data.
 

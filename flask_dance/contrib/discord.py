@@ -23,6 +23,7 @@ def make_discord_blueprint(
     storage: _base.Storage = None,
     prompt: str | None = "consent",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Discord.
 

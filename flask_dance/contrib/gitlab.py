@@ -65,6 +65,7 @@ def make_gitlab_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     hostname: str = "gitlab.com",
     verify_tls_certificates: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with GitLab.
 

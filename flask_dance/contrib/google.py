@@ -41,6 +41,7 @@ def make_google_blueprint(
     hosted_domain: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
     legacy_endpoints: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Google.
 

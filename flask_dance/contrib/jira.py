@@ -40,6 +40,7 @@ def make_jira_blueprint(
     session_class: type[OAuth1Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth1ConsumerBlueprint:
     """Make a blueprint for signing in with a Jira server (OAuth 1.0a).
 

@@ -27,6 +27,7 @@ def make_notion_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     notion_version: str = DEFAULT_NOTION_VERSION,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for connecting a Notion workspace.
 

@@ -82,6 +82,7 @@ def make_oidc_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
     **kwargs: t.Any,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with any OpenID Connect provider.
@@ -132,6 +133,9 @@ def make_oidc_blueprint(
         :class:`~flask_dance.consumer.storage.session.SessionStorage`.
     :param rule_kwargs: Extra keyword arguments for the URL rules, such as
         ``host``.
+    :param redirect_uri: The fixed, absolute callback URL registered with the
+        provider, such as ``https://app.example/login/<name>/authorized``.
+        Default: built from the current request.
     :param kwargs: Other arguments of
         :class:`~flask_dance.consumer.OAuth2ConsumerBlueprint`, such as
         ``userinfo_url`` or ``jwks_url`` for a provider whose discovery

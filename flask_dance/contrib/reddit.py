@@ -46,6 +46,7 @@ def make_reddit_blueprint(
     storage: _base.Storage = None,
     user_agent: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Reddit.
 

@@ -107,6 +107,7 @@ def make_slack_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     v2: bool = False,
     user_scope: _base.Scope = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for Slack.
 

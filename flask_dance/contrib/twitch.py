@@ -57,6 +57,7 @@ def make_twitch_blueprint(
     session_class: type[OAuth2Session] = ClientIdHeaderOAuth2Session,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Twitch.
 

@@ -99,6 +99,7 @@ def make_zoho_blueprint(
     reprompt_consent: bool = False,
     rule_kwargs: _base.RuleKwargs = None,
     region: str = "com",
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Zoho.
 
