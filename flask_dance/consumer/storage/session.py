@@ -52,7 +52,7 @@ _NO_REQUEST_MESSAGE = (
 )
 
 
-def _request_session(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+def _request_session(blueprint: AnyBlueprint) -> t.Any:
     """The current request's session, or our own error naming the fix."""
     try:
         return browser_session()
