@@ -290,8 +290,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
+        #: The token endpoint's last answer to a code exchange, for
+        #: :data:`~flask_dance.consumer.oauth_error` receivers.
+        self._token_response: requests.Response | None = None
+        self.register_compliance_hook("access_token_response", self._note_response)
         self.register_compliance_hook("access_token_response", _raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
+
+    def _note_response(self, response: requests.Response) -> requests.Response:
+        self._token_response = response
+        return response
 
     # -- the token ------------------------------------------------------------
 
@@ -614,8 +622,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
         """Forget a token that can not be refreshed, and tell the app."""
-        from .base import _is_response
-        from .base import oauth_refresh_failed
+        from .signals import is_response
+        from .signals import oauth_refresh_failed
 
         self.token = None
         if self.blueprint is None:
@@ -624,7 +632,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         self.token = None
         results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
         for _, value in results:
-            if _is_response(value):
+            if is_response(value):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
