@@ -92,13 +92,35 @@ def _asks_for_password_grant(
     )
 
 
+def _hook(owner: t.Any, name: str) -> t.Any:
+    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
+
+    A session may be built with any blueprint-like object (tests use
+    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
+    the private hooks of our blueprints and storages are used only when the
+    object's class really has them.
+
+    :param owner: A blueprint, storage or anything standing in for one.
+    :param name: The attribute.
+    """
+    if owner is None or getattr(type(owner), name, None) is None:
+        return None
+    return getattr(owner, name)
+
+
 def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
-    if timeout is _UNLOADED:
-        from .base import DEFAULT_TIMEOUT
+    if timeout is None or isinstance(timeout, (int, float, tuple)):
+        return timeout
+    from .base import DEFAULT_TIMEOUT
 
-        return DEFAULT_TIMEOUT
-    return timeout
+    return DEFAULT_TIMEOUT
+
+
+def _text(owner: t.Any, name: str) -> str | None:
+    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
+    value = getattr(owner, name, None)
+    return value if isinstance(value, str) else None
 
 
 def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
@@ -202,7 +224,7 @@ class _PooledSessionInit(requests.Session):
     def __init__(self) -> None:
         for name, value, copier in _FRESH_COPY_PLAN:
             setattr(self, name, copier(value))
-        shared = getattr(getattr(self, "blueprint", None), "_shared_adapters", None)
+        shared = _hook(getattr(self, "blueprint", None), "_shared_adapters")
         if shared is not None:
             self.adapters = collections.OrderedDict(shared())
         else:
@@ -244,7 +266,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
-        shared = getattr(self.blueprint, "_adapters", None) or {}
+        shared: t.Any = {}
+        if _hook(self.blueprint, "_shared_adapters") is not None:
+            shared = self.blueprint._adapters or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
             if id(adapter) not in shared_ids:
@@ -539,7 +563,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
-        find = getattr(self.blueprint, "_refresh_endpoint", None)
+        find = _hook(self.blueprint, "_refresh_endpoint")
         return find() if find is not None else None
 
     def _can_refresh(self) -> bool:
@@ -575,9 +599,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         # lock is ours, another request removed it after a failed refresh.
         was_stored = self._stores_refresh_token(old["refresh_token"])
         lock = _refresh_locks.get(str(old["refresh_token"]))
-        storage_lock = getattr(
-            getattr(self.blueprint, "storage", None), "refresh_lock", None
-        )
+        storage_lock = _hook(getattr(self.blueprint, "storage", None), "refresh_lock")
         with contextlib.ExitStack() as stack:
             stack.enter_context(lock)
             if storage_lock is not None:
@@ -612,8 +634,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def _refresh_auth(self) -> requests.auth.AuthBase | None:
         blueprint = self.blueprint
-        client_id = getattr(blueprint, "client_id", None) or self.client_id
-        client_secret = getattr(blueprint, "client_secret", None)
+        client_id = _text(blueprint, "client_id") or self.client_id
+        client_secret = _text(blueprint, "client_secret")
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
@@ -651,7 +673,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
-        validate = getattr(self.blueprint, "_validate_refreshed_token", None)
+        validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
                 validate(old, new)

@@ -56,7 +56,7 @@ def make_dexcom_blueprint(
         client_id=client_id,
         client_secret=client_secret,
         scope=scope,
-        base_url=base,
+        base_url=base_url,
         authorization_url=base + "v2/oauth2/login",
         token_url=token_url,
         auto_refresh_url=token_url,

@@ -42,7 +42,7 @@ def make_digitalocean_blueprint(
         client_id=client_id,
         client_secret=client_secret,
         scope=scope,
-        base_url="https://cloud.digitalocean.com/v1/oauth/",
+        base_url="https://cloud.digitalocean.com/v1/oauth",
         authorization_url="https://cloud.digitalocean.com/v1/oauth/authorize",
         token_url="https://cloud.digitalocean.com/v1/oauth/token",
         redirect_url=redirect_url,

@@ -63,7 +63,7 @@ def make_strava_blueprint(
         client_id=client_id,
         client_secret=client_secret,
         scope=scope,
-        base_url="https://www.strava.com/api/v3/",
+        base_url="https://www.strava.com/api/v3",
         authorization_url="https://www.strava.com/api/v3/oauth/authorize",
         token_url=_TOKEN_URL,
         token_url_params={"include_client_id": True},
