@@ -23,6 +23,7 @@ from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
 
 from ..utils import getattrd
+from . import _adoption
 from . import _redact
 from . import _restart
 from ._context import app_context as _app_context
@@ -42,7 +43,6 @@ from .storage import BaseStorage
 from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    import requests
     from flask.sansio.app import App
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -176,8 +176,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         self._token_getter: t.Callable[[], t.Any] | None = None
         self._token_setter: t.Callable[[t.Any], t.Any] | None = None
         self._token_deleter: t.Callable[[], t.Any] | None = None
-        self._detached_session: requests.Session | None = None
-        self._detached_lock = threading.Lock()
+        self._detached = _adoption.DetachedSessions()
         self._adapters: collections.OrderedDict[str, HTTPAdapter] | None = None
         self._adapters_lock = threading.Lock()
         # What load_config last applied: the from_config mapping and the
@@ -401,15 +400,23 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         Inside an app or request context it belongs to that context alone, so
         concurrent requests never share a token; all of them share one
         connection pool. Outside any context, the blueprint keeps one session
-        for scripts and tests; the next request adopts it once, so a test can
-        patch it (``bp.session.fetch_token = Mock(...)``) before the request.
+        per thread for scripts, jobs and tests.
+
+        A session that code prepared before a request (outside any context,
+        or in the app context the request runs in) is the one that request
+        uses, so that a test can set ``bp.session.token``, patch
+        ``bp.session.fetch_token`` or wrap the session in a Betamax recorder
+        first. Only a request of the same thread takes it over, once.
+
+        Assigning a session replaces the current context's (or, outside any
+        context, this thread's); deleting it forgets it.
         """
         app_ctx = _app_context()
         if app_ctx is None:
-            with self._detached_lock:
-                if self._detached_session is None:
-                    self._detached_session = self._make_session()
-                return self._detached_session
+            detached = self._detached
+            if detached.session is None:
+                detached.session = self._make_session()
+            return detached.session
         state = _context_state(app_ctx)
         sessions: dict[int, t.Any] | None = state.get(_SESSIONS_ATTR)
         if sessions is None:
@@ -431,22 +438,44 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 self.load_config()
         return session
 
+    @session.setter
+    def session(self, value: t.Any) -> None:
+        if not has_app_context():
+            self._detached.session = value
+            return
+        state = _context_state()
+        sessions = state.setdefault(_SESSIONS_ATTR, {})
+        old = sessions.get(id(self))
+        sessions[id(self)] = value
+        if old is not None:
+            for key in [
+                key
+                for key, held in state.items()
+                if key.startswith("flask_dance_") and held is old
+            ]:
+                del state[key]
+
     @session.deleter
     def session(self) -> None:
         self.teardown_session()
 
+    @property
+    def _detached_session(self) -> t.Any:
+        """The session this thread built outside any context, if any."""
+        return self._detached.session
+
     def _adopt_detached_session(self) -> t.Any:
-        with self._detached_lock:
-            session, self._detached_session = self._detached_session, None
+        detached = self._detached
+        session, detached.session = detached.session, None
         if session is not None:
             self._apply_session_config(session)
-            _forget_token(session)
+            _adoption.forget_loaded_token(session)
         return session
 
     def _current_session(self) -> t.Any:
         """The session of the current context, if one was built."""
         if not has_app_context():
-            return self._detached_session
+            return self._detached.session
         sessions = _context_state().get(_SESSIONS_ATTR)
         return sessions.get(id(self)) if sessions else None
 
@@ -507,7 +536,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session.token = _token_copy(stored)
+                session._set_loaded_token(_token_copy(stored))
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -541,8 +570,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         :param exception: The exception that ended the request, if any.
         """
         if not has_app_context():
-            with self._detached_lock:
-                self._detached_session = None
+            self._detached.session = None
             return
         state = _context_state()
         sessions = state.get(_SESSIONS_ATTR)
@@ -859,10 +887,23 @@ def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
     else:
         state = vars(app_ctx.g)
     owner = _current_request()
-    if state.get(_OWNER_ATTR, owner) is not owner:
-        _forget_request_state(state)
+    previous = state.get(_OWNER_ATTR, owner)
+    if previous is not owner:
+        if owner is not None and _adoption.inherits_from(previous):
+            _hand_over_to_request(state)
+        else:
+            _forget_request_state(state)
     state[_OWNER_ATTR] = owner
     return state
+
+
+def _hand_over_to_request(state: dict[str, t.Any]) -> None:
+    """Let the request that begins keep the sessions the code before it
+    prepared, each reading its token again unless one was assigned to it;
+    tokens read before the request are dropped."""
+    state.pop(_TOKENS_ATTR, None)
+    for session in (state.get(_SESSIONS_ATTR) or {}).values():
+        _adoption.forget_loaded_token(session)
 
 
 def _forget_request_state(state: dict[str, t.Any]) -> None:

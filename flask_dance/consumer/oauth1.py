@@ -171,6 +171,9 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             """The :class:`~flask_dance.consumer.requests.OAuth1Session` of
             the current request."""
 
+        @session.setter
+        def session(self, value: OAuth1Session) -> None: ...
+
         @session.deleter
         def session(self) -> None: ...
 

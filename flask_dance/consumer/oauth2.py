@@ -483,6 +483,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
             the current request."""
 
+        @session.setter
+        def session(self, value: OAuth2Session) -> None: ...
+
         @session.deleter
         def session(self) -> None: ...
 

@@ -241,6 +241,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     blueprint: t.Any
     base_url: str | None
+    #: Whether code assigned the token, rather than it being read from the
+    #: blueprint (a request that takes the session over keeps such a token).
+    _token_given: bool = False
 
     @property
     def authorization_required(self) -> t.Callable[[_F], _F]:
@@ -314,6 +317,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
         #: The token endpoint's last answer to a code exchange, for
         #: :data:`~flask_dance.consumer.oauth_error` receivers.
         self._token_response: requests.Response | None = None
@@ -332,22 +336,34 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
             loaded = self.blueprint.token if self.blueprint is not None else None
-            self._flask_dance_token = loaded
-            self._load_client_token(loaded)
+            self._set_loaded_token(loaded)
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         self._load_client_token(value)
 
     @token.deleter
     def token(self) -> None:
         self._forget_token()
 
+    def _set_loaded_token(self, value: t.Any) -> None:
+        """Hold ``value``, read from the blueprint's storage."""
+        self._flask_dance_token = value
+        self._token_given = False
+        self._load_client_token(value)
+
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
         self._load_client_token(None)
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def _load_client_token(self, token: t.Any) -> None:
         client = self._client
@@ -735,6 +751,7 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
         #: The provider's API root; relative request URLs are joined onto it.
         self.base_url: str | None = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
+        self._token_given = False
 
     @property
     def token(self) -> t.Any:
@@ -743,16 +760,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self._flask_dance_token = (
                 self.blueprint.token if self.blueprint is not None else None
             )
+            self._token_given = False
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         if value:
             self._populate_attributes(value)
 
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def load_token(self) -> bool:
         """Put the user's token into the oauthlib client, or clear the client
