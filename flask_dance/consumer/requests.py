@@ -15,7 +15,6 @@ import time
 import typing as t
 import weakref
 from collections.abc import Mapping
-from urllib.parse import quote_plus
 
 import flask
 import requests
@@ -25,11 +24,18 @@ import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import LegacyApplicationClient
+from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2 import TokenExpiredError
 from oauthlib.oauth2 import WebApplicationClient
+from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _client_auth
+from . import _token_endpoint
+from ._basic_auth import BasicAuth
+from ._basic_auth import ClientAuthError
+from ._token_endpoint import TokenRefreshError
 from ._urls import is_secure_url
 from ._urls import join_url
 
@@ -127,16 +133,9 @@ def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
     return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
 
 
-def client_secret_basic(client_id: str, client_secret: str) -> requests.auth.AuthBase:
-    """HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both
-    parts form-urlencoded first, so that a secret with ``:`` or ``%`` works.
-
-    :param client_id: The client id.
-    :param client_secret: The client secret.
-    """
-    return requests.auth.HTTPBasicAuth(
-        quote_plus(client_id, safe=""), quote_plus(client_secret, safe="")
-    )
+#: HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both parts
+#: form-urlencoded first, so that a secret with ``:`` or ``%`` works.
+client_secret_basic = BasicAuth
 
 
 def _raise_for_server_error(response: requests.Response) -> requests.Response:
@@ -436,7 +435,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """The ``client_secret_basic`` authentication that the code exchange
         sends when the session has a client ID (a missing secret counts as
         empty, as requests-oauthlib does)."""
-        return client_secret_basic(
+        return BasicAuth(
             str(self.client_id), client_secret if client_secret is not None else ""
         )
 
@@ -447,6 +446,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         *,
         client_secret: str | None,
         params: Mapping[str, t.Any],
+        client_auth: _client_auth.ClientAuth | None = None,
+        prover: _token_endpoint.Prover | None = None,
     ) -> t.Any:
         """Exchange ``code`` for a token: ``fetch_token(token_url, code=code,
         client_secret=client_secret, **params)``, with the same request
@@ -455,6 +456,11 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         it again, when the request is one this builds alike: the stock
         oauthlib client, and parameters that are strings and name no field of
         their own.
+
+        :param client_auth: How the client authenticates; default: Basic
+            with ``client_secret`` when the session has a client ID, as
+            Flask-Dance 7.1 did.
+        :param prover: Makes DPoP proofs, for a DPoP client.
         """
         client = self._client
         if (
@@ -465,12 +471,11 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
                 for key, value in params.items()
             )
         ):
-            return self.fetch_token(
-                token_url, code=code, client_secret=client_secret, **params
-            )
+            auth_kwargs: dict[str, t.Any] = {"client_secret": client_secret}
+            if client_auth is not None:
+                auth_kwargs = client_auth.fetch_token_kwargs(client_secret)
+            return self.fetch_token(token_url, code=code, **auth_kwargs, **params)
         url = self._absolute(token_url)
-        if not is_secure_url(url):
-            raise InsecureTransportError()
         # oauthlib's field order; empty values are left out, as it does.
         extra = dict(params)
         fields = {"grant_type": client.grant_type}
@@ -481,26 +486,24 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.redirect_uri:
             fields["redirect_uri"] = self.redirect_uri
         fields.update((key, value) for key, value in extra.items() if value)
-        auth = self._basic_client_auth(client_secret) if self.client_id else None
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        request_kwargs: dict[str, t.Any] = {"data": fields}
+        if client_auth is None and self.client_id:
+            client_auth = _client_auth.ClientAuth(
+                "client_secret_basic", {}, self._basic_client_auth(client_secret)
+            )
         self.token = {}
-        hooks: t.Any = self.compliance_hook  # (the stubs lack this key)
-        for hook in hooks["access_token_request"]:
-            url, headers, request_kwargs = hook(url, headers, request_kwargs)
-        response = self.request(
-            "POST", url, headers=headers, auth=auth, **request_kwargs
+        response = _token_endpoint.post(
+            self,
+            url,
+            fields,
+            client_auth=client_auth,
+            hook="access_token",
+            prover=prover,
         )
-        for hook in hooks["access_token_response"]:
-            response = hook(response)
         try:
-            client.parse_request_body_response(response.text, scope=self.scope)
+            token = _token_endpoint.parse_token(self, response)
         except Warning as warning:
             return self._accept_changed_scope(warning)
-        self.token = client.token
+        self.token = token
         return self.token
 
     def refresh_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -649,14 +652,85 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         )
 
     def _refresh_auth(self) -> requests.auth.AuthBase | None:
+        """Flask-Dance 7.1's refresh authentication: Basic with the
+        blueprint's secret, unless ``auto_refresh_kwargs`` carry one."""
         blueprint = self.blueprint
         client_id = _text(blueprint, "client_id") or self.client_id
         client_secret = _text(blueprint, "client_secret")
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
-            return client_secret_basic(str(client_id), str(client_secret))
+            return BasicAuth(str(client_id), str(client_secret))
         return None
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker for requests made with ``token``, if any."""
+        make = getattr(self.blueprint, "_dpop_prover", None)
+        return make(token) if callable(make) and _is_real(self.blueprint) else None
+
+    def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
+        """Send the refresh request; return the new token.
+
+        Without a configured or discovered client authentication method and
+        without DPoP, it is requests-oauthlib's ``refresh_token``, as in
+        Flask-Dance 7.1; otherwise the request is built by
+        :mod:`._token_endpoint`, authenticated the blueprint's way.
+        """
+        url = self._absolute(url)
+        client_auth = _client_auth.for_request(self.blueprint, url, keep_legacy=True)
+        prover = self._dpop_prover(self.token)
+        if client_auth is None and prover is None:
+            return self.refresh_token(
+                url, refresh_token=refresh_token, auth=self._refresh_auth()
+            )
+        extra = {k: v for k, v in dict(self.auto_refresh_kwargs or {}).items()}
+        if client_auth is None:
+            basic = self._refresh_auth()
+            if basic is not None:
+                client_auth = _client_auth.ClientAuth("client_secret_basic", {}, basic)
+        else:
+            # the method decides where the client's credentials go
+            extra.pop("client_secret", None)
+            extra.pop("client_id", None)
+        fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        if self.scope:
+            fields["scope"] = str(list_to_scope(self.scope))
+        fields.update((k, str(v)) for k, v in extra.items() if v is not None)
+        response = _token_endpoint.post(
+            self,
+            url,
+            fields,
+            client_auth=client_auth,
+            hook="refresh_token",
+            prover=prover,
+        )
+        try:
+            token = _token_endpoint.parse_token(self, response)
+        except Warning as warning:
+            return self._accept_changed_scope(warning)
+        self.token = token
+        return token
+
+    def _refresh_refused(self, exc: Exception, old: dict[str, t.Any]) -> t.NoReturn:
+        """The provider refused the refresh for another reason than an
+        expired grant (the client's authentication, say): keep the token,
+        send :data:`~flask_dance.consumer.oauth_error`, and raise
+        :class:`~flask_dance.consumer.TokenRefreshError` (or answer with a
+        receiver's response)."""
+        self.token = old
+        error = getattr(exc, "error", None) or type(exc).__name__
+        log.warning("The provider refused to refresh a token: %s.", error)
+        failure = TokenRefreshError.from_exception(exc)
+        send = getattr(self.blueprint, "_send_error", None)
+        if callable(send) and _is_real(self.blueprint):
+            response = send(
+                error=failure.error,
+                error_description=failure.description,
+                error_uri=failure.uri,
+            )
+            if response is not None:
+                flask.abort(response)
+        raise failure from exc
 
     def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
         """Forget a token that can not be refreshed, and tell the app."""
@@ -677,15 +751,13 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         refresh_url = self._refresh_url()
         assert refresh_url is not None
         try:
-            new = self.refresh_token(
-                refresh_url,
-                refresh_token=old["refresh_token"],
-                auth=self._refresh_auth(),
-            )
+            new = self._request_refresh(refresh_url, old["refresh_token"])
         except InvalidGrantError as exc:
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
+        except (OAuth2Error, ClientAuthError) as exc:
+            self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
@@ -700,6 +772,14 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.token_updater:
             self.token_updater(new)
         self.token = new
+
+
+def _is_real(blueprint: t.Any) -> bool:
+    """Whether ``blueprint`` is one of ours rather than a mock a test built a
+    session with (whose ``getattr`` would invent any hook)."""
+    from .base import BaseOAuthConsumerBlueprint
+
+    return isinstance(blueprint, BaseOAuthConsumerBlueprint)
 
 
 def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
