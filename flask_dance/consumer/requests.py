@@ -98,13 +98,35 @@ def _asks_for_password_grant(
     )
 
 
+def _hook(owner: t.Any, name: str) -> t.Any:
+    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
+
+    A session may be built with any blueprint-like object (tests use
+    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
+    the private hooks of our blueprints and storages are used only when the
+    object's class really has them.
+
+    :param owner: A blueprint, storage or anything standing in for one.
+    :param name: The attribute.
+    """
+    if owner is None or getattr(type(owner), name, None) is None:
+        return None
+    return getattr(owner, name)
+
+
 def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
-    if timeout is _UNLOADED:
-        from .base import DEFAULT_TIMEOUT
+    if timeout is None or isinstance(timeout, (int, float, tuple)):
+        return timeout
+    from .base import DEFAULT_TIMEOUT
 
-        return DEFAULT_TIMEOUT
-    return timeout
+    return DEFAULT_TIMEOUT
+
+
+def _text(owner: t.Any, name: str) -> str | None:
+    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
+    value = getattr(owner, name, None)
+    return value if isinstance(value, str) else None
 
 
 def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
@@ -201,7 +223,7 @@ class _PooledSessionInit(requests.Session):
     def __init__(self) -> None:
         for name, value, copier in _FRESH_COPY_PLAN:
             setattr(self, name, copier(value))
-        shared = getattr(getattr(self, "blueprint", None), "_shared_adapters", None)
+        shared = _hook(getattr(self, "blueprint", None), "_shared_adapters")
         if shared is not None:
             self.adapters = collections.OrderedDict(shared())
         else:
@@ -218,6 +240,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     blueprint: t.Any
     base_url: str | None
+    #: Whether code assigned the token, rather than it being read from the
+    #: blueprint (a request that takes the session over keeps such a token).
+    _token_given: bool = False
 
     @property
     def authorization_required(self) -> t.Callable[[_F], _F]:
@@ -243,7 +268,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
-        shared = getattr(self.blueprint, "_adapters", None) or {}
+        shared: t.Any = {}
+        if _hook(self.blueprint, "_shared_adapters") is not None:
+            shared = self.blueprint._adapters or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
             if id(adapter) not in shared_ids:
@@ -289,8 +316,17 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+        #: The token endpoint's last answer to a code exchange, for
+        #: :data:`~flask_dance.consumer.oauth_error` receivers.
+        self._token_response: requests.Response | None = None
+        self.register_compliance_hook("access_token_response", self._note_response)
         self.register_compliance_hook("access_token_response", _raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
+
+    def _note_response(self, response: requests.Response) -> requests.Response:
+        self._token_response = response
+        return response
 
     # -- the token ------------------------------------------------------------
 
@@ -299,22 +335,34 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
             loaded = self.blueprint.token if self.blueprint is not None else None
-            self._flask_dance_token = loaded
-            self._load_client_token(loaded)
+            self._set_loaded_token(loaded)
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         self._load_client_token(value)
 
     @token.deleter
     def token(self) -> None:
         self._forget_token()
 
+    def _set_loaded_token(self, value: t.Any) -> None:
+        """Hold ``value``, read from the blueprint's storage."""
+        self._flask_dance_token = value
+        self._token_given = False
+        self._load_client_token(value)
+
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
         self._load_client_token(None)
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def _load_client_token(self, token: t.Any) -> None:
         client = self._client
@@ -534,7 +582,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
-        find = getattr(self.blueprint, "_refresh_endpoint", None)
+        find = _hook(self.blueprint, "_refresh_endpoint")
         return find() if find is not None else None
 
     def _can_refresh(self) -> bool:
@@ -570,9 +618,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         # lock is ours, another request removed it after a failed refresh.
         was_stored = self._stores_refresh_token(old["refresh_token"])
         lock = _refresh_locks.get(str(old["refresh_token"]))
-        storage_lock = getattr(
-            getattr(self.blueprint, "storage", None), "refresh_lock", None
-        )
+        storage_lock = _hook(getattr(self.blueprint, "storage", None), "refresh_lock")
         with contextlib.ExitStack() as stack:
             stack.enter_context(lock)
             if storage_lock is not None:
@@ -609,8 +655,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """Flask-Dance 7.1's refresh authentication: Basic with the
         blueprint's secret, unless ``auto_refresh_kwargs`` carry one."""
         blueprint = self.blueprint
-        client_id = getattr(blueprint, "client_id", None) or self.client_id
-        client_secret = getattr(blueprint, "client_secret", None)
+        client_id = _text(blueprint, "client_id") or self.client_id
+        client_secret = _text(blueprint, "client_secret")
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
@@ -688,8 +734,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
         """Forget a token that can not be refreshed, and tell the app."""
-        from .base import _is_response
-        from .base import oauth_refresh_failed
+        from .signals import is_response
+        from .signals import oauth_refresh_failed
 
         self.token = None
         if self.blueprint is None:
@@ -698,7 +744,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         self.token = None
         results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
         for _, value in results:
-            if _is_response(value):
+            if is_response(value):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
@@ -715,7 +761,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
-        validate = getattr(self.blueprint, "_validate_refreshed_token", None)
+        validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
                 validate(old, new)
@@ -785,6 +831,7 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
         #: The provider's API root; relative request URLs are joined onto it.
         self.base_url: str | None = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
+        self._token_given = False
 
     @property
     def token(self) -> t.Any:
@@ -793,16 +840,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self._flask_dance_token = (
                 self.blueprint.token if self.blueprint is not None else None
             )
+            self._token_given = False
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         if value:
             self._populate_attributes(value)
 
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def load_token(self) -> bool:
         """Put the user's token into the oauthlib client, or clear the client
