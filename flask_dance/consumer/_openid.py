@@ -17,7 +17,7 @@ import typing as t
 import requests
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
 
 #: Key of the validated id_token claims inside a stored token.
@@ -42,7 +42,7 @@ def scope_has_openid(scope: t.Any) -> bool:
     return "openid" in words
 
 
-def plain_session(blueprint: OAuth2ConsumerBlueprint) -> requests.Session:
+def plain_session(blueprint: AnyBlueprint) -> requests.Session:
     """A session without any user's token, on the blueprint's shared pool,
     for discovery and key-set requests."""
     session = requests.Session()
@@ -50,7 +50,7 @@ def plain_session(blueprint: OAuth2ConsumerBlueprint) -> requests.Session:
     return session
 
 
-def metadata(blueprint: OAuth2ConsumerBlueprint) -> ProviderMetadata | None:
+def metadata(blueprint: AnyBlueprint) -> ProviderMetadata | None:
     """The issuer's metadata, discovered on first use and cached; ``None``
     when the blueprint has no issuer.
 
@@ -68,7 +68,7 @@ def metadata(blueprint: OAuth2ConsumerBlueprint) -> ProviderMetadata | None:
     )
 
 
-def check_callback_issuer(blueprint: OAuth2ConsumerBlueprint, iss: str | None) -> None:
+def check_callback_issuer(blueprint: AnyBlueprint, iss: str | None) -> None:
     """RFC 9207: an ``iss`` on the callback must name our issuer, and is
     required when the provider says it sends one.
 
@@ -86,7 +86,7 @@ def check_callback_issuer(blueprint: OAuth2ConsumerBlueprint, iss: str | None) -
     )
 
 
-def _resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+def _resolver(blueprint: AnyBlueprint) -> t.Any:
     from .oidc import get_jwks_cache
 
     meta = metadata(blueprint)
@@ -103,9 +103,9 @@ def _resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     )
 
 
-def _expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
+def _expected_issuer(blueprint: AnyBlueprint) -> str:
     if blueprint.issuer:
-        return blueprint.issuer
+        return str(blueprint.issuer)
     raise RuntimeError(
         f"The blueprint {blueprint.name!r} asks for 'openid' but has no 'issuer';"
         " pass issuer='https://...' so that id_tokens can be validated."
@@ -113,7 +113,7 @@ def _expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
 
 
 def validate_login_token(
-    blueprint: OAuth2ConsumerBlueprint,
+    blueprint: AnyBlueprint,
     token: dict[str, t.Any],
     *,
     nonce: str | None,
@@ -149,7 +149,7 @@ def validate_login_token(
 
 
 def validate_refreshed_token(
-    blueprint: OAuth2ConsumerBlueprint,
+    blueprint: AnyBlueprint,
     old: t.Mapping[str, t.Any],
     new: dict[str, t.Any],
 ) -> None:
@@ -183,7 +183,7 @@ def validate_refreshed_token(
     new[CLAIMS_KEY] = claims
 
 
-def endpoint(blueprint: OAuth2ConsumerBlueprint, name: str) -> str | None:
+def endpoint(blueprint: AnyBlueprint, name: str) -> str | None:
     """An endpoint the app set on the blueprint, else the one the metadata
     announces: ``name`` is ``"authorization"``, ``"token"``, ``"userinfo"``,
     ``"revocation"`` or ``"end_session"``."""

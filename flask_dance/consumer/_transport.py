@@ -18,6 +18,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from urllib3.connectionpool import HTTPConnectionPool
 
 
+#: Default timeout, in seconds, for every request to a provider: (connect, read).
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+
+
 class PoolAdapter(requests.adapters.HTTPAdapter):
     """An :class:`~requests.adapters.HTTPAdapter` whose TLS contexts are
     shared by its connections.

@@ -30,6 +30,7 @@ from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._transport import PoolAdapter
 from ._urls import safe_next_url
 from .requests import _answers_from_blueprint_token
@@ -49,8 +50,6 @@ log: logging.Logger = logging.getLogger(__name__)
 
 _redact.install()
 
-#: Default timeout, in seconds, for every request to a provider: (connect, read).
-DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
 
 #: How many connections per provider host the shared pool keeps open.
 _POOL_MAXSIZE = 32

@@ -36,11 +36,12 @@ from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
 from ._token_endpoint import TokenRefreshError
+from ._transport import DEFAULT_TIMEOUT
 from ._urls import is_secure_url
 from ._urls import join_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .base import BaseOAuthConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -118,8 +119,6 @@ def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
     if timeout is None or isinstance(timeout, (int, float, tuple)):
         return timeout
-    from .base import DEFAULT_TIMEOUT
-
     return DEFAULT_TIMEOUT
 
 
@@ -129,7 +128,7 @@ def _text(owner: t.Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+def _redirect_to_login(blueprint: AnyBlueprint) -> t.Any:
     return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
 
 
@@ -299,7 +298,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def __init__(
         self,
-        blueprint: BaseOAuthConsumerBlueprint | None = None,
+        blueprint: AnyBlueprint | None = None,
         base_url: str | None = None,
         *args: t.Any,
         **kwargs: t.Any,
@@ -665,8 +664,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
         """The DPoP proof maker for requests made with ``token``, if any."""
-        make = getattr(self.blueprint, "_dpop_prover", None)
-        return make(token) if callable(make) and _is_real(self.blueprint) else None
+        make = _hook(self.blueprint, "_dpop_prover")
+        return make(token) if make is not None else None
 
     def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
         """Send the refresh request; return the new token.
@@ -721,8 +720,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         error = getattr(exc, "error", None) or type(exc).__name__
         log.warning("The provider refused to refresh a token: %s.", error)
         failure = TokenRefreshError.from_exception(exc)
-        send = getattr(self.blueprint, "_send_error", None)
-        if callable(send) and _is_real(self.blueprint):
+        send = _hook(self.blueprint, "_send_error")
+        if send is not None:
             response = send(
                 error=failure.error,
                 error_description=failure.description,
@@ -774,14 +773,6 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         self.token = new
 
 
-def _is_real(blueprint: t.Any) -> bool:
-    """Whether ``blueprint`` is one of ours rather than a mock a test built a
-    session with (whose ``getattr`` would invent any hook)."""
-    from .base import BaseOAuthConsumerBlueprint
-
-    return isinstance(blueprint, BaseOAuthConsumerBlueprint)
-
-
 def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
     """Whether sessions of ``session_class`` answer ``authorized`` exactly as
     :class:`OAuth2Session` does: from the token their blueprint gives them.
@@ -817,7 +808,7 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
 
     def __init__(
         self,
-        blueprint: BaseOAuthConsumerBlueprint | None = None,
+        blueprint: AnyBlueprint | None = None,
         base_url: str | None = None,
         *args: t.Any,
         **kwargs: t.Any,
