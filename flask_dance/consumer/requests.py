@@ -5,15 +5,9 @@ lazily and keep it fresh."""
 from __future__ import annotations
 
 import collections
-import contextlib
-import copy
 import functools
-import hashlib
 import logging
-import threading
-import time
 import typing as t
-import weakref
 from collections.abc import Mapping
 
 import flask
@@ -22,20 +16,17 @@ import requests.adapters
 import requests.cookies
 import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
-from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import LegacyApplicationClient
-from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2 import TokenExpiredError
 from oauthlib.oauth2 import WebApplicationClient
-from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
 from . import _client_auth
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
-from ._basic_auth import ClientAuthError
-from ._token_endpoint import TokenRefreshError
+from ._duck import hook
+from ._refresh import RefreshMixin
 from ._transport import DEFAULT_TIMEOUT
 from ._urls import is_secure_url
 from ._urls import join_url
@@ -61,29 +52,6 @@ _CODE_GRANT_FIELDS = frozenset(
 )
 
 
-class _RefreshLocks:
-    """One lock per refresh token, so that concurrent requests of one user
-    refresh once while other users are not held up."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-        self._guard = threading.Lock()
-
-    def get(self, refresh_token: str) -> threading.Lock:
-        key = hashlib.sha256(refresh_token.encode()).hexdigest()
-        with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[key] = lock
-            return lock
-
-
-_refresh_locks = _RefreshLocks()
-
-
 def _asks_for_password_grant(
     client: t.Any, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
 ) -> bool:
@@ -99,33 +67,11 @@ def _asks_for_password_grant(
     )
 
 
-def _hook(owner: t.Any, name: str) -> t.Any:
-    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
-
-    A session may be built with any blueprint-like object (tests use
-    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
-    the private hooks of our blueprints and storages are used only when the
-    object's class really has them.
-
-    :param owner: A blueprint, storage or anything standing in for one.
-    :param name: The attribute.
-    """
-    if owner is None or getattr(type(owner), name, None) is None:
-        return None
-    return getattr(owner, name)
-
-
 def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
     if timeout is None or isinstance(timeout, (int, float, tuple)):
         return timeout
     return DEFAULT_TIMEOUT
-
-
-def _text(owner: t.Any, name: str) -> str | None:
-    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
-    value = getattr(owner, name, None)
-    return value if isinstance(value, str) else None
 
 
 def _redirect_to_login(blueprint: AnyBlueprint) -> t.Any:
@@ -148,87 +94,17 @@ def _raise_for_server_error(response: requests.Response) -> requests.Response:
     return response
 
 
-def _fresh_value(value: t.Any) -> t.Any:
-    return value
-
-
-def _fresh_copy_plan() -> list[tuple[str, t.Any, t.Callable[[t.Any], t.Any]]]:
-    """How :class:`_PooledSessionInit` fills a new session: for each attribute
-    a plain :class:`requests.Session` sets (its adapters aside), the value a
-    new one has and how to give each session its own copy of it."""
-    pristine = requests.Session()
-    plan: list[tuple[str, t.Any, t.Callable[[t.Any], t.Any]]] = []
-    for name, value in vars(pristine).items():
-        copier: t.Callable[[t.Any], t.Any]
-        if name == "adapters":
-            continue
-        if value is None or isinstance(value, (bool, int, float, str, bytes, tuple)):
-            copier = _fresh_value
-        elif name == "hooks":
-            copier = _copy_hooks
-        elif isinstance(value, requests.cookies.RequestsCookieJar):
-            copier = _new_cookie_jar
-        elif isinstance(value, requests.structures.CaseInsensitiveDict):
-            copier = _copy_headers
-        elif type(value) in (dict, list, set):
-            copier = type(value)
-        else:
-            copier = copy.deepcopy
-        plan.append((name, value, copier))
-    pristine.close()
-    return plan
-
-
-def _copy_hooks(hooks: dict[str, list[t.Any]]) -> dict[str, list[t.Any]]:
-    return {event: list(handlers) for event, handlers in hooks.items()}
-
-
-def _copy_headers(
-    headers: requests.structures.CaseInsensitiveDict[str],
-) -> requests.structures.CaseInsensitiveDict[str]:
-    # CaseInsensitiveDict.copy() lower-cases every key again; copying its
-    # store is the same, several times quicker.
-    store = getattr(headers, "_store", None)
-    if not isinstance(store, collections.OrderedDict):
-        return headers.copy()
-    cls: t.Any = requests.structures.CaseInsensitiveDict
-    copy_: requests.structures.CaseInsensitiveDict[str] = cls.__new__(cls)
-    copy_._store = store.copy()  # type: ignore[attr-defined]
-    return copy_
-
-
-def _new_cookie_jar(_: t.Any) -> requests.cookies.RequestsCookieJar:
-    return requests.cookies.RequestsCookieJar()
-
-
-_FRESH_COPY_PLAN = _fresh_copy_plan()
-
-
-class _PooledSessionInit(requests.Session):
-    """Sets up the :class:`requests.Session` part of a provider session.
-
-    A new :class:`requests.Session` builds two connection pools, which a
-    provider session would then drop for the pools its blueprint shares: most
-    of the cost of making a session. This sets every other attribute to a
-    fresh copy of what a new :class:`requests.Session` has, and the adapters to
-    the blueprint's shared ones (or to new ones without a blueprint). It sits
-    between the requests-oauthlib session and :class:`requests.Session` in the
-    method resolution order.
-    """
-
-    #: The transport adapters, by URL prefix.
-    adapters: collections.OrderedDict[str, requests.adapters.BaseAdapter]
+class _SharedPoolInit(requests.Session):
+    """Sets up the :class:`requests.Session` part of a provider session on the
+    connection pools its blueprint shares, so that a connection outlives the
+    request that opened it. It sits between the requests-oauthlib session and
+    :class:`requests.Session` in the method resolution order."""
 
     def __init__(self) -> None:
-        for name, value, copier in _FRESH_COPY_PLAN:
-            setattr(self, name, copier(value))
-        shared = _hook(getattr(self, "blueprint", None), "_shared_adapters")
+        super().__init__()
+        shared = hook(getattr(self, "blueprint", None), "_shared_adapters")
         if shared is not None:
             self.adapters = collections.OrderedDict(shared())
-        else:
-            self.adapters = collections.OrderedDict()
-            self.mount("https://", requests.adapters.HTTPAdapter())
-            self.mount("http://", requests.adapters.HTTPAdapter())
 
 
 class _BlueprintSessionMixin(requests.Session):
@@ -268,7 +144,7 @@ class _BlueprintSessionMixin(requests.Session):
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
         shared: t.Any = {}
-        if _hook(self.blueprint, "_shared_adapters") is not None:
+        if hook(self.blueprint, "_shared_adapters") is not None:
             shared = self.blueprint._adapters or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
@@ -276,7 +152,9 @@ class _BlueprintSessionMixin(requests.Session):
                 adapter.close()
 
 
-class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
+class OAuth2Session(
+    _BlueprintSessionMixin, RefreshMixin, _OAuth2Session, _SharedPoolInit
+):
     """A :class:`requests_oauthlib.OAuth2Session` for one user of one
     blueprint.
 
@@ -578,200 +456,6 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     # -- refresh ------------------------------------------------------------------
 
-    def _refresh_url(self) -> str | None:
-        if self.auto_refresh_url:
-            return str(self.auto_refresh_url)
-        find = _hook(self.blueprint, "_refresh_endpoint")
-        return find() if find is not None else None
-
-    def _can_refresh(self) -> bool:
-        token = self.token
-        return bool(
-            isinstance(token, Mapping)
-            and token.get("refresh_token")
-            and self._refresh_url()
-        )
-
-    def _should_refresh(self) -> bool:
-        token = self.token
-        if not self._can_refresh():
-            return False
-        expires_at = token.get("expires_at")
-        if not expires_at:
-            return False
-        return float(expires_at) - time.time() < self.refresh_leeway
-
-    def _refresh_once(self) -> None:
-        """Refresh the token, once per user even under concurrency.
-
-        Whoever gets the lock first refreshes; the others then find the new
-        token in the storage and use it, or, when the provider refused the
-        refresh token and the first one removed the token, go on without one
-        rather than send the refused refresh token again. A storage with a
-        ``refresh_lock`` method (a context manager taking the blueprint) also
-        serialises refreshes across processes, for example with a database
-        row lock.
-        """
-        old = dict(self.token)
-        # Whether the storage holds this very token: if it is gone once the
-        # lock is ours, another request removed it after a failed refresh.
-        was_stored = self._stores_refresh_token(old["refresh_token"])
-        lock = _refresh_locks.get(str(old["refresh_token"]))
-        storage_lock = _hook(getattr(self.blueprint, "storage", None), "refresh_lock")
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(lock)
-            if storage_lock is not None:
-                stack.enter_context(storage_lock(self.blueprint))
-            if self.blueprint is not None:
-                self._forget_token()
-                current = self.token
-                if (
-                    isinstance(current, Mapping)
-                    and current.get("access_token")
-                    and current.get("access_token") != old.get("access_token")
-                ):
-                    return
-                if not current and was_stored:
-                    log.info(
-                        "Not refreshing a token that a concurrent request could"
-                        " not refresh and removed."
-                    )
-                    return
-                self.token = old
-            self._do_refresh(old)
-
-    def _stores_refresh_token(self, refresh_token: t.Any) -> bool:
-        """Whether the blueprint's storage holds a token with this refresh
-        token."""
-        if self.blueprint is None:
-            return False
-        stored = self.blueprint.token
-        return (
-            isinstance(stored, Mapping) and stored.get("refresh_token") == refresh_token
-        )
-
-    def _refresh_auth(self) -> requests.auth.AuthBase | None:
-        """Flask-Dance 7.1's refresh authentication: Basic with the
-        blueprint's secret, unless ``auto_refresh_kwargs`` carry one."""
-        blueprint = self.blueprint
-        client_id = _text(blueprint, "client_id") or self.client_id
-        client_secret = _text(blueprint, "client_secret")
-        if self.auto_refresh_kwargs.get("client_secret"):
-            return None
-        if client_id and client_secret:
-            return BasicAuth(str(client_id), str(client_secret))
-        return None
-
-    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
-        """The DPoP proof maker for requests made with ``token``, if any."""
-        make = _hook(self.blueprint, "_dpop_prover")
-        return make(token) if make is not None else None
-
-    def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
-        """Send the refresh request; return the new token.
-
-        Without a configured or discovered client authentication method and
-        without DPoP, it is requests-oauthlib's ``refresh_token``, as in
-        Flask-Dance 7.1; otherwise the request is built by
-        :mod:`._token_endpoint`, authenticated the blueprint's way.
-        """
-        url = self._absolute(url)
-        client_auth = _client_auth.for_request(self.blueprint, url, keep_legacy=True)
-        prover = self._dpop_prover(self.token)
-        if client_auth is None and prover is None:
-            return self.refresh_token(
-                url, refresh_token=refresh_token, auth=self._refresh_auth()
-            )
-        extra = {k: v for k, v in dict(self.auto_refresh_kwargs or {}).items()}
-        if client_auth is None:
-            basic = self._refresh_auth()
-            if basic is not None:
-                client_auth = _client_auth.ClientAuth("client_secret_basic", {}, basic)
-        else:
-            # the method decides where the client's credentials go
-            extra.pop("client_secret", None)
-            extra.pop("client_id", None)
-        fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        if self.scope:
-            fields["scope"] = str(list_to_scope(self.scope))
-        fields.update((k, str(v)) for k, v in extra.items() if v is not None)
-        response = _token_endpoint.post(
-            self,
-            url,
-            fields,
-            client_auth=client_auth,
-            hook="refresh_token",
-            prover=prover,
-        )
-        try:
-            token = _token_endpoint.parse_token(self, response)
-        except Warning as warning:
-            return self._accept_changed_scope(warning)
-        self.token = token
-        return token
-
-    def _refresh_refused(self, exc: Exception, old: dict[str, t.Any]) -> t.NoReturn:
-        """The provider refused the refresh for another reason than an
-        expired grant (the client's authentication, say): keep the token,
-        send :data:`~flask_dance.consumer.oauth_error`, and raise
-        :class:`~flask_dance.consumer.TokenRefreshError` (or answer with a
-        receiver's response)."""
-        self.token = old
-        error = getattr(exc, "error", None) or type(exc).__name__
-        log.warning("The provider refused to refresh a token: %s.", error)
-        failure = TokenRefreshError.from_exception(exc)
-        send = _hook(self.blueprint, "_send_error")
-        if send is not None:
-            response = send(
-                error=failure.error,
-                error_description=failure.description,
-                error_uri=failure.uri,
-            )
-            if response is not None:
-                flask.abort(response)
-        raise failure from exc
-
-    def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
-        """Forget a token that can not be refreshed, and tell the app."""
-        from .signals import is_response
-        from .signals import oauth_refresh_failed
-
-        self.token = None
-        if self.blueprint is None:
-            return
-        del self.blueprint.token
-        self.token = None
-        results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
-        for _, value in results:
-            if is_response(value):
-                flask.abort(value)
-
-    def _do_refresh(self, old: dict[str, t.Any]) -> None:
-        refresh_url = self._refresh_url()
-        assert refresh_url is not None
-        try:
-            new = self._request_refresh(refresh_url, old["refresh_token"])
-        except InvalidGrantError as exc:
-            log.warning("The provider refused to refresh a token: invalid_grant.")
-            self._refresh_failed(exc, old)
-            return
-        except (OAuth2Error, ClientAuthError) as exc:
-            self._refresh_refused(exc, old)
-        new = dict(new)
-        if not new.get("refresh_token"):
-            new["refresh_token"] = old["refresh_token"]
-        validate = _hook(self.blueprint, "_validate_refreshed_token")
-        if validate is not None:
-            try:
-                validate(old, new)
-            except ValueError as exc:
-                log.warning("A refreshed token failed validation: %s", exc)
-                self._refresh_failed(exc, old)
-                return
-        if self.token_updater:
-            self.token_updater(new)
-        self.token = new
-
 
 def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
     """Whether sessions of ``session_class`` answer ``authorized`` exactly as
@@ -793,7 +477,7 @@ _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
 
 
-class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
+class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _SharedPoolInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
 
