@@ -6,8 +6,8 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
-import time
 import math
+import time
 import typing as t
 
 import jwt
