@@ -25,6 +25,7 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
 
+from . import _bounded
 from . import _openid
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
@@ -729,6 +730,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 _MISSING_CODE_MESSAGE.format(json.dumps(dict(params))),
             )
             raise exc
+        if not params.get("code"):
+            return self._fail(
+                "the callback's code is empty",
+                error="invalid_request",
+                error_description="The provider sent back an empty code.",
+                error_uri=None,
+            )
         try:
             # (``in`` first: werkzeug's MultiDict.get raises and catches a
             # KeyError for a missing key, and most providers send no ``iss``.)
@@ -875,9 +883,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         elif self.client_id:
             data["client_id"] = str(self.client_id)
         try:
-            response = self.session.post(  # type: ignore[call-arg]
-                self._absolute(url), data=data, auth=auth, withhold_token=True
-            )
+            with _bounded.token_endpoint():
+                response = self.session.post(  # type: ignore[call-arg]
+                    self._absolute(url), data=data, auth=auth, withhold_token=True
+                )
         except requests.RequestException:
             log.warning("Could not reach %r's revocation endpoint.", self.name)
             return False

@@ -563,3 +563,49 @@ def test_session_token_can_be_cleared() -> None:
         assert session.authorized
         session.token = None
         assert not session.authorized
+
+
+# -- malformed answers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1]", "oauth_token=&oauth_token_secret=", "oauth_token_secret=s", "null", ""],
+)
+def test_malformed_request_token_answer_fails_the_login(
+    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]], body: str
+) -> None:
+    responses.add(responses_lib.POST, REQUEST_TOKEN_URL, body=body)
+    app = make_app()
+    with app.test_client() as client:
+        response = client.get("/login/test-service", base_url=BASE)
+        assert "test-service_oauth_pending" not in flask.session
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(errors) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1]", "oauth_token=&oauth_token_secret=", "oauth_token=&oauth_token_secret=s"],
+)
+def test_malformed_access_token_answer_stores_no_login(
+    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]], body: str
+) -> None:
+    add_request_token(responses)
+    responses.add(responses_lib.POST, ACCESS_TOKEN_URL, body=body)
+    storage = MemoryStorage()
+    authorized: list[t.Any] = []
+
+    def receiver(sender: t.Any, token: t.Any) -> None:
+        authorized.append(token)
+
+    app = make_app(storage=storage)
+    with app.test_client() as client, oauth_authorized.connected_to(receiver):
+        client.get("/login/test-service", base_url=BASE)
+        response = callback(client, "oauth_token=rt&oauth_verifier=v")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(errors) == 1
+    assert authorized == []
+    assert storage.token is None
