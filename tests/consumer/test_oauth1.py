@@ -123,6 +123,17 @@ def errors() -> t.Iterator[list[dict[str, t.Any]]]:
     oauth_error.disconnect(receiver)
 
 
+def assert_login_failed(errors: list[dict[str, t.Any]]) -> None:
+    """Start a login that fails: no pending login, one ``oauth_error``."""
+    app = make_app()
+    with app.test_client() as client:
+        response = client.get("/login/test-service", base_url=BASE)
+        assert "test-service_oauth_pending" not in flask.session
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(errors) == 1
+
+
 # -- login ----------------------------------------------------------------------------
 
 
@@ -186,13 +197,7 @@ def test_request_token_refused(
     reply: dict[str, t.Any],
 ) -> None:
     responses.add(responses_lib.POST, REQUEST_TOKEN_URL, **reply)
-    app = make_app()
-    with app.test_client() as client:
-        response = client.get("/login/test-service", base_url=BASE)
-        assert "test-service_oauth_pending" not in flask.session
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    assert len(errors) == 1
+    assert_login_failed(errors)
     assert str(reply["status"]) in errors[0]["message"]
     assert isinstance(errors[0]["response"], requests.Response)
     assert errors[0]["response"].status_code == reply["status"]
@@ -576,13 +581,7 @@ def test_malformed_request_token_answer_fails_the_login(
     responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]], body: str
 ) -> None:
     responses.add(responses_lib.POST, REQUEST_TOKEN_URL, body=body)
-    app = make_app()
-    with app.test_client() as client:
-        response = client.get("/login/test-service", base_url=BASE)
-        assert "test-service_oauth_pending" not in flask.session
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    assert len(errors) == 1
+    assert_login_failed(errors)
 
 
 @pytest.mark.parametrize(
