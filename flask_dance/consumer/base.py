@@ -22,7 +22,6 @@ from flask import current_app
 from flask import g
 from flask import has_app_context
 from requests.adapters import HTTPAdapter
-from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
@@ -32,6 +31,8 @@ from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._request_local import RequestConfig
+from ._request_local import RequestLocal
 from ._transport import PoolAdapter
 from ._urls import safe_next_url
 from .requests import _answers_from_blueprint_token
@@ -179,20 +180,14 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         )
 
         if storage is None:
-            self.storage = SessionStorage()
+            storage = SessionStorage()
         elif callable(storage) and not isinstance(storage, BaseStorage):
-            self.storage = storage()
-        else:
-            self.storage = storage
+            storage = storage()
+        _STORAGE.set_default(self, storage)
 
         self.from_config = {}
 
-        def invalidate_token(_: t.Any) -> None:
-            self._invalidate_cached_token()
-
-        #: Per-request settings for storages, such as ``config["user"]`` for
-        #: :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`.
-        self.config: CallbackDict[str, t.Any] = CallbackDict(on_update=invalidate_token)
+        self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
         #: Unused; kept for compatibility with Flask-Dance.
         self.logged_in_funcs: list[t.Callable[..., t.Any]] = []
@@ -252,19 +247,31 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
 
     # -- storage and token --------------------------------------------------
 
+    #: The token storage: a
+    #: :class:`~flask_dance.consumer.storage.BaseStorage`. Assigned during a
+    #: request, it serves that request only; assigned anywhere else (at set-up
+    #: time, or in an app context outside a request), it serves every request.
+    storage: BaseStorage = RequestLocal(during_request=True)  # type: ignore[assignment]
+
     @property
-    def storage(self) -> BaseStorage:
-        """The token storage: a
-        :class:`~flask_dance.consumer.storage.BaseStorage`."""
-        return self._storage
+    def config(self) -> RequestConfig:
+        """Settings that storages read, such as ``config["user"]`` and
+        ``config["user_id"]`` of
+        :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`: a
+        mapping, as in Flask-Dance 7.1.
 
-    @storage.setter
-    def storage(self, value: BaseStorage) -> None:
-        self._storage = value
+        A change made inside an app context (a ``before_request`` hook, a
+        view, a job's ``with app.app_context():``) holds for that context
+        only, so concurrent requests of different users never see each
+        other's values; a change made outside any context sets the defaults
+        every context starts from. Assigning a mapping replaces the values,
+        under the same rule.
+        """
+        return self._config
 
-    @storage.deleter
-    def storage(self) -> None:
-        del self._storage
+    @config.setter
+    def config(self, value: Mapping[str, t.Any]) -> None:
+        self._config.replace(value)
 
     @property
     def token(self) -> t.Any:
@@ -897,6 +904,7 @@ def _forget_request_state(state: dict[str, t.Any]) -> None:
 
 
 _TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
+_STORAGE: RequestLocal = BaseOAuthConsumerBlueprint.__dict__["storage"]
 
 
 def _forget_token(session: t.Any) -> None:

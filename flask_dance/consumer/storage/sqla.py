@@ -32,6 +32,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
+from .._request_local import RequestLocal
 from . import _crypto
 from . import BaseStorage
 
@@ -239,6 +240,14 @@ class SQLAlchemyStorage(BaseStorage):
     across processes on PostgreSQL; see there.
     """
 
+    #: The user, or something that gives it. Assigned inside an app context
+    #: (a ``before_request`` hook), it holds for that context only; assigned
+    #: outside any, it is the default.
+    user: t.Any = RequestLocal()
+
+    #: The user's id, under the same rule as :attr:`user`.
+    user_id: t.Any = RequestLocal()
+
     #: Seconds :meth:`refresh_lock` waits for another process's refresh of
     #: the same token on PostgreSQL before it refreshes without the lock;
     #: ``None`` waits as long as it takes.
@@ -279,10 +288,8 @@ class SQLAlchemyStorage(BaseStorage):
         self.model = model
         #: The SQLAlchemy session.
         self.session = session
-        #: The user, or something that gives it.
-        self.user = user
-        #: The user's id.
-        self.user_id = user_id
+        _USER.set_default(self, user)
+        _USER_ID.set_default(self, user_id)
         if user_required is None:
             user_required = user is not None or user_id is not None
         #: Whether a call with no user raises :class:`ValueError`.
@@ -637,6 +644,10 @@ class SQLAlchemyStorage(BaseStorage):
                 "Rolling back after a failed token write failed too (%s).",
                 type(rollback_exc).__name__,
             )
+
+
+_USER: RequestLocal = SQLAlchemyStorage.__dict__["user"]
+_USER_ID: RequestLocal = SQLAlchemyStorage.__dict__["user_id"]
 
 
 def _close_quietly(conn: Connection) -> None:
