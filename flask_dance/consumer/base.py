@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
+from . import _expiry
 from . import _redact
 from ._context import app_context as _app_context
 from ._context import current_request as _current_request
@@ -282,7 +283,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         a copy with ``expires_at`` computed from ``expires_in``. Deleting
         removes the token; with nothing stored it does nothing.
         """
-        return _token_copy(self._stored_token())
+        return _token_copy(self._stored_token(), self.name)
 
     @token.setter
     def token(self, value: t.Any) -> None:
@@ -535,6 +536,8 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             getter = self._token_getter
             stored = getter() if getter is not None else self.storage.get(self)
             tokens[key] = stored
+        if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
+            stored = _token_copy(stored, self.name)
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
@@ -543,7 +546,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session.token = _token_copy(stored)
+                session.token = _token_copy(stored, self.name)
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -853,12 +856,20 @@ class _AppHooks:
         _forget_request_state(_context_state())
 
 
-def _token_copy(stored: t.Any) -> t.Any:
+def _token_copy(stored: t.Any, name: str) -> t.Any:
     """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
-    a copy with ``expires_in`` recomputed from ``expires_at``."""
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :mod:`._expiry`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
     if not stored or not isinstance(stored, Mapping):
         return stored
     token = dict(stored)
+    if not _expiry.is_plain(token):
+        return _expiry.repaired(token, name)
     if token.get("expires_in") and token.get("expires_at"):
         token["expires_in"] = float(token["expires_at"]) - time.time()
     return token

@@ -31,6 +31,7 @@ from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
 from . import _bounded
+from . import _expiry
 from . import _token_answer
 from ._urls import is_secure_url
 from ._urls import join_url
@@ -566,7 +567,10 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         expires_at = token.get("expires_at")
         if not expires_at:
             return False
-        return float(expires_at) - time.time() < self.refresh_leeway
+        seconds = _expiry.as_time(expires_at)
+        if seconds is None:
+            return True  # not a time: refresh rather than fail
+        return seconds - time.time() < self.refresh_leeway
 
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.
