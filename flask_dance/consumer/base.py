@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
+from . import _cookie
 from . import _expiry
 from . import _redact
 from ._context import app_context as _app_context
@@ -76,6 +77,11 @@ oauth_refresh_failed: NamedSignal = _signals.signal("oauth-refresh-failed")
 
 #: Default timeout, in seconds, for every request to a provider: (connect, read).
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+
+#: The longest ``?next=`` URL kept, in characters as the session cookie
+#: stores them; a longer one is ignored, so that a crafted link cannot push
+#: the cookie past the size browsers keep.
+MAX_NEXT_LENGTH = 2000
 
 #: How many connections per provider host the shared pool keeps open.
 _POOL_MAXSIZE = 32
@@ -620,7 +626,17 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         query = request.query_string
         if b"next" not in query and b"%" not in query:
             return None  # no ``next`` parameter: skip parsing the query
-        return safe_next_url(request.args.get("next"))
+        value = request.args.get("next")
+        if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
+            size = _cookie.json_size(value)
+            if size is None or size - 2 > MAX_NEXT_LENGTH:
+                log.info(
+                    "Ignoring a 'next' URL of %d characters (more than %d).",
+                    len(value),
+                    MAX_NEXT_LENGTH,
+                )
+                return None
+        return safe_next_url(value)
 
     def _default_next_url(self) -> str:
         redirect_url: str | None = getattr(self, "redirect_url", None)
