@@ -69,7 +69,9 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint whose token is wanted.
         """
         token: TokenDict | None = _crypto.unseal(
-            browser_session().get(self._key(blueprint)), blueprint.name
+            browser_session().get(self._key(blueprint)),
+            blueprint.name,
+            _crypto.binding_of(blueprint.name),
         )
         return token
 
@@ -79,7 +81,9 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
         """
-        flask.session[self._key(blueprint)] = _crypto.seal(token)
+        flask.session[self._key(blueprint)] = _crypto.seal(
+            token, _crypto.binding_of(blueprint.name)
+        )
         if blueprint.name not in self._size_warned:
             self._check_cookie_size(blueprint)
 

@@ -409,12 +409,16 @@ class SQLAlchemyStorage(BaseStorage):
         if (id(self), key) not in _FRESH_READS.get():
             cached = self._cache_call("get", key)
             if isinstance(cached, dict):
-                return _crypto.unseal(cached, blueprint.name)  # type: ignore[no-any-return]
+                return _crypto.unseal(  # type: ignore[no-any-return]
+                    cached, blueprint.name, _binding(blueprint, owner)
+                )
             if cached is _NO_TOKEN:
                 return None
         token = self._load(blueprint, owner)
         self._cache_call("set", key, token if token is not None else _NO_TOKEN)
-        return _crypto.unseal(token, blueprint.name)  # type: ignore[no-any-return]
+        return _crypto.unseal(  # type: ignore[no-any-return]
+            token, blueprint.name, _binding(blueprint, owner)
+        )
 
     def _cache_call(self, method: str, key: str, *args: t.Any) -> t.Any:
         """Call the cache's ``method``; a failing cache is logged and counts
@@ -489,10 +493,10 @@ class SQLAlchemyStorage(BaseStorage):
         """
         model = self.model
         session = self.session
-        stored = _crypto.seal(token)
         try:
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
+            stored = _crypto.seal(token, _binding(blueprint, owner))
             criteria = self._criteria(blueprint, owner)
             result = session.execute(
                 update(model).where(*criteria).values(token=stored)
@@ -644,6 +648,16 @@ class SQLAlchemyStorage(BaseStorage):
                 "Rolling back after a failed token write failed too (%s).",
                 type(rollback_exc).__name__,
             )
+
+
+def _binding(blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str | None:
+    """What a sealed token of this owner is bound to: the provider and the
+    user's id (or no user). A user not yet saved has no id to bind to: its
+    token is sealed unbound, as tokens sealed by earlier releases are."""
+    key = owner.key
+    if key is not None and not isinstance(key, (int, str)):
+        return None
+    return _crypto.binding_of(blueprint.name, key)
 
 
 _USER: RequestLocal = SQLAlchemyStorage.__dict__["user"]
