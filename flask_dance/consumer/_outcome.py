@@ -10,6 +10,7 @@ import typing as t
 import flask
 from werkzeug.exceptions import HTTPException
 
+from . import _cookie
 from . import _restart
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._urls import safe_next_url
@@ -24,6 +25,12 @@ if t.TYPE_CHECKING:  # pragma: no cover
     pass
 
 log: logging.Logger = logging.getLogger(__name__)
+
+
+#: The longest ``?next=`` URL kept, in characters as the session cookie
+#: stores them; a longer one is ignored, so that a crafted link cannot push
+#: the cookie past the size browsers keep.
+MAX_NEXT_LENGTH = 2000
 
 
 class OutcomeMixin:
@@ -41,7 +48,17 @@ class OutcomeMixin:
         query = request.query_string
         if b"next" not in query and b"%" not in query:
             return None  # no ``next`` parameter: skip parsing the query
-        return safe_next_url(request.args.get("next"))
+        value = request.args.get("next")
+        if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
+            size = _cookie.json_size(value)
+            if size is None or size - 2 > MAX_NEXT_LENGTH:
+                log.info(
+                    "Ignoring a 'next' URL of %d characters (more than %d).",
+                    len(value),
+                    MAX_NEXT_LENGTH,
+                )
+                return None
+        return safe_next_url(value)
 
     def _default_next_url(self) -> str:
         redirect_url: str | None = getattr(self, "redirect_url", None)

@@ -24,6 +24,7 @@ from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
 from . import _client_auth
+from . import _expiry
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
@@ -109,7 +110,10 @@ class RefreshMixin:
         expires_at = token.get("expires_at")
         if not expires_at:
             return False
-        return float(expires_at) - time.time() < self.refresh_leeway
+        seconds = _expiry.as_time(expires_at)
+        if seconds is None:
+            return True  # not a time: refresh rather than fail
+        return seconds - time.time() < self.refresh_leeway
 
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.

@@ -19,6 +19,7 @@ from flask import has_app_context
 from requests.adapters import HTTPAdapter
 
 from . import _adoption
+from . import _expiry
 from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
@@ -49,12 +50,20 @@ TOKENS_ATTR = "_flask_dance_tokens"
 OWNER_ATTR = "_flask_dance_request"
 
 
-def token_copy(stored: t.Any) -> t.Any:
+def token_copy(stored: t.Any, name: str) -> t.Any:
     """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
-    a copy with ``expires_in`` recomputed from ``expires_at``."""
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :mod:`._expiry`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
     if not stored or not isinstance(stored, Mapping):
         return stored
     token = dict(stored)
+    if not _expiry.is_plain(token):
+        return _expiry.repaired(token, name)
     if token.get("expires_in") and token.get("expires_at"):
         token["expires_in"] = float(token["expires_at"]) - time.time()
     return token

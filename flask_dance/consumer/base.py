@@ -15,14 +15,17 @@ from collections.abc import Mapping
 
 from flask import Blueprint
 from flask import has_app_context
-from werkzeug.datastructures import CallbackDict
 
+from . import _expiry
 from . import _redact
 from ._config import AppHooks
 from ._config import ConfigMixin
+from ._outcome import MAX_NEXT_LENGTH as MAX_NEXT_LENGTH
 from ._outcome import OutcomeMixin
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._request_local import RequestConfig
+from ._request_local import RequestLocal
 from ._sessions import context_state
 from ._sessions import SESSIONS_ATTR
 from ._sessions import SessionsMixin
@@ -131,21 +134,15 @@ class BaseOAuthConsumerBlueprint(
         )
 
         if storage is None:
-            self.storage = SessionStorage()
+            storage = SessionStorage()
         elif callable(storage) and not isinstance(storage, BaseStorage):
-            self.storage = storage()
-        else:
-            self.storage = storage
+            storage = storage()
+        _STORAGE.set_default(self, storage)
 
         self._init_config()
         self._init_sessions()
 
-        def invalidate_token(_: t.Any) -> None:
-            self._invalidate_cached_token()
-
-        #: Per-request settings for storages, such as ``config["user"]`` for
-        #: :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`.
-        self.config: CallbackDict[str, t.Any] = CallbackDict(on_update=invalidate_token)
+        self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
         #: Unused; kept for compatibility with Flask-Dance.
         self.logged_in_funcs: list[t.Callable[..., t.Any]] = []
@@ -176,19 +173,31 @@ class BaseOAuthConsumerBlueprint(
 
     # -- storage and token --------------------------------------------------
 
+    #: The token storage: a
+    #: :class:`~flask_dance.consumer.storage.BaseStorage`. Assigned during a
+    #: request, it serves that request only; assigned anywhere else (at set-up
+    #: time, or in an app context outside a request), it serves every request.
+    storage: BaseStorage = RequestLocal(during_request=True)  # type: ignore[assignment]
+
     @property
-    def storage(self) -> BaseStorage:
-        """The token storage: a
-        :class:`~flask_dance.consumer.storage.BaseStorage`."""
-        return self._storage
+    def config(self) -> RequestConfig:
+        """Settings that storages read, such as ``config["user"]`` and
+        ``config["user_id"]`` of
+        :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`: a
+        mapping, as in Flask-Dance 7.1.
 
-    @storage.setter
-    def storage(self, value: BaseStorage) -> None:
-        self._storage = value
+        A change made inside an app context (a ``before_request`` hook, a
+        view, a job's ``with app.app_context():``) holds for that context
+        only, so concurrent requests of different users never see each
+        other's values; a change made outside any context sets the defaults
+        every context starts from. Assigning a mapping replaces the values,
+        under the same rule.
+        """
+        return self._config
 
-    @storage.deleter
-    def storage(self) -> None:
-        del self._storage
+    @config.setter
+    def config(self, value: Mapping[str, t.Any]) -> None:
+        self._config.replace(value)
 
     @property
     def token(self) -> t.Any:
@@ -199,7 +208,7 @@ class BaseOAuthConsumerBlueprint(
         a copy with ``expires_at`` computed from ``expires_in``. Deleting
         removes the token; with nothing stored it does nothing.
         """
-        return token_copy(self._stored_token())
+        return token_copy(self._stored_token(), self.name)
 
     @token.setter
     def token(self, value: t.Any) -> None:
@@ -313,6 +322,8 @@ class BaseOAuthConsumerBlueprint(
             getter = self._token_getter
             stored = getter() if getter is not None else self.storage.get(self)
             tokens[key] = stored
+        if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
+            stored = token_copy(stored, self.name)
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
@@ -321,7 +332,7 @@ class BaseOAuthConsumerBlueprint(
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session._set_loaded_token(token_copy(stored))
+                session._set_loaded_token(token_copy(stored, self.name))
 
     # -- the dance ----------------------------------------------------------------
 
@@ -348,3 +359,4 @@ class BaseOAuthConsumerBlueprint(
 
 
 _TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
+_STORAGE: RequestLocal = BaseOAuthConsumerBlueprint.__dict__["storage"]

@@ -22,7 +22,9 @@ from oauthlib.oauth2 import WebApplicationClient
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from . import _client_auth
+from . import _token_answer
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._duck import hook
@@ -304,7 +306,8 @@ class OAuth2Session(
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            return super().fetch_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -388,7 +391,8 @@ class OAuth2Session(
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            return super().refresh_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -431,6 +435,18 @@ class OAuth2Session(
             if self._should_refresh():
                 self._refresh_once()
             target, headers, data = self._add_token(target, method_name, headers, data)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                functools.partial(requests.Session.request, self),
+                method_name,
+                target,
+                headers=headers,
+                data=data,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
@@ -475,6 +491,18 @@ def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
 _STOCK_AUTHORIZED = OAuth2Session.authorized
 _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
+
+
+def _oauth1_token_call(method: _F) -> _F:
+    """Make an OAuth 1 session method send its requests as token-side calls
+    (see :func:`flask_dance.consumer._bounded.token_endpoint`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with _bounded.token_endpoint("oauth1"):
+            return method(*args, **kwargs)
+
+    return t.cast(_F, wrapper)
 
 
 class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _SharedPoolInit):
@@ -576,4 +604,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                super().request,
+                method.decode() if isinstance(method, bytes) else method,
+                url.decode() if isinstance(url, bytes) else url,
+                data=data,
+                headers=headers,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
+
+    #: Fetch a request token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_request_token = _oauth1_token_call(_OAuth1Session.fetch_request_token)
+
+    #: Fetch an access token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_access_token = _oauth1_token_call(_OAuth1Session.fetch_access_token)
