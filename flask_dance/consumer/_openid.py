@@ -14,7 +14,11 @@ import os
 import secrets
 import typing as t
 
+import flask
 import requests
+
+from ._oidc_errors import OIDCError
+from ._urls import safe_next_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
@@ -195,3 +199,117 @@ def endpoint(blueprint: AnyBlueprint, name: str) -> str | None:
         return None
     value: str | None = getattr(meta, f"{name}_endpoint")
     return value
+
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ._host import OAuth2Host as Host
+else:
+    Host = object
+
+
+class OpenIDMixin(Host):
+    """What OpenID Connect adds to :class:`~.oauth2.OAuth2ConsumerBlueprint`:
+    the claims of the login, userinfo, checked refreshes, and RP-initiated
+    logout."""
+
+    @property
+    def is_openid(self) -> bool:
+        """Whether logins are OpenID Connect logins: an issuer is set, or the
+        scope asks for ``openid``. Such logins send a nonce; their id_token is
+        validated when :attr:`issuer` is set (without an issuer, such as
+        Azure's multi-tenant ``common`` endpoint, it is stored unvalidated and
+        no claims are added)."""
+        return bool(self.issuer) or scope_has_openid(self.scope)
+
+    def _oidc_failure(self, exc: Exception) -> t.Any:
+        return self._fail(
+            f"OpenID Connect check failed: {getattr(exc, 'error', exc)}",
+            error=getattr(exc, "error", "invalid_id_token"),
+            error_description=str(exc),
+            error_uri=None,
+        )
+
+    def _validate_refreshed_token(
+        self, old: t.Mapping[str, t.Any], new: dict[str, t.Any]
+    ) -> None:
+        if self.issuer:
+            validate_refreshed_token(self, old, new)
+
+    @property
+    def id_token_claims(self) -> dict[str, t.Any] | None:
+        """The validated id_token claims of the current user's login, or
+        ``None``. Inside an :data:`~flask_dance.consumer.oauth_authorized`
+        receiver, read ``token["id_token_claims"]`` instead."""
+        token = self.token
+        if isinstance(token, t.Mapping):
+            claims = token.get(CLAIMS_KEY)
+            return dict(claims) if isinstance(claims, t.Mapping) else None
+        return None
+
+    def userinfo(self) -> dict[str, t.Any]:
+        """Fetch the current user's claims from the provider's userinfo
+        endpoint. Their ``sub`` must equal the id_token's.
+
+        :raises flask_dance.consumer.oidc.OIDCError: on a ``sub`` mismatch.
+        :raises requests.HTTPError: when the endpoint answers an error.
+        """
+        response = self.session.get(self._endpoint("userinfo"))
+        response.raise_for_status()
+        info: dict[str, t.Any] = response.json()
+        claims = self.id_token_claims
+        if claims is not None:
+            from .oidc import check_userinfo
+
+            check_userinfo(info, claims)
+        return info
+
+    def logout(self) -> t.Any:
+        """Log the current user out of this provider: revoke the token,
+        delete it, and for an OpenID Connect provider with an end-session
+        endpoint, redirect there (RP-initiated logout) with the id_token as a
+        hint and a state checked on return. ``?next=`` says where to land."""
+        self.load_config()
+        token = self.token
+        next_url = self._requested_next_url() or self._default_next_url()
+        if isinstance(token, t.Mapping):
+            self.revoke_token(token)
+        del self.token
+        id_token = token.get("id_token") if isinstance(token, t.Mapping) else None
+        try:
+            end_session = endpoint(self, "end_session") if id_token else None
+        except OIDCError:
+            end_session = None
+        if not end_session:
+            return flask.redirect(next_url)
+        from .oidc import build_end_session_url
+        from .oidc import new_logout_state
+
+        logout_state = new_logout_state()
+        flask.session[self._logout_key] = {"state": logout_state, "next": next_url}
+        url = build_end_session_url(
+            self._absolute(end_session),
+            id_token_hint=id_token,
+            post_logout_redirect_uri=self.post_logout_redirect_uri
+            or flask.url_for(".logged_out", _external=True),
+            state=logout_state,
+            client_id=str(self.client_id) if self.client_id else None,
+        )
+        return flask.redirect(url)
+
+    @property
+    def _logout_key(self) -> str:
+        return f"{self.name}_oauth_logout"
+
+    def logged_out(self) -> t.Any:
+        """Where the provider sends the user back after logout: check the
+        state, then redirect to where the logout asked to land."""
+        from .oidc import check_logout_state
+
+        pending = flask.session.pop(self._logout_key, None)
+        expected = pending.get("state") if isinstance(pending, dict) else None
+        try:
+            check_logout_state(flask.request.args.get("state"), expected)
+        except OIDCError as exc:
+            return self._oidc_failure(exc)
+        next_url = pending.get("next") if isinstance(pending, dict) else None
+        return flask.redirect(safe_next_url(next_url) or self._default_next_url())
