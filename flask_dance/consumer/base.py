@@ -6,6 +6,7 @@ here."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import typing as t
@@ -80,8 +81,18 @@ class BaseOAuthConsumerBlueprint(
         rule_kwargs: dict[str, t.Any] | None = None,
         timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
         pending_login_ttl: float = DEFAULT_TTL,
+        base_url: str | None = None,
+        session_class: type[t.Any] | None = None,
+        client_secret: str | None = None,
+        authorization_url: str | None = None,
+        redirect_url: str | None = None,
+        redirect_to: str | None = None,
+        redirect_uri: str | None = None,
     ) -> None:
         """
+        The OAuth 1 and OAuth 2 blueprints hand every argument they share on
+        to this constructor (see :func:`shared_arguments`).
+
         :param name: The blueprint's name; also the prefix of its session keys.
         :param import_name: The import name, usually ``__name__``.
         :param static_folder: Passed to :class:`flask.Blueprint`.
@@ -102,6 +113,17 @@ class BaseOAuthConsumerBlueprint(
             one number or a ``(connect, read)`` pair. ``None`` means none.
         :param pending_login_ttl: How long, in seconds, a started login may
             take before its callback is refused.
+        :param base_url: The provider's API root; relative URLs are resolved
+            against it.
+        :param session_class: The class of the per-request sessions; default
+            the subclass's :attr:`session_class`.
+        :param client_secret: The client secret from the provider.
+        :param authorization_url: The provider's authorization endpoint.
+        :param redirect_url: Where to send the user after logging in.
+        :param redirect_to: An endpoint to send the user to after logging in,
+            used when ``redirect_url`` is not set. Default: ``/``.
+        :param redirect_uri: A fixed absolute callback URL, or ``None`` to
+            build it from the request.
         """
         super().__init__(
             name=name,
@@ -141,6 +163,21 @@ class BaseOAuthConsumerBlueprint(
 
         self._init_config()
         self._init_sessions()
+
+        #: The provider's API root.
+        self.base_url = base_url
+        if session_class is not None:
+            self.session_class = session_class
+        #: The client secret.
+        self.client_secret = client_secret
+        #: The provider's authorization endpoint.
+        self.authorization_url = authorization_url
+        #: Where to go after logging in.
+        self.redirect_url = redirect_url
+        #: The endpoint to go to after logging in.
+        self.redirect_to = redirect_to
+        #: A fixed callback URL, or ``None`` to build it per request.
+        self.redirect_uri = redirect_uri
 
         self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
@@ -356,6 +393,23 @@ class BaseOAuthConsumerBlueprint(
     @abstractmethod
     def authorized(self) -> t.Any:
         """The view the provider sends the user back to."""
+
+
+#: The parameters of :class:`BaseOAuthConsumerBlueprint`'s constructor.
+_SHARED_PARAMETERS = tuple(
+    inspect.signature(BaseOAuthConsumerBlueprint.__init__).parameters
+)[3:]
+
+
+def shared_arguments(arguments: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """What a blueprint's constructor hands on to
+    :class:`BaseOAuthConsumerBlueprint`: of its own arguments (its
+    ``locals()``), those the base takes, so that the OAuth 1 and OAuth 2
+    blueprints set up what they share in one place.
+
+    :param arguments: The constructor's arguments by name.
+    """
+    return {key: arguments[key] for key in _SHARED_PARAMETERS if key in arguments}
 
 
 _TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token

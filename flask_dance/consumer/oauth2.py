@@ -24,6 +24,7 @@ from ._urls import join_url
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
+from .base import shared_arguments
 from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -80,6 +81,9 @@ class OAuth2ConsumerBlueprint(
     (S256), remembered in the user's session until the provider sends the user
     back; several logins may be pending at once.
     """
+
+    #: The class of the per-request sessions.
+    session_class: type[OAuth2Session] = OAuth2Session
 
     def __init__(
         self,
@@ -232,23 +236,7 @@ class OAuth2ConsumerBlueprint(
             old: kwargs.pop(old) for old in list(_RENAMED_ARGUMENTS) if old in kwargs
         }
         request_token_params = kwargs.pop("request_token_params", None)
-        super().__init__(
-            name,
-            import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            url_prefix=url_prefix,
-            subdomain=subdomain,
-            url_defaults=url_defaults,
-            root_path=root_path,
-            login_url=login_url,
-            authorized_url=authorized_url,
-            storage=storage,
-            rule_kwargs=rule_kwargs,
-            timeout=timeout,
-            pending_login_ttl=pending_login_ttl,
-        )
+        super().__init__(name, import_name, **shared_arguments(locals()))
         if code_challenge_method not in _CHALLENGE_METHODS:
             raise ValueError(
                 f"Unsupported code_challenge_method {code_challenge_method!r}:"
@@ -256,10 +244,6 @@ class OAuth2ConsumerBlueprint(
                 " Pass use_pkce=False to turn PKCE off."
             )
 
-        #: The provider's API root.
-        self.base_url = base_url
-        #: The class of the per-request sessions.
-        self.session_class: type[OAuth2Session] = session_class or OAuth2Session
         self._client_id = client_id
         #: The oauthlib client each session copies, or ``None``.
         self.client = client
@@ -273,10 +257,6 @@ class OAuth2ConsumerBlueprint(
         self.state = state
         #: Keyword arguments for ``session_class``.
         self.kwargs = kwargs
-        #: The client secret.
-        self.client_secret = client_secret
-        #: The provider's authorization endpoint.
-        self.authorization_url = authorization_url
         #: Extra query parameters of the authorization request.
         self.authorization_url_params: dict[str, t.Any] = dict(
             authorization_url_params or {}
@@ -285,16 +265,10 @@ class OAuth2ConsumerBlueprint(
         self.token_url = token_url
         #: Extra arguments for the token request.
         self.token_url_params: dict[str, t.Any] = dict(token_url_params or {})
-        #: Where to go after logging in.
-        self.redirect_url = redirect_url
-        #: The endpoint to go to after logging in.
-        self.redirect_to = redirect_to
         #: The PKCE challenge method.
         self.code_challenge_method = code_challenge_method
         #: Whether PKCE is used.
         self.use_pkce = use_pkce
-        #: A fixed callback URL, or ``None`` to build it per request.
-        self.redirect_uri = redirect_uri
         #: The OpenID Connect issuer, or ``None``.
         self.issuer = issuer
         #: The userinfo endpoint, if not discovered.
