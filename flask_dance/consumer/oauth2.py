@@ -16,6 +16,7 @@ from ._authorization import LoginMixin
 from ._authorization import make_code_challenge as make_code_challenge
 from ._authorization import make_code_verifier as make_code_verifier
 from ._callback import CallbackMixin
+from ._jose import ASYMMETRIC_ALGS
 from ._oidc_errors import OIDCError
 from ._openid import OpenIDMixin
 from ._pending import DEFAULT_TTL
@@ -45,19 +46,7 @@ OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
 _CHALLENGE_METHODS = ("S256",)
 
-_DEFAULT_ID_TOKEN_ALGORITHMS = (
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "Ed25519",
-)
+_DEFAULT_ID_TOKEN_ALGORITHMS = ASYMMETRIC_ALGS
 
 
 #: Older spellings of constructor arguments, from Flask-Dance's first
