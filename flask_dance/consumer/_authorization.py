@@ -22,6 +22,7 @@ from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
 from . import _openid
 from . import _setup
+from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
 from ._urls import is_secure_url
@@ -30,10 +31,6 @@ from .base import oauth_before_login
 if t.TYPE_CHECKING:  # pragma: no cover
     pass
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ._host import OAuth2Host as Host
-else:
-    Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -137,7 +134,7 @@ def make_code_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-class LoginMixin(Host):
+class LoginMixin(OAuth2Host):
     """The login view of :class:`~.oauth2.OAuth2ConsumerBlueprint`."""
 
     def _new_state(self) -> str:

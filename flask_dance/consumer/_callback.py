@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from . import _client_auth
 from . import _openid
 from . import _setup
+from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
 from ._token_endpoint import _token_response
@@ -31,10 +32,6 @@ from .requests import OAuth2Session
 if t.TYPE_CHECKING:  # pragma: no cover
     pass
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ._host import OAuth2Host as Host
-else:
-    Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -93,7 +90,7 @@ def _repost_page(action: str, params: t.Mapping[str, str]) -> Response:
     return response
 
 
-class CallbackMixin(Host):
+class CallbackMixin(OAuth2Host):
     """The ``authorized`` view of :class:`~.oauth2.OAuth2ConsumerBlueprint`."""
 
     def _callback_params(self) -> t.Mapping[str, str]:

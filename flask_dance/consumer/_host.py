@@ -1,8 +1,8 @@
 """What the mixins of :class:`~.oauth2.OAuth2ConsumerBlueprint` may use of
 the blueprint they are mixed into: its settings and the methods that other
 mixins or the blueprint itself define. For type checkers only: at run time
-the mixins derive from :class:`object` (see ``Host`` in each of them), so
-that no mixin imports the blueprint above it."""
+the mixins derive from :class:`object`, so that no mixin imports the blueprint
+above it."""
 
 from __future__ import annotations
 
@@ -14,43 +14,48 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ._pending import PendingLogins
 
 
-class OAuth2Host:
-    """The blueprint's members that its mixins use."""
+if t.TYPE_CHECKING:  # pragma: no cover
 
-    name: str
-    client: Client | None
-    _client_id: str | None
-    client_secret: str | None
-    scope: str | list[str] | tuple[str, ...] | None
-    state: str | t.Callable[[], str] | None
-    authorization_url_params: dict[str, t.Any]
-    token_url_params: dict[str, t.Any]
-    use_pkce: bool
-    code_challenge_method: str
-    issuer: str | None
-    max_age: int | None
-    response_mode: str | None
-    post_logout_redirect_uri: str | None
+    class OAuth2Host:
+        """The blueprint's members that its mixins use."""
 
-    client_id: str | None
-    #: The blueprint's :class:`~.requests.OAuth2Session` of this request.
-    session: t.Any
-    token: t.Any
-    pending_logins: PendingLogins
-    load_config: t.Callable[[], None]
-    _refresh_config: t.Callable[..., None]
-    _absolute: t.Callable[[str | None], str]
-    _endpoint: t.Callable[[str], str]
-    _redirect_uri: t.Callable[[], str]
-    _login_needs_no_session: t.Callable[[], bool]
-    _requested_next_url: t.Callable[[], str | None]
-    _default_next_url: t.Callable[[], str]
-    _fail: t.Callable[..., t.Any]
-    _no_pending_login: t.Callable[..., t.Any]
-    _finish_login: t.Callable[[t.Any, str | None], t.Any]
-    _oidc_failure: t.Callable[[Exception], t.Any]
-    revoke_token: t.Callable[..., bool]
+        name: str
+        client: Client | None
+        _client_id: str | None
+        client_secret: str | None
+        scope: str | list[str] | tuple[str, ...] | None
+        state: str | t.Callable[[], str] | None
+        authorization_url_params: dict[str, t.Any]
+        token_url_params: dict[str, t.Any]
+        use_pkce: bool
+        code_challenge_method: str
+        issuer: str | None
+        max_age: int | None
+        response_mode: str | None
+        post_logout_redirect_uri: str | None
 
-    @property
-    def is_openid(self) -> bool:
-        raise NotImplementedError  # pragma: no cover - OpenIDMixin's
+        client_id: str | None
+        #: The blueprint's :class:`~.requests.OAuth2Session` of this request.
+        session: t.Any
+        token: t.Any
+        pending_logins: PendingLogins
+        load_config: t.Callable[[], None]
+        _refresh_config: t.Callable[..., None]
+        _absolute: t.Callable[[str | None], str]
+        _endpoint: t.Callable[[str], str]
+        _redirect_uri: t.Callable[[], str]
+        _login_needs_no_session: t.Callable[[], bool]
+        _requested_next_url: t.Callable[[], str | None]
+        _default_next_url: t.Callable[[], str]
+        _fail: t.Callable[..., t.Any]
+        _no_pending_login: t.Callable[..., t.Any]
+        _finish_login: t.Callable[[t.Any, str | None], t.Any]
+        _oidc_failure: t.Callable[[Exception], t.Any]
+        revoke_token: t.Callable[..., bool]
+
+        @property
+        def is_openid(self) -> bool:
+            raise NotImplementedError  # pragma: no cover - OpenIDMixin's
+
+else:
+    OAuth2Host = object

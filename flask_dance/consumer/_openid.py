@@ -17,6 +17,7 @@ import typing as t
 import flask
 import requests
 
+from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._urls import safe_next_url
 
@@ -201,13 +202,7 @@ def endpoint(blueprint: AnyBlueprint, name: str) -> str | None:
     return value
 
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ._host import OAuth2Host as Host
-else:
-    Host = object
-
-
-class OpenIDMixin(Host):
+class OpenIDMixin(OAuth2Host):
     """What OpenID Connect adds to :class:`~.oauth2.OAuth2ConsumerBlueprint`:
     the claims of the login, userinfo, checked refreshes, and RP-initiated
     logout."""

@@ -87,7 +87,14 @@ class RefreshMixin:
             self, token_url: str, *args: t.Any, **kwargs: t.Any
         ) -> t.Any: ...
 
-        def _accept_changed_scope(self, warning: Warning) -> t.Any: ...
+        def _token_request(
+            self,
+            url: str,
+            fields: dict[str, str],
+            client_auth: t.Any,
+            hook: str,
+            prover: _token_endpoint.Prover | None,
+        ) -> t.Any: ...
 
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
@@ -209,20 +216,7 @@ class RefreshMixin:
         if self.scope:
             fields["scope"] = str(list_to_scope(self.scope))
         fields.update((k, str(v)) for k, v in extra.items() if v is not None)
-        response = _token_endpoint.post(
-            self,
-            url,
-            fields,
-            client_auth=client_auth,
-            hook="refresh_token",
-            prover=prover,
-        )
-        try:
-            token = _token_endpoint.parse_token(self, response)
-        except Warning as warning:
-            return self._accept_changed_scope(warning)
-        self.token = token
-        return token
+        return self._token_request(url, fields, client_auth, "refresh_token", prover)
 
     def _refresh_refused(self, exc: Exception, old: dict[str, t.Any]) -> t.NoReturn:
         """The provider refused the refresh for another reason than an

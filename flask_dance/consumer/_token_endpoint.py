@@ -25,16 +25,13 @@ from . import _bounded
 from . import _client_auth
 from . import _openid
 from ._basic_auth import ClientAuthError
+from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ._client_auth import ClientAuth
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ._host import OAuth2Host as Host
-else:
-    Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -206,7 +203,7 @@ def _token_response(session: t.Any, exc: Exception) -> requests.Response | None:
     return noted if isinstance(noted, requests.Response) else None
 
 
-class TokenCallsMixin(Host):
+class TokenCallsMixin(OAuth2Host):
     """The blueprint's own calls to the token-side endpoints: revocation,
     introspection and the client-credentials grant."""
 

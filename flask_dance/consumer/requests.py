@@ -371,20 +371,37 @@ class OAuth2Session(
                 "client_secret_basic", {}, self._basic_client_auth(client_secret)
             )
         self.token = {}
+        return self._token_request(url, fields, client_auth, "access_token", prover)
+
+    def _token_request(
+        self,
+        url: str,
+        fields: dict[str, str],
+        client_auth: t.Any,
+        hook: str,
+        prover: _token_endpoint.Prover | None,
+    ) -> t.Any:
+        """Post ``fields`` to the token endpoint at ``url``, authenticated with
+        ``client_auth`` (see :func:`._token_endpoint.post`), and take the new
+        token from the answer: the one way the code exchange and the refresh
+        send their requests when they do not go through requests-oauthlib.
+
+        :param url: The token endpoint.
+        :param fields: The form fields.
+        :param client_auth: The client authentication, or ``None``.
+        :param hook: ``"access_token"`` or ``"refresh_token"``: whose
+            compliance hooks apply.
+        :param prover: The DPoP proof maker, if any.
+        """
         response = _token_endpoint.post(
-            self,
-            url,
-            fields,
-            client_auth=client_auth,
-            hook="access_token",
-            prover=prover,
+            self, url, fields, client_auth=client_auth, hook=hook, prover=prover
         )
         try:
             token = _token_endpoint.parse_token(self, response)
         except Warning as warning:
             return self._accept_changed_scope(warning)
         self.token = token
-        return self.token
+        return token
 
     def refresh_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
         """Refresh the token; see
