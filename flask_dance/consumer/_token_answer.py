@@ -14,13 +14,13 @@ from urllib.parse import parse_qsl
 
 import requests
 
-from ._bounded import ProviderCallError
+from ._bounded import UnusableAnswer
 
 #: The largest ``expires_in`` accepted, in seconds (about 300 years).
 MAX_EXPIRES_IN: t.Final[int] = 10**10
 
 
-class MalformedAnswer(ProviderCallError):
+class MalformedAnswer(UnusableAnswer):
     """The provider's answer is not a token this library can use."""
 
 
