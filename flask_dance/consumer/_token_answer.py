@@ -42,12 +42,30 @@ def _malformed(why: str, response: requests.Response) -> MalformedAnswer:
     return MalformedAnswer(f"The provider's token answer {why}.", response=response)
 
 
+class _NotFinite(Exception):
+    """A JSON number that is not finite (``NaN``, ``Infinity``, ``1e400``)."""
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite()
+    return number
+
+
+def _no_constant(text: str) -> t.NoReturn:
+    raise _NotFinite()
+
+
 def _check_oauth2(response: requests.Response) -> None:
     text = response.text
     try:
-        data: t.Any = json.loads(text)
+        data: t.Any = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except RecursionError:
         raise _malformed("is nested too deep", response) from None
+    except _NotFinite:
+        # no database stores it as JSON, and no expiry can be computed
+        raise _malformed("holds a number that is not finite", response) from None
     except ValueError:
         # not JSON: oauthlib reads a form-encoded answer, as GitHub's once was
         try:

@@ -271,6 +271,9 @@ def test_c43_jwks_follows_no_foreign_redirect(
         '{"access_token": "a", "token_type": "Bearer", "scope": {"a": 1}}',
         '{"access_token": "a", "token_type": "Bearer", "scope": [1]}',
         "access_token=a&token_type=Bearer&expires_in=" + "9" * 400,
+        '{"access_token": "a", "token_type": "Bearer", "extra": NaN}',
+        '{"access_token": "a", "token_type": "Bearer", "extra": [-Infinity]}',
+        '{"access_token": "a", "token_type": "Bearer", "extra": {"x": 1e999}}',
     ],
     ids=[
         "null",
@@ -288,6 +291,9 @@ def test_c43_jwks_follows_no_foreign_redirect(
         "scope-object",
         "scope-list-of-numbers",
         "form-expires_in-400-digits",
+        "nan-elsewhere",
+        "infinity-elsewhere",
+        "overflow-elsewhere",
     ],
 )
 @pytest.mark.parametrize(
