@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from . import _client_auth
 from . import _openid
+from . import _par
 from . import _setup
 from . import _token_endpoint
 from ._basic_auth import ClientAuthError
@@ -57,6 +58,9 @@ OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 #: What deciding the client authentication may raise: a configuration the
 #: method cannot use, or failed discovery.
 _CLIENT_AUTH_ERRORS: tuple[type[Exception], ...] = (ClientAuthError, *OIDCErrorTypes)
+
+#: What pushing an authorization request may raise.
+_PAR_ERRORS: tuple[type[Exception], ...] = (_par.PushRefused, *_CLIENT_AUTH_ERRORS)
 
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
@@ -259,6 +263,8 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         client_signing_key_id: str | None = None,
         client_assertion_audience: str | None = None,
         introspection_url: str | None = None,
+        use_par: bool | None = None,
+        par_url: str | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -348,6 +354,11 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             assertions. Default: the issuer, else the token endpoint URL.
         :param introspection_url: The RFC 7662 introspection endpoint
             (default: discovered).
+        :param use_par: Push each authorization request to the provider
+            (RFC 9126) and send the browser only a ``request_uri``. Default:
+            when the provider's metadata says
+            ``require_pushed_authorization_requests``.
+        :param par_url: The PAR endpoint (default: discovered).
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -453,6 +464,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.client_assertion_audience = client_assertion_audience
         #: The introspection endpoint, if not discovered.
         self.introspection_url = introspection_url
+        #: Push authorization requests (RFC 9126); ``None``: when required.
+        self.use_par = use_par
+        #: The PAR endpoint, if not discovered.
+        self.par_url = par_url
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
@@ -639,6 +654,16 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         except InsecureTransportError as exc:
             what = f"the authorization URL {authorization_url!r}"
             _setup.refuse_insecure_transport(what, exc)
+        try:
+            if self.use_par is not False and _par.applies(self):
+                url = _par.push(self, authorization_url, url)
+        except _PAR_ERRORS as exc:
+            return self._fail(
+                f"the pushed authorization request failed: {exc}",
+                error=getattr(exc, "error", "par_failed"),
+                error_description=getattr(exc, "description", str(exc)),
+                error_uri=None,
+            )
         self.pending_logins.add(
             PendingLogin(
                 key=state,

@@ -21,6 +21,7 @@ from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from oauthlib.oauth2.rfc6749.errors import FatalClientError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from . import _par
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
 from ._oauth2 import PendingAuthorization
@@ -113,7 +114,7 @@ def create_app(provider: LocalProvider) -> Flask:
             return None
         form = request.form.to_dict() if request.method == "POST" else {}
         client_auth = None
-        if names[0] in ("token", "revoke", "introspect"):
+        if names[0] in ("token", "revoke", "introspect", "par"):
             client_auth = classify_client_auth(
                 request.headers.get("Authorization", ""), form
             )
@@ -223,11 +224,16 @@ def create_app(provider: LocalProvider) -> Flask:
         )
         return _page(f"Authorize {client_name}", body)
 
+    _par.register(app, provider)
+
     @app.get("/authorize", endpoint="authorize")
     def authorize() -> Response:
+        url = _par.authorization_url(provider)
+        if isinstance(url, Response):
+            return url
         try:
             scopes, info = server.validate_authorization_request(
-                request.url, "GET", None, dict(request.headers)
+                url, "GET", None, dict(request.headers)
             )
         except FatalClientError as exc:
             return _error_page(str(exc.error), exc.description)
@@ -263,7 +269,7 @@ def create_app(provider: LocalProvider) -> Flask:
             )
         client = provider.clients[info["client_id"]]
         pending = PendingAuthorization(
-            uri=request.url,
+            uri=url,
             scopes=list(scopes),
             client_id=client.client_id,
             redirect_uri=redirect_uri,

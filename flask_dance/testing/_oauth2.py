@@ -26,6 +26,7 @@ from ._crypto import decode_jwt
 from ._crypto import encode_jws
 from ._crypto import token_hash
 from ._models import Client
+from ._par import Pushed
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2.rfc6749.request_validator import _AuthorizationCode
@@ -100,9 +101,11 @@ class OAuth2Store:
         self.refresh_tokens: dict[str, Token] = {}
         self.pending: dict[str, PendingAuthorization] = {}
         self.used_jtis: set[str] = set()
+        self.pushed: dict[str, Pushed] = {}
 
     def clear(self) -> None:
         with self.lock:
+            self.pushed.clear()
             self.codes.clear()
             self.access_tokens.clear()
             self.refresh_tokens.clear()

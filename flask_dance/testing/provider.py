@@ -213,6 +213,8 @@ class LocalProvider:
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.require_pkce = require_pkce
         self.auto_approve = auto_approve
+        #: Refuse authorization requests that were not pushed (RFC 9126).
+        self.require_pushed_authorization_requests = False
         self._default_user = default_user
         #: The hostile behaviour knobs; see :class:`Faults`.
         self.faults: Faults = Faults()
@@ -473,6 +475,10 @@ class LocalProvider:
             ],
             "revocation_endpoint_auth_methods_supported": list(_AUTH_METHODS),
             "introspection_endpoint": url + "/introspect",
+            "pushed_authorization_request_endpoint": url + "/par",
+            "require_pushed_authorization_requests": (
+                self.require_pushed_authorization_requests
+            ),
             "introspection_endpoint_auth_methods_supported": list(_AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": [
