@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from ._backchannel import CacheLogoutStore as CacheLogoutStore
+from ._backchannel import LogoutStore as LogoutStore
+from ._backchannel import MemoryLogoutStore as MemoryLogoutStore
+from ._backchannel import oauth_backchannel_logout as oauth_backchannel_logout
 from ._token_endpoint import TokenRefreshError as TokenRefreshError
 from .base import oauth_authorized as oauth_authorized
 from .base import oauth_before_login as oauth_before_login

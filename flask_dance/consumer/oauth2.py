@@ -25,6 +25,7 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
 
+from . import _backchannel
 from . import _client_auth
 from . import _openid
 from . import _par
@@ -265,6 +266,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         introspection_url: str | None = None,
         use_par: bool | None = None,
         par_url: str | None = None,
+        backchannel_logout: bool = False,
+        backchannel_logout_url: str | None = None,
+        backchannel_logout_store: _backchannel.LogoutStore | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -359,6 +363,15 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             when the provider's metadata says
             ``require_pushed_authorization_requests``.
         :param par_url: The PAR endpoint (default: discovered).
+        :param backchannel_logout: Add the ``backchannel_logout`` route (a
+            POST), where the provider sends logout tokens (OpenID Connect
+            Back-Channel Logout 1.0). Needs ``issuer``.
+        :param backchannel_logout_url: Its rule; default
+            ``/{bp.name}/backchannel-logout``.
+        :param backchannel_logout_store: Where logouts are remembered for
+            every process of the app: a
+            :class:`~flask_dance.consumer.CacheLogoutStore` over the app's
+            cache, say. Default: this process's memory.
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -468,6 +481,19 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.use_par = use_par
         #: The PAR endpoint, if not discovered.
         self.par_url = par_url
+        #: Whether the back-channel logout route is on.
+        self.backchannel_logout = backchannel_logout
+        #: Where back-channel logouts are remembered.
+        self.backchannel_logout_store: _backchannel.LogoutStore = (
+            backchannel_logout_store or _backchannel.MemoryLogoutStore()
+        )
+        #: How long logout records and seen ``jti`` values are kept, seconds.
+        self.backchannel_logout_ttl: float = _backchannel.DEFAULT_RECORD_TTL
+        if backchannel_logout and not issuer:
+            raise ValueError(
+                "backchannel_logout=True needs the provider's 'issuer' to"
+                " validate logout tokens."
+            )
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
@@ -486,6 +512,16 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             view_func=self.logged_out,
             **rule_options,
         )
+        if backchannel_logout:
+            self.add_url_rule(
+                (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
+                    bp=self
+                ),
+                endpoint="backchannel_logout",
+                view_func=self.receive_backchannel_logout,
+                methods=["POST"],
+                **rule_options,
+            )
 
         self._apply_renamed_arguments(renamed, request_token_params)
 
@@ -814,6 +850,20 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             for key in own:
                 token_params.pop(key, None)
         return _client_auth.for_request(self, token_url, keep_legacy=True)
+
+    def _stored_token(self) -> t.Any:
+        token = super()._stored_token()
+        if token and self.backchannel_logout:
+            return _backchannel.check_token(self, token)
+        return token
+
+    def receive_backchannel_logout(self) -> t.Any:
+        """The ``backchannel_logout`` view: validate the provider's logout
+        token, forget the user's tokens, tell the app with
+        :data:`~flask_dance.consumer.oauth_backchannel_logout`, and answer
+        200, or 400 with an error object."""
+        self._refresh_config()
+        return _backchannel.receive(self)
 
     def _client_auth_failure(self, exc: Exception) -> t.Any:
         return self._fail(

@@ -680,6 +680,7 @@ def build_id_token_claims(
         "iat": now,
         "exp": now + lifetime,
         "auth_time": grant.auth_time,
+        "sid": grant.grant_id,
         "name": user.name,
         "preferred_username": user.login,
         "email": user.email,

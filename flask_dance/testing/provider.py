@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 from werkzeug.serving import WSGIRequestHandler
 
+from . import _backchannel
 from ._app import create_app
 from ._app import RESPONSE_PARAMS
 from ._crypto import make_tls_files
@@ -497,6 +498,8 @@ class LocalProvider:
                 "email_verified",
             ],
             "authorization_response_iss_parameter_supported": True,
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
         }
@@ -670,6 +673,44 @@ class LocalProvider:
             if access is not None:
                 return access.expires_at is None or time.time() < access.expires_at
             return token in store.refresh_tokens
+
+    def logout_token(
+        self,
+        client_id: str | None = None,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+        **overrides: t.Any,
+    ) -> str:
+        """A back-channel logout token for a client (OpenID Connect
+        Back-Channel Logout 1.0), signed with the provider's key.
+
+        :param client_id: The audience; defaults to :attr:`default_client_id`.
+        :param sub: The user's subject (:attr:`User.subject`).
+        :param sid: The session: the ``sid`` of the id_tokens of one login.
+        :param overrides: Claims to set, or remove with ``None``.
+        """
+        return _backchannel.logout_token(
+            self, client_id or self.default_client_id, sub=sub, sid=sid, **overrides
+        )
+
+    def send_backchannel_logout(
+        self,
+        client_id: str | None = None,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+    ) -> requests.Response:
+        """POST a logout token to the client's ``backchannel_logout_uri``.
+
+        :param client_id: The client; defaults to :attr:`default_client_id`.
+        :param sub: The user's subject.
+        :param sid: The session id.
+        :raises ValueError: when the client registered no URI.
+        """
+        client_id = client_id or self.default_client_id
+        token = self.logout_token(client_id, sub=sub, sid=sid)
+        return _backchannel.send(self, client_id, token)
 
     def requests_for(self, name: str) -> list[RecordedRequest]:
         """The recorded requests that carry the endpoint name ``name``."""

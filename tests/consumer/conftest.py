@@ -7,6 +7,9 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.serving import WSGIRequestHandler
 
+from flask_dance.consumer.oidc import clear_caches
+from flask_dance.testing import LocalProvider
+
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -43,3 +46,23 @@ def serve() -> t.Iterator[t.Callable[[WSGIApplication], str]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> t.Iterator[LocalProvider]:
+    """A local OpenID provider shared by the tests of one module."""
+    with LocalProvider() as running:
+        yield running
+
+
+@pytest.fixture
+def local(
+    oidc_provider: LocalProvider, monkeypatch: pytest.MonkeyPatch
+) -> LocalProvider:
+    """The module's local provider, reset, with plain HTTP allowed and no
+    cached discovery or keys."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    oidc_provider.reset()
+    oidc_provider.require_pushed_authorization_requests = False
+    clear_caches()
+    return oidc_provider

@@ -12,30 +12,11 @@ import pytest
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
-from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
 REDIRECT = "http://localhost/login/corp/authorized"
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
-
-
-@pytest.fixture(scope="module")
-def provider() -> t.Iterator[LocalProvider]:
-    with LocalProvider() as running:
-        yield running
-
-
-@pytest.fixture
-def local(provider: LocalProvider, monkeypatch: pytest.MonkeyPatch) -> LocalProvider:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    provider.reset()
-    provider.require_pushed_authorization_requests = False
-    clear_caches()
-    provider.add_client(
-        "corp-client", SECRET, [REDIRECT], auth_methods=("client_secret_jwt",)
-    )
-    return provider
 
 
 def make_app(
@@ -149,3 +130,10 @@ def test_request_uri_is_single_use(local: LocalProvider) -> None:
     again = requests.get(location, timeout=5, allow_redirects=False)
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_request_uri"
+
+
+@pytest.fixture(autouse=True)
+def corp_client(local: LocalProvider) -> None:
+    local.add_client(
+        "corp-client", SECRET, [REDIRECT], auth_methods=("client_secret_jwt",)
+    )
