@@ -269,6 +269,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         backchannel_logout: bool = False,
         backchannel_logout_url: str | None = None,
         backchannel_logout_store: _backchannel.LogoutStore | None = None,
+        dpop: bool | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -372,6 +373,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             every process of the app: a
             :class:`~flask_dance.consumer.CacheLogoutStore` over the app's
             cache, say. Default: this process's memory.
+        :param dpop: Bind tokens to a key kept with each stored token (DPoP,
+            RFC 9449): proofs on the code exchange, every refresh and every
+            API call through the session. Default (``None``): only when the
+            provider's token endpoint asks for a DPoP proof.
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -487,6 +492,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.backchannel_logout_store: _backchannel.LogoutStore = (
             backchannel_logout_store or _backchannel.MemoryLogoutStore()
         )
+        #: Whether tokens are DPoP-bound; ``None``: when the provider asks.
+        self.dpop = dpop
+        self._dpop_nonces: t.Any = None
         #: How long logout records and seen ``jti`` values are kept, seconds.
         self.backchannel_logout_ttl: float = _backchannel.DEFAULT_RECORD_TTL
         if backchannel_logout and not issuer:
@@ -894,16 +902,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             client_auth = self._exchange_client_auth(token_url, token_params)
         except _CLIENT_AUTH_ERRORS as exc:
             return self._client_auth_failure(exc)
+        dpop_key = None
         try:
             if code and _fetch_token_is_stock(session):
                 # The state was checked against the pending login already:
                 # hand over the code rather than the callback URL to parse.
-                token = session._fetch_token_for_code(
-                    token_url,
-                    code,
-                    client_secret=self.client_secret,
-                    params=token_params,
-                    client_auth=client_auth,
+                token, dpop_key = self._fetch_code_token(
+                    session, token_url, code, token_params, client_auth
                 )
             else:
                 # As Flask-Dance 7.1 called it, for a patched fetch_token.
@@ -951,7 +956,66 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             token = dict(token)
             token[_openid.CLAIMS_KEY] = claims
             session.token = token
+        if dpop_key is not None and isinstance(token, dict):
+            # The key goes wherever the token goes (sealed with it).
+            token = {**token, _token_endpoint.DPOP_KEY_FIELD: dpop_key}
+            session.token = token
         return self._finish_login(token, pending.next_url)
+
+    def _fetch_code_token(
+        self,
+        session: OAuth2Session,
+        token_url: str,
+        code: str,
+        token_params: dict[str, t.Any],
+        client_auth: _client_auth.ClientAuth | None,
+    ) -> tuple[t.Any, dict[str, str] | None]:
+        """Exchange the code, with a DPoP proof when DPoP is on; left to
+        ``None``, once more with one when the provider asks for DPoP.
+        Return the token and the DPoP key it is bound to, if any."""
+        dpop_key = self._new_dpop_key() if self.dpop else None
+        while True:
+            try:
+                token = session._fetch_token_for_code(
+                    token_url,
+                    code,
+                    client_secret=self.client_secret,
+                    params=token_params,
+                    client_auth=client_auth,
+                    prover=self._dpop_prover(dpop_key),
+                )
+            except OAuth2Error as exc:
+                if dpop_key is not None or self.dpop is not None:
+                    raise
+                if not _asks_for_dpop(exc):
+                    raise
+                log.info(
+                    "%r's token endpoint asks for DPoP; sending a proof.", self.name
+                )
+                dpop_key = self._new_dpop_key()
+                client_auth = client_auth.renewed() if client_auth else None
+                continue
+            kind = token.get("token_type") if isinstance(token, t.Mapping) else None
+            return token, dpop_key if str(kind).lower() == "dpop" else None
+
+    def _new_dpop_key(self) -> dict[str, str]:
+        from . import _dpop
+
+        return _dpop.new_key()
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker of a token's key (or of a bare key)."""
+        if not isinstance(token, t.Mapping):
+            return None
+        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
+        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
+            return None
+        from . import _dpop
+
+        nonces = self._dpop_nonces
+        if nonces is None:
+            nonces = self._dpop_nonces = _dpop.Nonces()
+        return _dpop.Prover(jwk, nonces)
 
     # -- OpenID Connect, revocation and logout --------------------------------------
 
@@ -1160,6 +1224,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self._oidc_failure(exc)
         next_url = pending.get("next") if isinstance(pending, dict) else None
         return flask.redirect(safe_next_url(next_url) or self._default_next_url())
+
+
+def _asks_for_dpop(exc: OAuth2Error) -> bool:
+    """Whether a token endpoint refused a request for want of a DPoP proof."""
+    if exc.error in ("invalid_dpop_proof", "use_dpop_nonce"):
+        return True
+    return "dpop" in str(exc.description or "").lower()
 
 
 def _repost_page(action: str, params: t.Mapping[str, str]) -> Response:

@@ -21,6 +21,7 @@ from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from oauthlib.oauth2.rfc6749.errors import FatalClientError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
+from . import _dpop
 from . import _par
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
@@ -332,6 +333,19 @@ def create_app(provider: LocalProvider) -> Flask:
             return _json({"error": forced}, status, _NO_STORE)
         if grant_type not in ("authorization_code", "refresh_token"):
             return _json({"error": "unsupported_grant_type"}, 400, _NO_STORE)
+        try:
+            jkt = _dpop.check_proof(provider)
+        except _dpop.ProofError as exc:
+            return _dpop.token_error(provider, exc)
+        if jkt is None and _par.claimed_client(provider).require_dpop:
+            return _json(
+                {
+                    "error": "invalid_dpop_proof",
+                    "error_description": "This client must send a DPoP proof.",
+                },
+                400,
+                _NO_STORE,
+            )
         headers, body, status = server.create_token_response(
             request.url,
             "POST",
@@ -341,6 +355,12 @@ def create_app(provider: LocalProvider) -> Flask:
         if status != 200:
             return Response(body, status, headers)
         data: dict[str, t.Any] = json.loads(body)
+        if jkt is not None:
+            data["token_type"] = "DPoP"
+            with store.lock:
+                record = store.access_tokens.get(data["access_token"])
+                if record is not None:
+                    record.jkt = jkt
         if faults.omit_id_token:
             data.pop("id_token", None)
         overrides = dict(faults.token_response_overrides)
@@ -374,7 +394,17 @@ def create_app(provider: LocalProvider) -> Flask:
 
     def bearer(scopes: list[str]) -> Token | Response:
         header = request.headers.get("Authorization", "")
-        if header[:7].lower() != "bearer ":
+        jkt = None
+        if header[:5].lower() == "dpop ":
+            access_token = header[5:].strip()
+            try:
+                jkt = _dpop.check_proof(provider, access_token=access_token)
+            except _dpop.ProofError as exc:
+                return _dpop.resource_error(provider, exc.error, exc.description)
+            if jkt is None:
+                return _dpop.resource_error(provider, "invalid_token", "No proof.")
+            header = "Bearer " + access_token
+        elif header[:7].lower() != "bearer ":
             return Response(
                 "", 401, {"WWW-Authenticate": 'Bearer realm="local-provider"'}
             )
@@ -390,6 +420,11 @@ def create_app(provider: LocalProvider) -> Flask:
             record = store.access_tokens.get(header[7:].strip())
         if record is None:  # revoked meanwhile
             return _json({"error": "invalid_token"}, 401)
+        if record.jkt != jkt:
+            # a DPoP-bound token sent as Bearer, or with another key
+            return _dpop.resource_error(
+                provider, "invalid_token", "The token is bound to another key."
+            )
         return record
 
     @app.route("/user", endpoint="user", methods=["GET"])

@@ -83,6 +83,7 @@ class Client:
     :param scopes: The scopes this client may ask for; ``None`` allows any.
     :param default_scopes: Scopes used when the request names none.
     :param backchannel_logout_uri: Where the provider POSTs logout tokens.
+    :param require_dpop: Refuse token requests without a DPoP proof.
     """
 
     client_id: str
@@ -96,6 +97,7 @@ class Client:
     scopes: list[str] | None = None
     default_scopes: list[str] = dataclasses.field(default_factory=list)
     backchannel_logout_uri: str | None = None
+    require_dpop: bool = False
 
     @property
     def is_public(self) -> bool:

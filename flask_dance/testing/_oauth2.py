@@ -75,6 +75,8 @@ class Token:
     grant: Grant
     scopes: list[str]
     expires_at: float | None
+    #: The thumbprint of the DPoP key an access token is bound to.
+    jkt: str | None = None
 
 
 @dataclasses.dataclass
@@ -102,10 +104,12 @@ class OAuth2Store:
         self.pending: dict[str, PendingAuthorization] = {}
         self.used_jtis: set[str] = set()
         self.pushed: dict[str, Pushed] = {}
+        self.used_dpop_jtis: set[str] = set()
 
     def clear(self) -> None:
         with self.lock:
             self.pushed.clear()
+            self.used_dpop_jtis.clear()
             self.codes.clear()
             self.access_tokens.clear()
             self.refresh_tokens.clear()

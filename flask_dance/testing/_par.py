@@ -15,6 +15,8 @@ from flask import request
 from flask import Response
 from oauthlib.common import Request
 
+from ._models import Client
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from .provider import LocalProvider
 
@@ -60,6 +62,16 @@ def authenticate(provider: LocalProvider) -> str | None:
             return None
         oauth_request.client_id = client_id
     return str(oauth_request.client_id)
+
+
+def claimed_client(provider: LocalProvider) -> Client:
+    """The registered client the current token-side POST claims to be (not
+    yet authenticated), or a stand-in with the defaults."""
+    oauth_request = Request(
+        request.url, "POST", request.get_data(as_text=True), dict(request.headers)
+    )
+    client_id, _ = provider._oauth2_validator._claimed_client_id(oauth_request)
+    return provider.clients.get(client_id or "") or Client("")
 
 
 def register(app: Flask, provider: LocalProvider) -> None:

@@ -216,6 +216,10 @@ class LocalProvider:
         self.auto_approve = auto_approve
         #: Refuse authorization requests that were not pushed (RFC 9126).
         self.require_pushed_authorization_requests = False
+        #: Demand the current :attr:`dpop_nonce` in DPoP proofs (RFC 9449 8, 9).
+        self.dpop_nonces = False
+        #: The DPoP nonce the provider hands out; new after :meth:`reset`.
+        self.dpop_nonce = secrets.token_urlsafe(16)
         self._default_user = default_user
         #: The hostile behaviour knobs; see :class:`Faults`.
         self.faults: Faults = Faults()
@@ -499,6 +503,7 @@ class LocalProvider:
             ],
             "authorization_response_iss_parameter_supported": True,
             "backchannel_logout_supported": True,
+            "dpop_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
             "backchannel_logout_session_supported": True,
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
@@ -723,6 +728,7 @@ class LocalProvider:
         Users, clients and keys stay.
         """
         self.faults.reset()
+        self.dpop_nonce = secrets.token_urlsafe(16)
         with self._lock:
             self.calls.clear()
             self.requests.clear()

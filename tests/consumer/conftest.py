@@ -3,10 +3,12 @@ from __future__ import annotations
 import threading
 import typing as t
 
+import flask
 import pytest
 from werkzeug.serving import make_server
 from werkzeug.serving import WSGIRequestHandler
 
+from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.oidc import clear_caches
 from flask_dance.testing import LocalProvider
 
@@ -66,3 +68,29 @@ def local(
     oidc_provider.require_pushed_authorization_requests = False
     clear_caches()
     return oidc_provider
+
+
+#: The redirect URI of the ``corp`` blueprints of :func:`corp_blueprint`.
+CORP_REDIRECT = "http://localhost/login/corp/authorized"
+
+
+def corp_blueprint(
+    local: LocalProvider, storage: t.Any = None, **kwargs: t.Any
+) -> tuple[OAuth2ConsumerBlueprint, flask.Flask]:
+    """An OpenID Connect blueprint ``corp`` for the client ``corp-client``
+    of ``local``, registered on a new app under ``/login``."""
+    options: dict[str, t.Any] = {
+        "client_id": "corp-client",
+        "client_secret": "corp-secret",
+        "issuer": local.issuer,
+        "base_url": local.url + "/",
+        "scope": "openid profile email",
+        "redirect_uri": CORP_REDIRECT,
+        "storage": storage,
+        **kwargs,
+    }
+    bp = OAuth2ConsumerBlueprint("corp", __name__, **options)
+    app = flask.Flask(__name__)
+    app.secret_key = "secret"
+    app.register_blueprint(bp, url_prefix="/login")
+    return bp, app

@@ -25,7 +25,10 @@ from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.testing import LocalProvider
 
-REDIRECT = "http://localhost/login/corp/authorized"
+from .conftest import corp_blueprint
+from .conftest import CORP_REDIRECT
+
+REDIRECT = CORP_REDIRECT
 LOGOUT_PATH = "/login/corp/backchannel-logout"
 
 
@@ -57,22 +60,7 @@ def events() -> t.Iterator[list[dict[str, t.Any]]]:
 def make_app(
     local: LocalProvider, storage: BaseStorage | None = None, **kwargs: t.Any
 ) -> tuple[OAuth2ConsumerBlueprint, flask.Flask]:
-    bp = OAuth2ConsumerBlueprint(
-        "corp",
-        __name__,
-        client_id="corp-client",
-        client_secret="corp-secret",
-        issuer=local.issuer,
-        base_url=local.url + "/",
-        scope="openid profile email",
-        redirect_uri=REDIRECT,
-        storage=storage,
-        backchannel_logout=True,
-        **kwargs,
-    )
-    app = flask.Flask(__name__)
-    app.secret_key = "secret"
-    app.register_blueprint(bp, url_prefix="/login")
+    bp, app = corp_blueprint(local, storage, backchannel_logout=True, **kwargs)
 
     @app.route("/me")
     def me() -> str:
