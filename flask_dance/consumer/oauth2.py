@@ -987,7 +987,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             except OAuth2Error as exc:
                 if dpop_key is not None or self.dpop is not None:
                     raise
-                if not _asks_for_dpop(exc):
+                if not self._may_want_dpop(exc):
                     raise
                 log.info(
                     "%r's token endpoint asks for DPoP; sending a proof.", self.name
@@ -997,6 +997,20 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 continue
             kind = token.get("token_type") if isinstance(token, t.Mapping) else None
             return token, dpop_key if str(kind).lower() == "dpop" else None
+
+    def _may_want_dpop(self, exc: OAuth2Error) -> bool:
+        """Whether a refused proof-less code exchange may be for want of a
+        DPoP proof: the error says so, or the provider supports DPoP and
+        answered ``invalid_grant`` (as servers that hide the reason do)."""
+        if _asks_for_dpop(exc):
+            return True
+        if exc.error not in ("invalid_grant", "invalid_request"):
+            return False
+        try:
+            meta = _openid.metadata(self)
+        except OIDCErrorTypes:
+            return False
+        return bool(meta is not None and meta.get("dpop_signing_alg_values_supported"))
 
     def _new_dpop_key(self) -> dict[str, str]:
         from . import _dpop
