@@ -34,6 +34,11 @@ PAGES = [
     "deployment",
     "api",
     "performance",
+    "provider-quickstarts",
+    "example-apps",
+    "logout",
+    "templates",
+    "contributing",
 ]
 
 
