@@ -174,6 +174,20 @@ def config_keys(name: str) -> dict[str, str]:
     }
 
 
+def oidc_config_keys(name: str) -> dict[str, str]:
+    """The ``from_config`` entries an OpenID Connect preset adds: its client
+    authentication method and the private key of ``private_key_jwt`` (PEM or
+    JWK, despite the key's name).
+
+    :param name: The blueprint's name.
+    """
+    prefix = name.upper()
+    return {
+        "token_endpoint_auth_method": f"{prefix}_OAUTH_TOKEN_ENDPOINT_AUTH_METHOD",
+        "client_signing_key": f"{prefix}_OAUTH_CLIENT_KEY_JWK",
+    }
+
+
 #: The parameters of a preset factory that go to the blueprint as they are,
 #: under the same name: what every preset shares.
 PASSED_ON = (
@@ -253,6 +267,8 @@ def oauth2_blueprint(
         blueprint_class = PresetOAuth2Blueprint if preset else OAuth2ConsumerBlueprint
     blueprint = blueprint_class(name, import_name, **kwargs)
     blueprint.from_config.update(config_keys(name))
+    if kwargs.get("issuer"):
+        blueprint.from_config.update(oidc_config_keys(name))
     return blueprint
 
 

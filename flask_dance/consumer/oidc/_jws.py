@@ -15,6 +15,7 @@ import json
 import typing as t
 
 import jwt
+from jwt.algorithms import OKPAlgorithm
 
 from .errors import IDTokenError
 from .errors import JWKSError
@@ -28,6 +29,9 @@ _HMAC_HASHES: dict[str, t.Callable[..., t.Any]] = {
 }
 
 _jws = jwt.PyJWS()
+# RFC 9864's fully-specified name; the key resolver only hands out Ed25519
+# keys for it.
+_jws.register_algorithm("Ed25519", OKPAlgorithm())
 
 #: A key resolver, a JWKS document, or nothing (``HS*`` only).
 Keys: t.TypeAlias = KeyResolver | cabc.Mapping[str, t.Any] | None
@@ -110,7 +114,8 @@ def verify_jws(
             key = _resolver(jwks)(kid, alg)
             decoded = _jws.decode_complete(
                 token,
-                key,
+                # (a PyJWK must name the token's alg; PyJWT calls it EdDSA)
+                key.key if alg == "Ed25519" else key,
                 algorithms=[alg],
                 options={"enforce_minimum_key_length": True},
             )

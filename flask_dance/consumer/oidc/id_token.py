@@ -6,6 +6,7 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
+import math
 import time
 import typing as t
 
@@ -29,6 +30,7 @@ DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = (
     "ES384",
     "ES512",
     "EdDSA",
+    "Ed25519",
 )
 
 #: Clock skew tolerated on ``exp``, ``iat``, ``nbf`` and ``auth_time``, in seconds.
@@ -57,7 +59,16 @@ def _number(
         raise IDTokenError(
             "invalid_token", f"The '{name}' claim is not a number.", claim=name
         )
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        # NaN passes every comparison and Infinity never expires.
+        raise IDTokenError(
+            "invalid_token", f"The '{name}' claim is not a finite number.", claim=name
+        )
+    return number
 
 
 def audiences(claims: cabc.Mapping[str, t.Any]) -> list[str]:
@@ -152,6 +163,8 @@ def check_registered_claims(
 
 
 def _hash_name(alg: str, key: jwt.PyJWK | None) -> str | None:
+    if alg == "Ed25519":
+        return "sha512"
     if alg == "EdDSA":
         if key is not None and isinstance(key.key, Ed25519PublicKey):
             return "sha512"
