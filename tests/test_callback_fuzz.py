@@ -386,9 +386,9 @@ def test_oauth1_callback_with_a_raw_brace(
             "/login/fuzzy/authorized?oauth_token={", base_url="https://localhost"
         )
     assert response.status_code == 302
-    assert errors == [
-        {"message": "The provider's answer could not be read.", "response": None}
-    ]
+    assert len(errors) == 1
+    assert errors[0]["message"] == "The provider's answer could not be read."
+    assert errors[0]["response"] is None
     assert storage.stored == []
 
 

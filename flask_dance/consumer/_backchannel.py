@@ -20,26 +20,15 @@ import time
 import typing as t
 
 import flask
-from blinker import NamedSignal
 
 from . import _openid
 from ._oidc_errors import OIDCError
-from .base import _signals
+from .signals import oauth_backchannel_logout
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .oauth2 import OAuth2ConsumerBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
-
-#: Sent when a user was logged out by the provider. Sender: the blueprint.
-#: Keyword arguments: ``claims``, and ``user_request``. When the provider's
-#: logout token arrives, ``claims`` are its claims (``iss``, ``sub`` and/or
-#: ``sid``) and ``user_request`` is ``False``: there is no user's session at
-#: hand, end server-side sessions matching ``(iss, sub)``. When a user's own
-#: request then finds its token dropped, ``claims`` are the id_token claims of
-#: that token and ``user_request`` is ``True``: call Flask-Login's
-#: ``logout_user()`` there.
-oauth_backchannel_logout: NamedSignal = _signals.signal("oauth-backchannel-logout")
 
 #: How long logout records and seen ``jti`` values are kept, in seconds
 #: (14 days; longer than a typical refresh token lives).

@@ -4,7 +4,6 @@ token storage, the per-request provider session, and the signals."""
 from __future__ import annotations
 
 import collections
-import html
 import itertools
 import logging
 import threading
@@ -15,65 +14,51 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import flask
-from blinker import NamedSignal
-from blinker import Namespace
 from flask import Blueprint
 from flask import current_app
 from flask import g
 from flask import has_app_context
 from requests.adapters import HTTPAdapter
-from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
+from . import _adoption
+from . import _cookie
+from . import _expiry
 from . import _redact
+from . import _restart
 from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._request_local import RequestConfig
+from ._request_local import RequestLocal
 from ._transport import PoolAdapter
 from ._urls import safe_next_url
 from .requests import _answers_from_blueprint_token
+from .signals import is_response as _is_response
+from .signals import oauth_authorized as oauth_authorized
+from .signals import oauth_before_login as oauth_before_login
+from .signals import oauth_error as oauth_error
+from .signals import oauth_refresh_failed as oauth_refresh_failed
+from .signals import send_oauth_error
 from .storage import BaseStorage
 from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    import requests
     from flask.sansio.app import App
 
 log: logging.Logger = logging.getLogger(__name__)
 
 _redact.install()
 
-_signals = Namespace()
-
-#: Sent when a user finished the dance and a token was obtained, before it is
-#: stored. Sender: the blueprint. Keyword argument: ``token``. A receiver may
-#: return a response, which is sent to the browser and the token is not
-#: stored; or ``False``, and the token is not stored.
-oauth_authorized: NamedSignal = _signals.signal("oauth-authorized")
-
-#: Sent right before the user is redirected to the provider. Sender: the
-#: blueprint. Keyword argument: ``url``, the provider's authorization URL.
-oauth_before_login: NamedSignal = _signals.signal("oauth-before-login")
-
-#: Sent when the dance fails. Sender: the blueprint. Keyword arguments: for a
-#: provider's error, ``error``, ``error_description`` and ``error_uri``; for a
-#: token that could not be stored, ``error`` (the exception); for OAuth 1
-#: failures, ``message`` and ``response``. Every failure also carries
-#: ``error`` and ``error_description``. A receiver may return a response,
-#: which is sent to the browser instead of the default redirect.
-oauth_error: NamedSignal = _signals.signal("oauth-error")
-
-#: Sent when refreshing a token failed for good (the provider answered
-#: ``invalid_grant``) and the stored token was deleted. Sender: the blueprint.
-#: Keyword arguments: ``error`` (the exception) and ``token`` (the old token).
-#: Connect to it to send the user back to the login page.
-oauth_refresh_failed: NamedSignal = _signals.signal("oauth-refresh-failed")
-
 #: Default timeout, in seconds, for every request to a provider: (connect, read).
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+
+#: The longest ``?next=`` URL kept, in characters as the session cookie
+#: stores them; a longer one is ignored, so that a crafted link cannot push
+#: the cookie past the size browsers keep.
+MAX_NEXT_LENGTH = 2000
 
 #: How many connections per provider host the shared pool keeps open.
 _POOL_MAXSIZE = 32
@@ -88,12 +73,6 @@ _OWNER_ATTR = "_flask_dance_request"
 
 #: Where an app keeps its :class:`_AppHooks`, in ``app.extensions``.
 _APP_HOOKS_KEY = "flask_dance.hooks"
-
-
-def _is_response(value: t.Any) -> bool:
-    if isinstance(value, _WerkzeugResponse):
-        return True
-    return has_app_context() and isinstance(value, current_app.response_class)
 
 
 class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
@@ -179,20 +158,14 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         )
 
         if storage is None:
-            self.storage = SessionStorage()
+            storage = SessionStorage()
         elif callable(storage) and not isinstance(storage, BaseStorage):
-            self.storage = storage()
-        else:
-            self.storage = storage
+            storage = storage()
+        _STORAGE.set_default(self, storage)
 
         self.from_config = {}
 
-        def invalidate_token(_: t.Any) -> None:
-            self._invalidate_cached_token()
-
-        #: Per-request settings for storages, such as ``config["user"]`` for
-        #: :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`.
-        self.config: CallbackDict[str, t.Any] = CallbackDict(on_update=invalidate_token)
+        self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
         #: Unused; kept for compatibility with Flask-Dance.
         self.logged_in_funcs: list[t.Callable[..., t.Any]] = []
@@ -205,8 +178,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         self._token_getter: t.Callable[[], t.Any] | None = None
         self._token_setter: t.Callable[[t.Any], t.Any] | None = None
         self._token_deleter: t.Callable[[], t.Any] | None = None
-        self._detached_session: requests.Session | None = None
-        self._detached_lock = threading.Lock()
+        self._detached = _adoption.DetachedSessions()
         self._adapters: collections.OrderedDict[str, HTTPAdapter] | None = None
         self._adapters_lock = threading.Lock()
         # What load_config last applied: the from_config mapping and the
@@ -252,19 +224,31 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
 
     # -- storage and token --------------------------------------------------
 
+    #: The token storage: a
+    #: :class:`~flask_dance.consumer.storage.BaseStorage`. Assigned during a
+    #: request, it serves that request only; assigned anywhere else (at set-up
+    #: time, or in an app context outside a request), it serves every request.
+    storage: BaseStorage = RequestLocal(during_request=True)  # type: ignore[assignment]
+
     @property
-    def storage(self) -> BaseStorage:
-        """The token storage: a
-        :class:`~flask_dance.consumer.storage.BaseStorage`."""
-        return self._storage
+    def config(self) -> RequestConfig:
+        """Settings that storages read, such as ``config["user"]`` and
+        ``config["user_id"]`` of
+        :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`: a
+        mapping, as in Flask-Dance 7.1.
 
-    @storage.setter
-    def storage(self, value: BaseStorage) -> None:
-        self._storage = value
+        A change made inside an app context (a ``before_request`` hook, a
+        view, a job's ``with app.app_context():``) holds for that context
+        only, so concurrent requests of different users never see each
+        other's values; a change made outside any context sets the defaults
+        every context starts from. Assigning a mapping replaces the values,
+        under the same rule.
+        """
+        return self._config
 
-    @storage.deleter
-    def storage(self) -> None:
-        del self._storage
+    @config.setter
+    def config(self, value: Mapping[str, t.Any]) -> None:
+        self._config.replace(value)
 
     @property
     def token(self) -> t.Any:
@@ -275,7 +259,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         a copy with ``expires_at`` computed from ``expires_in``. Deleting
         removes the token; with nothing stored it does nothing.
         """
-        return _token_copy(self._stored_token())
+        return _token_copy(self._stored_token(), self.name)
 
     @token.setter
     def token(self, value: t.Any) -> None:
@@ -430,15 +414,23 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         Inside an app or request context it belongs to that context alone, so
         concurrent requests never share a token; all of them share one
         connection pool. Outside any context, the blueprint keeps one session
-        for scripts and tests; the next request adopts it once, so a test can
-        patch it (``bp.session.fetch_token = Mock(...)``) before the request.
+        per thread for scripts, jobs and tests.
+
+        A session that code prepared before a request (outside any context,
+        or in the app context the request runs in) is the one that request
+        uses, so that a test can set ``bp.session.token``, patch
+        ``bp.session.fetch_token`` or wrap the session in a Betamax recorder
+        first. Only a request of the same thread takes it over, once.
+
+        Assigning a session replaces the current context's (or, outside any
+        context, this thread's); deleting it forgets it.
         """
         app_ctx = _app_context()
         if app_ctx is None:
-            with self._detached_lock:
-                if self._detached_session is None:
-                    self._detached_session = self._make_session()
-                return self._detached_session
+            detached = self._detached
+            if detached.session is None:
+                detached.session = self._make_session()
+            return detached.session
         state = _context_state(app_ctx)
         sessions: dict[int, t.Any] | None = state.get(_SESSIONS_ATTR)
         if sessions is None:
@@ -460,22 +452,44 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 self.load_config()
         return session
 
+    @session.setter
+    def session(self, value: t.Any) -> None:
+        if not has_app_context():
+            self._detached.session = value
+            return
+        state = _context_state()
+        sessions = state.setdefault(_SESSIONS_ATTR, {})
+        old = sessions.get(id(self))
+        sessions[id(self)] = value
+        if old is not None:
+            for key in [
+                key
+                for key, held in state.items()
+                if key.startswith("flask_dance_") and held is old
+            ]:
+                del state[key]
+
     @session.deleter
     def session(self) -> None:
         self.teardown_session()
 
+    @property
+    def _detached_session(self) -> t.Any:
+        """The session this thread built outside any context, if any."""
+        return self._detached.session
+
     def _adopt_detached_session(self) -> t.Any:
-        with self._detached_lock:
-            session, self._detached_session = self._detached_session, None
+        detached = self._detached
+        session, detached.session = detached.session, None
         if session is not None:
             self._apply_session_config(session)
-            _forget_token(session)
+            _adoption.forget_loaded_token(session)
         return session
 
     def _current_session(self) -> t.Any:
         """The session of the current context, if one was built."""
         if not has_app_context():
-            return self._detached_session
+            return self._detached.session
         sessions = _context_state().get(_SESSIONS_ATTR)
         return sessions.get(id(self)) if sessions else None
 
@@ -527,6 +541,8 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             # if a session is built.
             stored = self._stored_token()
             tokens[key] = stored
+        if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
+            stored = _token_copy(stored, self.name)
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
@@ -535,7 +551,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session.token = _token_copy(stored)
+                session._set_loaded_token(_token_copy(stored, self.name))
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -569,8 +585,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         :param exception: The exception that ended the request, if any.
         """
         if not has_app_context():
-            with self._detached_lock:
-                self._detached_session = None
+            self._detached.session = None
             return
         state = _context_state()
         sessions = state.get(_SESSIONS_ATTR)
@@ -609,7 +624,17 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         query = request.query_string
         if b"next" not in query and b"%" not in query:
             return None  # no ``next`` parameter: skip parsing the query
-        return safe_next_url(request.args.get("next"))
+        value = request.args.get("next")
+        if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
+            size = _cookie.json_size(value)
+            if size is None or size - 2 > MAX_NEXT_LENGTH:
+                log.info(
+                    "Ignoring a 'next' URL of %d characters (more than %d).",
+                    len(value),
+                    MAX_NEXT_LENGTH,
+                )
+                return None
+        return safe_next_url(value)
 
     def _default_next_url(self) -> str:
         redirect_url: str | None = getattr(self, "redirect_url", None)
@@ -621,13 +646,11 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         return "/"
 
     def _send_error(self, **kwargs: t.Any) -> t.Any:
-        """Send :data:`oauth_error` and return the first response a receiver
+        """Send :data:`oauth_error` (see
+        :func:`~flask_dance.consumer.signals.send_oauth_error` for the
+        keyword arguments) and return the first response a receiver
         returned, or ``None``."""
-        results = oauth_error.send(self, **kwargs)
-        for _, value in results:
-            if _is_response(value):
-                return value
-        return None
+        return send_oauth_error(self, **kwargs)
 
     def _fail(self, reason: str, **signal_kwargs: t.Any) -> t.Any:
         """End a failed dance: log ``reason``, send :data:`oauth_error` with
@@ -637,7 +660,21 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         response = self._send_error(**signal_kwargs)
         if response is not None:
             return response
-        return flask.redirect(self._default_next_url())
+        return _restart.failure_redirect(self, self._default_next_url())
+
+    def _no_pending_login(self, reason: str, **signal_kwargs: t.Any) -> t.Any:
+        """End a callback that matches no pending login: send
+        :data:`oauth_error`, then answer with a receiver's response, or start
+        the dance again (once within the pending-login lifetime), or redirect
+        to the next URL."""
+        log.info("OAuth login with %r failed: %s", self.name, reason)
+        response = self._send_error(**signal_kwargs)
+        if response is not None:
+            return response
+        if _restart.may_restart(self):
+            log.info("Starting the login with %r again.", self.name)
+            return _restart.restart(self)
+        return _restart.failure_redirect(self, self._default_next_url())
 
     def _finish_login(self, token: t.Any, next_url: str | None) -> t.Any:
         """Send :data:`oauth_authorized`, store the token unless a receiver
@@ -653,40 +690,42 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             try:
                 self.token = token
             except ValueError as exc:
-                return self._fail(f"the token could not be stored: {exc}", error=exc)
+                return self._fail(
+                    f"the token could not be stored: {exc}",
+                    error=exc,
+                    error_description=str(exc),
+                )
             except HTTPException:
                 raise
             except Exception as exc:
                 return self._storage_failure(exc)
             self._run_logged_in_funcs(token)
+        _restart.forget_restart(self)
         return flask.redirect(next_url or self._default_next_url())
 
     def _storage_failure(self, exc: Exception) -> t.Any:
         """The storage failed to keep a new token (its database is down,
         say): send :data:`oauth_error` with ``error=exc``, and answer with a
         receiver's response or a ``503`` page that asks the user to log in
-        again. The exception's message is not logged: it may quote the
-        token."""
+        again. The exception's message is not logged or sent: it may quote
+        the token."""
         log.error(
             "OAuth login with %r failed: the token could not be stored (%s).",
             self.name,
             type(exc).__name__,
         )
-        response = self._send_error(error=exc)
+        response = self._send_error(
+            error=exc, error_description="The token could not be stored."
+        )
         if response is not None:
             return response
-        login_url = html.escape(flask.url_for(f"{self.name}.login"))
-        body = (
-            "<!doctype html><title>Login not completed</title>"
-            "<h1>Login not completed</h1><p>The login could not be saved because"
-            " a service is temporarily unavailable. Please"
-            f' <a href="{login_url}">log in again</a> in a moment.</p>'
-        )
-        return flask.Response(
-            body,
+        return _restart.login_again_page(
+            self,
             503,
-            {"Retry-After": "5", "Cache-Control": "no-store"},
-            content_type="text/html; charset=utf-8",
+            "The login could not be saved because a service is temporarily"
+            " unavailable.",
+            later=True,
+            headers={"Retry-After": "5"},
         )
 
 
@@ -845,12 +884,20 @@ class _AppHooks:
         _forget_request_state(_context_state())
 
 
-def _token_copy(stored: t.Any) -> t.Any:
+def _token_copy(stored: t.Any, name: str) -> t.Any:
     """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
-    a copy with ``expires_in`` recomputed from ``expires_at``."""
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :mod:`._expiry`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
     if not stored or not isinstance(stored, Mapping):
         return stored
     token = dict(stored)
+    if not _expiry.is_plain(token):
+        return _expiry.repaired(token, name)
     if token.get("expires_in") and token.get("expires_at"):
         token["expires_in"] = float(token["expires_at"]) - time.time()
     return token
@@ -873,10 +920,23 @@ def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
     else:
         state = vars(app_ctx.g)
     owner = _current_request()
-    if state.get(_OWNER_ATTR, owner) is not owner:
-        _forget_request_state(state)
+    previous = state.get(_OWNER_ATTR, owner)
+    if previous is not owner:
+        if owner is not None and _adoption.inherits_from(previous):
+            _hand_over_to_request(state)
+        else:
+            _forget_request_state(state)
     state[_OWNER_ATTR] = owner
     return state
+
+
+def _hand_over_to_request(state: dict[str, t.Any]) -> None:
+    """Let the request that begins keep the sessions the code before it
+    prepared, each reading its token again unless one was assigned to it;
+    tokens read before the request are dropped."""
+    state.pop(_TOKENS_ATTR, None)
+    for session in (state.get(_SESSIONS_ATTR) or {}).values():
+        _adoption.forget_loaded_token(session)
 
 
 def _forget_request_state(state: dict[str, t.Any]) -> None:
@@ -896,6 +956,7 @@ def _forget_request_state(state: dict[str, t.Any]) -> None:
 
 
 _TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
+_STORAGE: RequestLocal = BaseOAuthConsumerBlueprint.__dict__["storage"]
 
 
 def _forget_token(session: t.Any) -> None:

@@ -81,6 +81,11 @@ _DEFAULT_ID_TOKEN_ALGORITHMS = (
     "Ed25519",
 )
 
+_NO_PENDING_LOGIN = (
+    "The login could not be completed: it expired, was already used, or was"
+    " started in another browser. Please try again."
+)
+
 #: A hidden field marking a form_post callback we posted again ourselves.
 _REPOST_FIELD = "_flask_dance_repost"
 
@@ -568,6 +573,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
             the current request."""
 
+        @session.setter
+        def session(self, value: OAuth2Session) -> None: ...
+
         @session.deleter
         def session(self) -> None: ...
 
@@ -818,14 +826,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return _repost_page(flask.request.base_url, params)
         pending = self.pending_logins.consume(state)
         if pending is None:
-            return self._fail(
+            return self._no_pending_login(
                 "the callback's state matches no pending login",
                 error="invalid_state",
-                error_description=(
-                    "The login could not be completed: it expired, was already"
-                    " used, or was started in another browser. Please try again."
-                ),
-                error_uri=None,
+                error_description=_NO_PENDING_LOGIN,
             )
         if "code" not in params:
             exc = MissingCodeError(description="Missing code parameter in response.")
@@ -834,6 +838,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 _MISSING_CODE_MESSAGE.format(json.dumps(dict(params))),
             )
             raise exc
+        if not params.get("code"):
+            return self._fail(
+                "the callback's code is empty",
+                error="invalid_request",
+                error_description="The provider sent back an empty code.",
+                error_uri=None,
+            )
         try:
             # (``in`` first: werkzeug's MultiDict.get raises and catches a
             # KeyError for a missing key, and most providers send no ``iss``.)
@@ -893,6 +904,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self, pending: PendingLogin, token_url: str, code: str | None
     ) -> t.Any:
         session = self.session
+        session._token_response = None
         session._state = pending.key
         session.redirect_uri = pending.redirect_uri or self._redirect_uri()
         token_params = dict(self.token_url_params)
@@ -930,6 +942,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 error=exc.error,
                 error_description=exc.description,
                 error_uri=exc.uri,
+                response=_token_response(session, exc),
             )
         except (requests.RequestException, ValueError) as exc:
             return self._fail(
@@ -939,7 +952,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                     "The provider's token endpoint could not be reached or gave"
                     " an answer that is not a token."
                 ),
-                error_uri=None,
+                response=_token_response(session, exc),
             )
         if self.issuer and isinstance(token, dict):
             try:
@@ -1245,6 +1258,15 @@ def _asks_for_dpop(exc: OAuth2Error) -> bool:
     if exc.error in ("invalid_dpop_proof", "use_dpop_nonce"):
         return True
     return "dpop" in str(exc.description or "").lower()
+
+
+def _token_response(session: t.Any, exc: Exception) -> requests.Response | None:
+    """The token endpoint's answer behind ``exc``, if there was one."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response):
+        return response
+    noted = getattr(session, "_token_response", None)
+    return noted if isinstance(noted, requests.Response) else None
 
 
 def _repost_page(action: str, params: t.Mapping[str, str]) -> Response:

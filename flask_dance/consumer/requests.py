@@ -31,7 +31,10 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from . import _client_auth
+from . import _expiry
+from . import _token_answer
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
@@ -98,13 +101,35 @@ def _asks_for_password_grant(
     )
 
 
+def _hook(owner: t.Any, name: str) -> t.Any:
+    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
+
+    A session may be built with any blueprint-like object (tests use
+    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
+    the private hooks of our blueprints and storages are used only when the
+    object's class really has them.
+
+    :param owner: A blueprint, storage or anything standing in for one.
+    :param name: The attribute.
+    """
+    if owner is None or getattr(type(owner), name, None) is None:
+        return None
+    return getattr(owner, name)
+
+
 def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
-    if timeout is _UNLOADED:
-        from .base import DEFAULT_TIMEOUT
+    if timeout is None or isinstance(timeout, (int, float, tuple)):
+        return timeout
+    from .base import DEFAULT_TIMEOUT
 
-        return DEFAULT_TIMEOUT
-    return timeout
+    return DEFAULT_TIMEOUT
+
+
+def _text(owner: t.Any, name: str) -> str | None:
+    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
+    value = getattr(owner, name, None)
+    return value if isinstance(value, str) else None
 
 
 def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
@@ -201,7 +226,7 @@ class _PooledSessionInit(requests.Session):
     def __init__(self) -> None:
         for name, value, copier in _FRESH_COPY_PLAN:
             setattr(self, name, copier(value))
-        shared = getattr(getattr(self, "blueprint", None), "_shared_adapters", None)
+        shared = _hook(getattr(self, "blueprint", None), "_shared_adapters")
         if shared is not None:
             self.adapters = collections.OrderedDict(shared())
         else:
@@ -218,6 +243,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     blueprint: t.Any
     base_url: str | None
+    #: Whether code assigned the token, rather than it being read from the
+    #: blueprint (a request that takes the session over keeps such a token).
+    _token_given: bool = False
 
     @property
     def authorization_required(self) -> t.Callable[[_F], _F]:
@@ -243,7 +271,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
-        shared = getattr(self.blueprint, "_adapters", None) or {}
+        shared: t.Any = {}
+        if _hook(self.blueprint, "_shared_adapters") is not None:
+            shared = self.blueprint._adapters or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
             if id(adapter) not in shared_ids:
@@ -289,8 +319,17 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+        #: The token endpoint's last answer to a code exchange, for
+        #: :data:`~flask_dance.consumer.oauth_error` receivers.
+        self._token_response: requests.Response | None = None
+        self.register_compliance_hook("access_token_response", self._note_response)
         self.register_compliance_hook("access_token_response", _raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
+
+    def _note_response(self, response: requests.Response) -> requests.Response:
+        self._token_response = response
+        return response
 
     # -- the token ------------------------------------------------------------
 
@@ -299,22 +338,34 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
             loaded = self.blueprint.token if self.blueprint is not None else None
-            self._flask_dance_token = loaded
-            self._load_client_token(loaded)
+            self._set_loaded_token(loaded)
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         self._load_client_token(value)
 
     @token.deleter
     def token(self) -> None:
         self._forget_token()
 
+    def _set_loaded_token(self, value: t.Any) -> None:
+        """Hold ``value``, read from the blueprint's storage."""
+        self._flask_dance_token = value
+        self._token_given = False
+        self._load_client_token(value)
+
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
         self._load_client_token(None)
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def _load_client_token(self, token: t.Any) -> None:
         client = self._client
@@ -379,7 +430,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            return super().fetch_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -463,7 +515,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            return super().refresh_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -516,6 +569,18 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
                 return self._send_with_dpop(
                     method_name, target, headers, sent, data, prover, kwargs
                 )
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                functools.partial(requests.Session.request, self),
+                method_name,
+                target,
+                headers=headers,
+                data=data,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
@@ -580,7 +645,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
-        find = getattr(self.blueprint, "_refresh_endpoint", None)
+        find = _hook(self.blueprint, "_refresh_endpoint")
         return find() if find is not None else None
 
     def _can_refresh(self) -> bool:
@@ -598,7 +663,10 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         expires_at = token.get("expires_at")
         if not expires_at:
             return False
-        return float(expires_at) - time.time() < self.refresh_leeway
+        seconds = _expiry.as_time(expires_at)
+        if seconds is None:
+            return True  # not a time: refresh rather than fail
+        return seconds - time.time() < self.refresh_leeway
 
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.
@@ -616,9 +684,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         # lock is ours, another request removed it after a failed refresh.
         was_stored = self._stores_refresh_token(old["refresh_token"])
         lock = _refresh_locks.get(str(old["refresh_token"]))
-        storage_lock = getattr(
-            getattr(self.blueprint, "storage", None), "refresh_lock", None
-        )
+        storage_lock = _hook(getattr(self.blueprint, "storage", None), "refresh_lock")
         with contextlib.ExitStack() as stack:
             stack.enter_context(lock)
             if storage_lock is not None:
@@ -655,8 +721,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """Flask-Dance 7.1's refresh authentication: Basic with the
         blueprint's secret, unless ``auto_refresh_kwargs`` carry one."""
         blueprint = self.blueprint
-        client_id = getattr(blueprint, "client_id", None) or self.client_id
-        client_secret = getattr(blueprint, "client_secret", None)
+        client_id = _text(blueprint, "client_id") or self.client_id
+        client_secret = _text(blueprint, "client_secret")
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
@@ -741,8 +807,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
 
     def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
         """Forget a token that can not be refreshed, and tell the app."""
-        from .base import _is_response
-        from .base import oauth_refresh_failed
+        from .signals import is_response
+        from .signals import oauth_refresh_failed
 
         self.token = None
         if self.blueprint is None:
@@ -751,7 +817,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         self.token = None
         results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
         for _, value in results:
-            if _is_response(value):
+            if is_response(value):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
@@ -771,7 +837,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         key_field = _token_endpoint.DPOP_KEY_FIELD
         if old.get(key_field) and str(new.get("token_type", "")).lower() == "dpop":
             new[key_field] = old[key_field]
-        validate = getattr(self.blueprint, "_validate_refreshed_token", None)
+        validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
                 validate(old, new)
@@ -822,6 +888,18 @@ _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
 
 
+def _oauth1_token_call(method: _F) -> _F:
+    """Make an OAuth 1 session method send its requests as token-side calls
+    (see :func:`flask_dance.consumer._bounded.token_endpoint`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with _bounded.token_endpoint("oauth1"):
+            return method(*args, **kwargs)
+
+    return t.cast(_F, wrapper)
+
+
 class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
@@ -851,6 +929,7 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
         #: The provider's API root; relative request URLs are joined onto it.
         self.base_url: str | None = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
+        self._token_given = False
 
     @property
     def token(self) -> t.Any:
@@ -859,16 +938,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self._flask_dance_token = (
                 self.blueprint.token if self.blueprint is not None else None
             )
+            self._token_given = False
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         if value:
             self._populate_attributes(value)
 
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def load_token(self) -> bool:
         """Put the user's token into the oauthlib client, or clear the client
@@ -912,4 +999,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                super().request,
+                method.decode() if isinstance(method, bytes) else method,
+                url.decode() if isinstance(url, bytes) else url,
+                data=data,
+                headers=headers,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
+
+    #: Fetch a request token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_request_token = _oauth1_token_call(_OAuth1Session.fetch_request_token)
+
+    #: Fetch an access token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_access_token = _oauth1_token_call(_OAuth1Session.fetch_access_token)

@@ -55,7 +55,7 @@ def make_dexcom_blueprint(
         "dexcom",
         __name__,
         locals(),
-        base_url=base,
+        base_url=base_url,
         authorization_url=base + "v2/oauth2/login",
         token_url=token_url,
         refresh=True,

@@ -41,7 +41,7 @@ def make_digitalocean_blueprint(
         "digitalocean",
         __name__,
         locals(),
-        base_url="https://cloud.digitalocean.com/v1/oauth/",
+        base_url="https://cloud.digitalocean.com/v1/oauth",
         authorization_url="https://cloud.digitalocean.com/v1/oauth/authorize",
         token_url="https://cloud.digitalocean.com/v1/oauth/token",
     )

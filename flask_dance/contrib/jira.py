@@ -73,7 +73,7 @@ def make_jira_blueprint(
         client_key=consumer_key,
         rsa_key=rsa_key,
         signature_method=SIGNATURE_RSA,
-        base_url=base,
+        base_url=base_url,
         request_token_url=oauth + "request-token",
         access_token_url=oauth + "access-token",
         authorization_url=oauth + "authorize",

@@ -60,7 +60,7 @@ def make_strava_blueprint(
         "strava",
         __name__,
         locals(),
-        base_url="https://www.strava.com/api/v3/",
+        base_url="https://www.strava.com/api/v3",
         authorization_url="https://www.strava.com/api/v3/oauth/authorize",
         token_url="https://www.strava.com/api/v3/oauth/token",
         credentials_in_body=True,

@@ -20,7 +20,9 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from oauthlib.oauth2.rfc6749.errors import FatalClientError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from werkzeug.exceptions import HTTPException
 
+from .. import _html
 from . import _dpop
 from . import _par
 from ._crypto import decode_jwt
@@ -55,24 +57,24 @@ GARBAGE_BODY = b'<html><body><h1>502 Bad Gateway</h1>{"not": json</body></html>'
 #: Seconds a consent page stays valid.
 CONSENT_LIFETIME = 600
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body>{body}</body></html>
-"""
+#: The banner on every page: this is no real provider.
+BANNER = (
+    "<strong>Flask-Dance local test provider</strong>"
+    " <span>· for tests and demos on this machine, not a real sign-in</span>"
+)
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    html = _PAGE.format(title=escape(title), body=body)
+    html = _html.page(f"{title} · local test provider", body, banner=BANNER)
     headers = {**_NO_STORE, "X-Frame-Options": "DENY"}
     return Response(html, status, headers, content_type="text/html; charset=utf-8")
 
 
 def _error_page(error: str, description: str | None, status: int = 400) -> Response:
-    body = (
-        f"<h1>{escape(error)}</h1>"
-        f"<p id='error_description'>{escape(description or '')}</p>"
+    body = _html.error_body(status, error, description) + (
+        '<p class="muted">The local test provider refused this request.</p>'
     )
     return _page(error, body, status)
 
@@ -103,6 +105,12 @@ def create_app(provider: LocalProvider) -> Flask:
     """
     app = Flask(__name__)
     server = provider._oauth2_server
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        """Werkzeug's errors (404, 405, ...) in the provider's own style."""
+        return _error_page(exc.name, exc.description, exc.code or 500)
+
     oauth1 = provider._oauth1
     store = provider._oauth2_store
 
@@ -158,9 +166,10 @@ def create_app(provider: LocalProvider) -> Flask:
                 for k, v in params
             )
             body = (
+                "<h1>Returning to the app…</h1>"
                 f'<form method="post" action="{escape(redirect_uri)}">{fields}'
-                '<noscript><button type="submit">Continue</button></noscript>'
-                "</form><script>document.forms[0].submit()</script>"
+                '<noscript><button type="submit" class="primary">Continue</button>'
+                "</noscript></form><script>document.forms[0].submit()</script>"
             )
             return _page("Submit this form", body)
         location = add_params_to_uri(redirect_uri, params)
@@ -211,17 +220,22 @@ def create_app(provider: LocalProvider) -> Flask:
         )
         body = (
             f"<h1>Authorize {escape(client_name)}</h1>"
+            '<div class="card">'
             f"<p><strong id='client_name'>{escape(client_name)}</strong>"
             " asks for access to your account.</p>"
-            f"<ul id='scopes'>{items}</ul>"
+            "<p class='muted'>It asks for these scopes:</p>"
+            f"<ul id='scopes' class='scopes'>{items}</ul>"
             f'<form method="post" action="{escape(action)}">'
             f'<input type="hidden" name="txn" value="{escape(txn)}">'
-            '<label for="user">Sign in as</label> '
-            f'<select name="user" id="user">{options}</select> '
-            '<button type="submit" name="approve" id="approve" value="1">'
-            "Approve</button> "
+            '<label for="user">Sign in as</label>'
+            f'<select name="user" id="user">{options}</select>'
+            '<div class="actions">'
+            '<button type="submit" class="primary" name="approve" id="approve"'
+            ' value="1">Approve</button>'
             '<button type="submit" name="deny" id="deny" value="1">Deny</button>'
-            "</form>"
+            "</div></form></div>"
+            "<p class='muted'>No password here: this local test provider signs in"
+            " whichever test user you pick.</p>"
         )
         return _page(f"Authorize {client_name}", body)
 
@@ -480,7 +494,12 @@ def create_app(provider: LocalProvider) -> Flask:
                 params.append(("state", values["state"]))
             location = add_params_to_uri(target, params)
             return Response("", 302, {"Location": location, **_NO_STORE})
-        return _page("Signed out", "<h1>You are signed out.</h1>")
+        return _page(
+            "Signed out",
+            "<h1>You are signed out.</h1>"
+            "<p>You are signed out of the local test provider. You can close"
+            " this page.</p>",
+        )
 
     # -- OAuth 1 -------------------------------------------------------------
 
@@ -523,7 +542,8 @@ def create_app(provider: LocalProvider) -> Flask:
             verifier = dict(parse_qsl(body or "")).get("oauth_verifier", "")
             return _page(
                 "Verifier",
-                f"<p>Your verifier: <code id='verifier'>{escape(verifier)}</code></p>",
+                "<h1>Your verifier</h1><p>Enter it in the app:"
+                f" <code id='verifier'>{escape(verifier)}</code></p>",
             )
         return Response("", status, {**headers, **_NO_STORE})
 

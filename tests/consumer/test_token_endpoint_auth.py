@@ -264,6 +264,8 @@ def test_refresh_refused_for_client_auth_keeps_token_and_raises(
             "error": "invalid_client",
             "error_description": exc_info.value.description,
             "error_uri": None,
+            "message": exc_info.value.description,
+            "response": None,
         }
     ]
     assert setup.storage.get(setup.bp) == before

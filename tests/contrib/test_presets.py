@@ -134,7 +134,7 @@ PRESETS = [
     ),
     P(
         "digitalocean",
-        "https://cloud.digitalocean.com/v1/oauth/",
+        "https://cloud.digitalocean.com/v1/oauth",
         "https://cloud.digitalocean.com/v1/oauth/authorize",
         "https://cloud.digitalocean.com/v1/oauth/token",
     ),
@@ -202,7 +202,7 @@ PRESETS = [
     ),
     P(
         "jira",
-        JIRA_BASE + "/",
+        JIRA_BASE,
         JIRA_BASE + "/plugins/servlet/oauth/authorize",
         JIRA_BASE + "/plugins/servlet/oauth/access-token",
         token_style="oauth1",
@@ -302,7 +302,7 @@ PRESETS = [
     ),
     P(
         "strava",
-        "https://www.strava.com/api/v3/",
+        "https://www.strava.com/api/v3",
         "https://www.strava.com/api/v3/oauth/authorize",
         "https://www.strava.com/api/v3/oauth/token",
         scope="read",
