@@ -21,10 +21,12 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
 from . import _openid
+from . import _par
 from . import _setup
 from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
+from ._token_endpoint import CLIENT_AUTH_ERRORS
 from ._urls import is_secure_url
 from .base import oauth_before_login
 
@@ -134,6 +136,10 @@ def make_code_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+#: What pushing an authorization request may raise.
+PAR_ERRORS: tuple[type[Exception], ...] = (_par.PushRefused, *CLIENT_AUTH_ERRORS)
+
+
 class LoginMixin(OAuth2Host):
     """The login view of :class:`~.oauth2.OAuth2ConsumerBlueprint`."""
 
@@ -179,6 +185,16 @@ class LoginMixin(OAuth2Host):
         except InsecureTransportError as exc:
             what = f"the authorization URL {authorization_url!r}"
             _setup.refuse_insecure_transport(what, exc)
+        try:
+            if self.use_par is not False and _par.applies(self):
+                url = _par.push(self, authorization_url, url)
+        except PAR_ERRORS as exc:
+            return self._fail(
+                f"the pushed authorization request failed: {exc}",
+                error=getattr(exc, "error", "par_failed"),
+                error_description=getattr(exc, "description", str(exc)),
+                error_uri=None,
+            )
         self.pending_logins.add(
             PendingLogin(
                 key=state,

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from . import _client_auth
 from . import _openid
 from . import _setup
+from . import _token_endpoint
 from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
@@ -200,16 +201,13 @@ class CallbackMixin(OAuth2Host):
             client_auth = self._exchange_client_auth(token_url, token_params)
         except CLIENT_AUTH_ERRORS as exc:
             return self._client_auth_failure(exc)
+        dpop_key = None
         try:
             if code and _fetch_token_is_stock(session):
                 # The state was checked against the pending login already:
                 # hand over the code rather than the callback URL to parse.
-                token = session._fetch_token_for_code(
-                    token_url,
-                    code,
-                    client_secret=self.client_secret,
-                    params=token_params,
-                    client_auth=client_auth,
+                token, dpop_key = self._fetch_code_token(
+                    session, token_url, code, token_params, client_auth
                 )
             else:
                 # As Flask-Dance 7.1 called it, for a patched fetch_token.
@@ -258,4 +256,65 @@ class CallbackMixin(OAuth2Host):
             token = dict(token)
             token[_openid.CLAIMS_KEY] = claims
             session.token = token
+        if dpop_key is not None and isinstance(token, dict):
+            # The key goes wherever the token goes (sealed with it).
+            token = {**token, _token_endpoint.DPOP_KEY_FIELD: dpop_key}
+            session.token = token
         return self._finish_login(token, pending.next_url)
+
+    def _fetch_code_token(
+        self,
+        session: OAuth2Session,
+        token_url: str,
+        code: str,
+        token_params: dict[str, t.Any],
+        client_auth: _client_auth.ClientAuth | None,
+    ) -> tuple[t.Any, dict[str, str] | None]:
+        """Exchange the code, with a DPoP proof when DPoP is on; left to
+        ``None``, once more with one when the provider asks for DPoP.
+        Return the token and the DPoP key it is bound to, if any."""
+        dpop_key = self._new_dpop_key() if self.dpop else None
+        while True:
+            try:
+                token = session._fetch_token_for_code(
+                    token_url,
+                    code,
+                    client_secret=self.client_secret,
+                    params=token_params,
+                    client_auth=client_auth,
+                    prover=self._dpop_prover(dpop_key),
+                )
+            except OAuth2Error as exc:
+                if dpop_key is not None or self.dpop is not None:
+                    raise
+                if not self._may_want_dpop(exc):
+                    raise
+                log.info(
+                    "%r's token endpoint asks for DPoP; sending a proof.", self.name
+                )
+                dpop_key = self._new_dpop_key()
+                client_auth = client_auth.renewed() if client_auth else None
+                continue
+            kind = token.get("token_type") if isinstance(token, t.Mapping) else None
+            return token, dpop_key if str(kind).lower() == "dpop" else None
+
+    def _may_want_dpop(self, exc: OAuth2Error) -> bool:
+        """Whether a refused proof-less code exchange may be for want of a
+        DPoP proof: the error says so, or the provider supports DPoP and
+        answered ``invalid_grant`` (as servers that hide the reason do)."""
+        if _asks_for_dpop(exc):
+            return True
+        if exc.error not in ("invalid_grant", "invalid_request"):
+            return False
+        try:
+            meta = _openid.metadata(self)
+        except OIDCError:
+            return False
+        return bool(meta is not None and meta.get("dpop_signing_alg_values_supported"))
+
+
+def _asks_for_dpop(exc: OAuth2Error) -> bool:
+    """Whether a token endpoint refused a request for want of a DPoP proof."""
+    if exc.error in ("invalid_dpop_proof", "use_dpop_nonce"):
+        return True
+    return "dpop" in str(exc.description or "").lower()

@@ -33,6 +33,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
         max_age: int | None
         response_mode: str | None
         post_logout_redirect_uri: str | None
+        use_par: bool | None
+        dpop: bool | None
 
         client_id: str | None
         #: The blueprint's :class:`~.requests.OAuth2Session` of this request.
@@ -52,6 +54,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
         _finish_login: t.Callable[[t.Any, str | None], t.Any]
         _oidc_failure: t.Callable[[Exception], t.Any]
         revoke_token: t.Callable[..., bool]
+        _new_dpop_key: t.Callable[[], dict[str, str]]
+        _dpop_prover: t.Callable[[t.Any], t.Any]
 
         @property
         def is_openid(self) -> bool:

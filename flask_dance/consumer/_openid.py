@@ -117,6 +117,22 @@ def _expected_issuer(blueprint: AnyBlueprint) -> str:
     )
 
 
+def key_resolver(blueprint: AnyBlueprint) -> t.Any:
+    """The key resolver of the provider's published keys.
+
+    :raises flask_dance.consumer.oidc.JWKSError: without a key set URL.
+    """
+    return _resolver(blueprint)
+
+
+def expected_issuer(blueprint: AnyBlueprint) -> str:
+    """The issuer tokens must name.
+
+    :raises RuntimeError: when the blueprint has none.
+    """
+    return _expected_issuer(blueprint)
+
+
 def validate_login_token(
     blueprint: AnyBlueprint,
     token: dict[str, t.Any],

@@ -23,6 +23,7 @@ from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
+from . import _bounded
 from . import _client_auth
 from . import _expiry
 from . import _token_endpoint
@@ -184,9 +185,17 @@ class RefreshMixin:
         return None
 
     def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
-        """The DPoP proof maker for requests made with ``token``, if any."""
+        """The DPoP proof maker for requests made with ``token``: when the
+        token is DPoP-bound and keeps its key."""
         make = hook(self.blueprint, "_dpop_prover")
-        return make(token) if make is not None else None
+        if not (
+            make is not None
+            and isinstance(token, Mapping)
+            and token.get(_token_endpoint.DPOP_KEY_FIELD)
+            and str(token.get("token_type", "")).lower() == "dpop"
+        ):
+            return None
+        return make(token)  # type: ignore[no-any-return]
 
     def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
         """Send the refresh request; return the new token.
@@ -263,11 +272,16 @@ class RefreshMixin:
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
-        except (OAuth2Error, ClientAuthError) as exc:
+        except (OAuth2Error, ClientAuthError, _bounded.UnusableAnswer) as exc:
+            # (a redirect, an oversized or malformed answer: the provider's
+            # fault, as a refused client authentication is)
             self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
+        key_field = _token_endpoint.DPOP_KEY_FIELD
+        if old.get(key_field) and str(new.get("token_type", "")).lower() == "dpop":
+            new[key_field] = old[key_field]
         validate = hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:

@@ -9,7 +9,9 @@ import warnings
 
 import flask
 
+from . import _backchannel
 from . import _openid
+from . import _token_endpoint
 from ._authorization import _STOCK_AUTHORIZATION_URL
 from ._authorization import _STOCK_SCOPE
 from ._authorization import LoginMixin
@@ -127,6 +129,12 @@ class OAuth2ConsumerBlueprint(
         client_signing_key_id: str | None = None,
         client_assertion_audience: str | None = None,
         introspection_url: str | None = None,
+        use_par: bool | None = None,
+        par_url: str | None = None,
+        backchannel_logout: bool = False,
+        backchannel_logout_url: str | None = None,
+        backchannel_logout_store: _backchannel.LogoutStore | None = None,
+        dpop: bool | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -216,6 +224,24 @@ class OAuth2ConsumerBlueprint(
             assertions. Default: the issuer, else the token endpoint URL.
         :param introspection_url: The RFC 7662 introspection endpoint
             (default: discovered).
+        :param use_par: Push each authorization request to the provider
+            (RFC 9126) and send the browser only a ``request_uri``. Default:
+            when the provider's metadata says
+            ``require_pushed_authorization_requests``.
+        :param par_url: The PAR endpoint (default: discovered).
+        :param backchannel_logout: Add the ``backchannel_logout`` route (a
+            POST), where the provider sends logout tokens (OpenID Connect
+            Back-Channel Logout 1.0). Needs ``issuer``.
+        :param backchannel_logout_url: Its rule; default
+            ``/{bp.name}/backchannel-logout``.
+        :param backchannel_logout_store: Where logouts are remembered for
+            every process of the app: a
+            :class:`~flask_dance.consumer.CacheLogoutStore` over the app's
+            cache, say. Default: this process's memory.
+        :param dpop: Bind tokens to a key kept with each stored token (DPoP,
+            RFC 9449): proofs on the code exchange, every refresh and every
+            API call through the session. Default (``None``): only when the
+            provider's token endpoint asks for a DPoP proof.
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -291,6 +317,26 @@ class OAuth2ConsumerBlueprint(
         self.client_assertion_audience = client_assertion_audience
         #: The introspection endpoint, if not discovered.
         self.introspection_url = introspection_url
+        #: Push authorization requests (RFC 9126); ``None``: when required.
+        self.use_par = use_par
+        #: The PAR endpoint, if not discovered.
+        self.par_url = par_url
+        #: Whether the back-channel logout route is on.
+        self.backchannel_logout = backchannel_logout
+        #: Where back-channel logouts are remembered.
+        self.backchannel_logout_store: _backchannel.LogoutStore = (
+            backchannel_logout_store or _backchannel.MemoryLogoutStore()
+        )
+        #: Whether tokens are DPoP-bound; ``None``: when the provider asks.
+        self.dpop = dpop
+        self._dpop_nonces: t.Any = None
+        #: How long logout records and seen ``jti`` values are kept, seconds.
+        self.backchannel_logout_ttl: float = _backchannel.DEFAULT_RECORD_TTL
+        if backchannel_logout and not issuer:
+            raise ValueError(
+                "backchannel_logout=True needs the provider's 'issuer' to"
+                " validate logout tokens."
+            )
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
@@ -309,6 +355,16 @@ class OAuth2ConsumerBlueprint(
             view_func=self.logged_out,
             **rule_options,
         )
+        if backchannel_logout:
+            self.add_url_rule(
+                (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
+                    bp=self
+                ),
+                endpoint="backchannel_logout",
+                view_func=self.receive_backchannel_logout,
+                methods=["POST"],
+                **rule_options,
+            )
 
         self._apply_renamed_arguments(renamed, request_token_params)
 
@@ -450,4 +506,37 @@ class OAuth2ConsumerBlueprint(
             and not self._session_bindings()
         )
 
-    # -- OpenID Connect, revocation and logout --------------------------------------
+    # -- back-channel logout and DPoP -------------------------------------------
+
+    def _stored_token(self) -> t.Any:
+        token = super()._stored_token()
+        if token and self.backchannel_logout:
+            return _backchannel.check_token(self, token)
+        return token
+
+    def receive_backchannel_logout(self) -> t.Any:
+        """The ``backchannel_logout`` view: validate the provider's logout
+        token, forget the user's tokens, tell the app with
+        :data:`~flask_dance.consumer.oauth_backchannel_logout`, and answer
+        200, or 400 with an error object."""
+        self._refresh_config()
+        return _backchannel.receive(self)
+
+    def _new_dpop_key(self) -> dict[str, str]:
+        from . import _dpop
+
+        return _dpop.new_key()
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker of a token's key (or of a bare key)."""
+        if not isinstance(token, t.Mapping):
+            return None
+        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
+        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
+            return None
+        from . import _dpop
+
+        nonces = self._dpop_nonces
+        if nonces is None:
+            nonces = self._dpop_nonces = _dpop.Nonces()
+        return _dpop.Prover(jwk, nonces)
