@@ -138,6 +138,12 @@ class ConfigMixin:
                 setattr(target, attr, value)
 
 
+# A speed device: the counters below let the per-app check skip comparing
+# every blueprint's configuration when nothing changed. With the ten presets
+# of bench/run.py's ``unused_presets``, that check took about 0.8 us with
+# them and 5.6 us without, about 3.5 % of that page. A ``from_config``
+# replaced by a plain dict is wrapped again by its setter, so no change goes
+# unnoticed.
 class _Versions:
     """Counters that tell the per-app hooks that nothing changed."""
 

@@ -318,6 +318,13 @@ class BaseOAuthConsumerBlueprint(
             func(token)
 
     # -- the token without a session -----------------------------------------
+    # A speed device: a page that only checks ``authorized`` builds no
+    # session, and the token read is handed to the session if one is built.
+    # With the apps of bench/run.py, ``authorized_check`` measured about 1.18
+    # times the hand-written app without it and 1.04 with it. It applies only
+    # when nothing could tell the difference (the stock ``token`` property
+    # and session class, no detached session); anything else takes the plain
+    # path.
 
     def _authorized_without_session(
         self, state: dict[str, t.Any] | None = None

@@ -484,6 +484,10 @@ class OAuth2ConsumerBlueprint(
         return join_url(self.base_url, url) if url else None
 
     # -- views --------------------------------------------------------------------
+    # A speed device: the login view builds no session when none could tell
+    # the difference. With the apps of bench/run.py, ``login_redirect``
+    # measured about 1.26 times the hand-written app without it and 1.12 to
+    # 1.17 with it.
 
     def _login_needs_no_session(self) -> bool:
         """Whether a session built for the login would only call its
