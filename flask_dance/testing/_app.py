@@ -23,6 +23,8 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from werkzeug.exceptions import HTTPException
 
 from .. import _html
+from . import _dpop
+from . import _par
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
 from ._oauth2 import PendingAuthorization
@@ -121,7 +123,7 @@ def create_app(provider: LocalProvider) -> Flask:
             return None
         form = request.form.to_dict() if request.method == "POST" else {}
         client_auth = None
-        if names[0] in ("token", "revoke", "introspect"):
+        if names[0] in ("token", "revoke", "introspect", "par"):
             client_auth = classify_client_auth(
                 request.headers.get("Authorization", ""), form
             )
@@ -237,11 +239,16 @@ def create_app(provider: LocalProvider) -> Flask:
         )
         return _page(f"Authorize {client_name}", body)
 
+    _par.register(app, provider)
+
     @app.get("/authorize", endpoint="authorize")
     def authorize() -> Response:
+        url = _par.authorization_url(provider)
+        if isinstance(url, Response):
+            return url
         try:
             scopes, info = server.validate_authorization_request(
-                request.url, "GET", None, dict(request.headers)
+                url, "GET", None, dict(request.headers)
             )
         except FatalClientError as exc:
             return _error_page(str(exc.error), exc.description)
@@ -277,7 +284,7 @@ def create_app(provider: LocalProvider) -> Flask:
             )
         client = provider.clients[info["client_id"]]
         pending = PendingAuthorization(
-            uri=request.url,
+            uri=url,
             scopes=list(scopes),
             client_id=client.client_id,
             redirect_uri=redirect_uri,
@@ -340,6 +347,19 @@ def create_app(provider: LocalProvider) -> Flask:
             return _json({"error": forced}, status, _NO_STORE)
         if grant_type not in ("authorization_code", "refresh_token"):
             return _json({"error": "unsupported_grant_type"}, 400, _NO_STORE)
+        try:
+            jkt = _dpop.check_proof(provider)
+        except _dpop.ProofError as exc:
+            return _dpop.token_error(provider, exc)
+        if jkt is None and _par.claimed_client(provider).require_dpop:
+            return _json(
+                {
+                    "error": "invalid_dpop_proof",
+                    "error_description": "This client must send a DPoP proof.",
+                },
+                400,
+                _NO_STORE,
+            )
         headers, body, status = server.create_token_response(
             request.url,
             "POST",
@@ -349,6 +369,12 @@ def create_app(provider: LocalProvider) -> Flask:
         if status != 200:
             return Response(body, status, headers)
         data: dict[str, t.Any] = json.loads(body)
+        if jkt is not None:
+            data["token_type"] = "DPoP"
+            with store.lock:
+                record = store.access_tokens.get(data["access_token"])
+                if record is not None:
+                    record.jkt = jkt
         if faults.omit_id_token:
             data.pop("id_token", None)
         overrides = dict(faults.token_response_overrides)
@@ -382,7 +408,17 @@ def create_app(provider: LocalProvider) -> Flask:
 
     def bearer(scopes: list[str]) -> Token | Response:
         header = request.headers.get("Authorization", "")
-        if header[:7].lower() != "bearer ":
+        jkt = None
+        if header[:5].lower() == "dpop ":
+            access_token = header[5:].strip()
+            try:
+                jkt = _dpop.check_proof(provider, access_token=access_token)
+            except _dpop.ProofError as exc:
+                return _dpop.resource_error(provider, exc.error, exc.description)
+            if jkt is None:
+                return _dpop.resource_error(provider, "invalid_token", "No proof.")
+            header = "Bearer " + access_token
+        elif header[:7].lower() != "bearer ":
             return Response(
                 "", 401, {"WWW-Authenticate": 'Bearer realm="local-provider"'}
             )
@@ -398,6 +434,11 @@ def create_app(provider: LocalProvider) -> Flask:
             record = store.access_tokens.get(header[7:].strip())
         if record is None:  # revoked meanwhile
             return _json({"error": "invalid_token"}, 401)
+        if record.jkt != jkt:
+            # a DPoP-bound token sent as Bearer, or with another key
+            return _dpop.resource_error(
+                provider, "invalid_token", "The token is bound to another key."
+            )
         return record
 
     @app.route("/user", endpoint="user", methods=["GET"])
