@@ -155,6 +155,7 @@ footer { margin-top: 3em; color: #666; font-size: .9em; }
 </form>
 <form method="post" action="{{ url_for(bp_name + '.logout') }}">
 <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+<input type="hidden" name="logout_token" value="{{ logout_token }}">
 <button type="submit" id="logout">Log out</button>
 </form>
 </div>
@@ -281,6 +282,7 @@ def create_app(
         response_mode=response_mode,
         post_logout_redirect_uri=post_logout_redirect_uri,
         redirect_to="index",
+        logout=True,
     )
     app.register_blueprint(bp, url_prefix="/login")
     # The blueprint, for tests and for apps that build on the demo.
@@ -367,6 +369,7 @@ def create_app(
                     api_error=api_error,
                     claims=_claim_rows(bp.id_token_claims or {}),
                     csrf_token=_csrf_token(),
+                    logout_token=bp.logout_token,
                 )
         return flask.render_template_string(_PAGE, **context)
 
