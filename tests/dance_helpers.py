@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -66,3 +67,24 @@ def token_response(**extra: t.Any) -> dict[str, t.Any]:
     token: dict[str, t.Any] = {"access_token": "access-1", "token_type": "Bearer"}
     token.update(extra)
     return token
+
+
+def run_threads(target: t.Callable[[int], None], count: int) -> None:
+    """Run ``target(0)`` to ``target(count - 1)`` in threads, and raise the
+    first exception any of them raised."""
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    if errors:
+        raise errors[0]

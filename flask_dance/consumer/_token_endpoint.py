@@ -5,7 +5,8 @@ and the client-credentials grant.
 Each request is a form POST that carries the client authentication of
 :mod:`._client_auth`, never follows a redirect (it carries a code, a token or
 a client credential), goes through the session (its timeout and connection
-pool) without the user's token, and, for a DPoP client, carries a fresh
+pool) without the user's token, ends within an overall deadline and reads a
+bounded answer (:mod:`._bounded`), and, for a DPoP client, carries a fresh
 proof, sent once more with the server's nonce when it asks for one
 (RFC 9449 8).
 """
@@ -18,13 +19,32 @@ import requests
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import OAuth2Error
 
+from . import _bounded
 from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ._client_auth import ClientAuth
 
-#: Makes a DPoP proof for ``(method, url, nonce)``; see :mod:`._dpop`.
-Prover = t.Callable[[str, str, "str | None"], str]
+
+class Prover(t.Protocol):
+    """Makes DPoP proofs; see :class:`._dpop.Prover`."""
+
+    def proof(
+        self,
+        method: str,
+        url: str,
+        *,
+        nonce: str | None = None,
+        access_token: str | None = None,
+    ) -> str:
+        """A new proof for one request."""
+
+    def remember_nonce(self, url: str, response: requests.Response) -> None:
+        """Keep the nonce a server sent."""
+
+
+#: Where a token keeps its DPoP private key (a JWK); see :mod:`._dpop`.
+DPOP_KEY_FIELD: t.Final[str] = "dpop_jwk"
 
 _FORM_HEADERS = {
     "Accept": "application/json",
@@ -105,7 +125,7 @@ def post(
     :param hook: ``"access_token"`` or ``"refresh_token"``: run the
         session's requests-oauthlib compliance hooks of that name.
     :param prover: Makes the DPoP proof, for a DPoP client.
-    :param nonce: The server's last DPoP nonce, if known.
+    :param nonce: The server's DPoP nonce; default: the last one it sent.
     :raises oauthlib.oauth2.InsecureTransportError: for a URL that is not
         ``https`` (unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set).
     """
@@ -122,11 +142,22 @@ def post(
     if hook is not None:
         for before in hooks.get(f"{hook}_request", ()):
             url, headers, request_kwargs = before(url, headers, request_kwargs)
-    response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
-    if prover is not None:
-        fresh = _asks_for_nonce(response)
-        if fresh is not None:
-            response = _send(session, url, headers, request_kwargs, auth, prover, fresh)
+    # The session sends them through :mod:`._bounded`: no redirect, an
+    # overall deadline, a bounded body, and a token answer it can parse.
+    with _bounded.token_endpoint("token" if hook is not None else "other"):
+        response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
+        if prover is not None:
+            fresh = _asks_for_nonce(response)
+            if fresh is not None:
+                if client_auth is not None:
+                    # a JWT assertion is single use: the first one may be spent
+                    renewed = client_auth.renewed()
+                    data = {**(request_kwargs.get("data") or {}), **renewed.fields}
+                    request_kwargs = {**request_kwargs, "data": data}
+                    auth = renewed.auth
+                response = _send(
+                    session, url, headers, request_kwargs, auth, prover, fresh
+                )
     if hook is not None:
         for after in hooks.get(f"{hook}_response", ()):
             response = after(response)
@@ -143,7 +174,7 @@ def _send(
     nonce: str | None,
 ) -> requests.Response:
     if prover is not None:
-        headers = {**headers, "DPoP": prover("POST", url, nonce)}
+        headers = {**headers, "DPoP": prover.proof("POST", url, nonce=nonce)}
     response: requests.Response = session.post(
         url,
         headers=headers,
@@ -152,6 +183,8 @@ def _send(
         withhold_token=True,
         **request_kwargs,
     )
+    if prover is not None:
+        prover.remember_nonce(url, response)
     return response
 
 

@@ -31,7 +31,10 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from . import _client_auth
+from . import _expiry
+from . import _token_answer
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
@@ -427,7 +430,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            return super().fetch_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -511,7 +515,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            return super().refresh_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -548,15 +553,73 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
         method_name = method.decode() if isinstance(method, bytes) else method
+        prover = None
         if not withhold_token and self.token:
             for hook in self.compliance_hook["protected_request"]:
                 target, headers, data = hook(target, headers, data)
             if self._should_refresh():
                 self._refresh_once()
-            target, headers, data = self._add_token(target, method_name, headers, data)
+            prover = self._dpop_prover(self.token)
+            if prover is None:
+                target, headers, data = self._add_token(
+                    target, method_name, headers, data
+                )
+            else:
+                sent = self._dpop_headers(target, method_name, headers, prover)
+                return self._send_with_dpop(
+                    method_name, target, headers, sent, data, prover, kwargs
+                )
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                functools.partial(requests.Session.request, self),
+                method_name,
+                target,
+                headers=headers,
+                data=data,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
+
+    def _dpop_headers(
+        self, url: str, method: str, headers: t.Any, prover: t.Any
+    ) -> dict[str, t.Any]:
+        """The request's headers with the DPoP-bound access token and a new
+        proof for it (RFC 9449 7.1)."""
+        access_token = str(self.token.get("access_token") or "")
+        sent = dict(headers or {})
+        sent["Authorization"] = f"DPoP {access_token}"
+        sent["DPoP"] = prover.proof(method, url, access_token=access_token)
+        return sent
+
+    def _send_with_dpop(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        sent: dict[str, t.Any],
+        data: t.Any,
+        prover: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send a DPoP request; once more with the resource server's nonce
+        when it asks for one."""
+        response = requests.Session.request(
+            self, method, url, headers=sent, data=data, **kwargs
+        )
+        prover.remember_nonce(url, response)
+        if _asks_for_dpop_nonce(response):
+            response.close()
+            sent = self._dpop_headers(url, method, headers, prover)
+            response = requests.Session.request(
+                self, method, url, headers=sent, data=data, **kwargs
+            )
+            prover.remember_nonce(url, response)
+        return response
 
     def _add_token(
         self, url: str, method: str, headers: t.Any, data: t.Any
@@ -600,7 +663,10 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         expires_at = token.get("expires_at")
         if not expires_at:
             return False
-        return float(expires_at) - time.time() < self.refresh_leeway
+        seconds = _expiry.as_time(expires_at)
+        if seconds is None:
+            return True  # not a time: refresh rather than fail
+        return seconds - time.time() < self.refresh_leeway
 
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.
@@ -664,9 +730,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         return None
 
     def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
-        """The DPoP proof maker for requests made with ``token``, if any."""
-        make = getattr(self.blueprint, "_dpop_prover", None)
-        return make(token) if callable(make) and _is_real(self.blueprint) else None
+        """The DPoP proof maker for requests made with ``token``: when the
+        token is DPoP-bound and keeps its key."""
+        if not (
+            isinstance(token, Mapping)
+            and token.get(_token_endpoint.DPOP_KEY_FIELD)
+            and str(token.get("token_type", "")).lower() == "dpop"
+            and _is_real(self.blueprint)
+        ):
+            return None
+        return self.blueprint._dpop_prover(token)  # type: ignore[no-any-return]
 
     def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
         """Send the refresh request; return the new token.
@@ -756,11 +829,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
-        except (OAuth2Error, ClientAuthError) as exc:
+        except (OAuth2Error, ClientAuthError, _bounded.UnusableAnswer) as exc:
+            # (a redirect, an oversized or malformed answer: the provider's
+            # fault, as a refused client authentication is)
             self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
+        key_field = _token_endpoint.DPOP_KEY_FIELD
+        if old.get(key_field) and str(new.get("token_type", "")).lower() == "dpop":
+            new[key_field] = old[key_field]
         validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
@@ -772,6 +850,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.token_updater:
             self.token_updater(new)
         self.token = new
+
+
+def _asks_for_dpop_nonce(response: requests.Response) -> bool:
+    """Whether a resource server refused a DPoP request for want of a nonce
+    (RFC 9449 9)."""
+    return (
+        response.status_code == 401
+        and bool(response.headers.get("DPoP-Nonce"))
+        and "use_dpop_nonce" in response.headers.get("WWW-Authenticate", "")
+    )
 
 
 def _is_real(blueprint: t.Any) -> bool:
@@ -800,6 +888,18 @@ def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
 _STOCK_AUTHORIZED = OAuth2Session.authorized
 _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
+
+
+def _oauth1_token_call(method: _F) -> _F:
+    """Make an OAuth 1 session method send its requests as token-side calls
+    (see :func:`flask_dance.consumer._bounded.token_endpoint`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with _bounded.token_endpoint("oauth1"):
+            return method(*args, **kwargs)
+
+    return t.cast(_F, wrapper)
 
 
 class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
@@ -901,4 +1001,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                super().request,
+                method.decode() if isinstance(method, bytes) else method,
+                url.decode() if isinstance(url, bytes) else url,
+                data=data,
+                headers=headers,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
+
+    #: Fetch a request token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_request_token = _oauth1_token_call(_OAuth1Session.fetch_request_token)
+
+    #: Fetch an access token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_access_token = _oauth1_token_call(_OAuth1Session.fetch_access_token)

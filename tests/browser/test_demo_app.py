@@ -65,8 +65,31 @@ def test_mask_shows_four_characters() -> None:
 
 def test_home_page_offers_login(app: flask.Flask) -> None:
     page = app.test_client().get("/").get_data(as_text=True)
-    assert 'id="login" href="/login/demo"' in page
+    # A button, like the page's other controls.
+    assert '<form method="get" action="/login/demo">' in page
+    assert '<button type="submit" class="primary" id="login">Log in</button>' in page
     assert "You are not logged in." in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code", "name"),
+    [
+        ("GET", "/nowhere", 404, "Not Found"),
+        ("GET", "/refresh", 405, "Method Not Allowed"),
+        ("POST", "/refresh", 400, "Bad Request"),
+    ],
+)
+def test_error_pages_share_the_style(
+    app: flask.Flask, method: str, path: str, code: int, name: str
+) -> None:
+    response = app.test_client().open(path, method=method)
+    assert response.status_code == code
+    page = response.get_data(as_text=True)
+    assert f'<h1 id="error">{name}</h1>' in page
+    assert f"Error {code}" in page
+    assert "Flask-Dance demo" in page
+    assert 'id="home"' in page
+    assert "<style>" in page
 
 
 def test_login_shows_user_claims_and_masked_token(

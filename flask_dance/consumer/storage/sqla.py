@@ -32,6 +32,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
+from .._request_local import RequestLocal
 from . import _crypto
 from . import BaseStorage
 
@@ -239,6 +240,14 @@ class SQLAlchemyStorage(BaseStorage):
     across processes on PostgreSQL; see there.
     """
 
+    #: The user, or something that gives it. Assigned inside an app context
+    #: (a ``before_request`` hook), it holds for that context only; assigned
+    #: outside any, it is the default.
+    user: t.Any = RequestLocal()
+
+    #: The user's id, under the same rule as :attr:`user`.
+    user_id: t.Any = RequestLocal()
+
     #: Seconds :meth:`refresh_lock` waits for another process's refresh of
     #: the same token on PostgreSQL before it refreshes without the lock;
     #: ``None`` waits as long as it takes.
@@ -279,10 +288,8 @@ class SQLAlchemyStorage(BaseStorage):
         self.model = model
         #: The SQLAlchemy session.
         self.session = session
-        #: The user, or something that gives it.
-        self.user = user
-        #: The user's id.
-        self.user_id = user_id
+        _USER.set_default(self, user)
+        _USER_ID.set_default(self, user_id)
         if user_required is None:
             user_required = user is not None or user_id is not None
         #: Whether a call with no user raises :class:`ValueError`.
@@ -402,12 +409,16 @@ class SQLAlchemyStorage(BaseStorage):
         if (id(self), key) not in _FRESH_READS.get():
             cached = self._cache_call("get", key)
             if isinstance(cached, dict):
-                return _crypto.unseal(cached, blueprint.name)  # type: ignore[no-any-return]
+                return _crypto.unseal(  # type: ignore[no-any-return]
+                    cached, blueprint.name, _binding(blueprint, owner)
+                )
             if cached is _NO_TOKEN:
                 return None
         token = self._load(blueprint, owner)
         self._cache_call("set", key, token if token is not None else _NO_TOKEN)
-        return _crypto.unseal(token, blueprint.name)  # type: ignore[no-any-return]
+        return _crypto.unseal(  # type: ignore[no-any-return]
+            token, blueprint.name, _binding(blueprint, owner)
+        )
 
     def _cache_call(self, method: str, key: str, *args: t.Any) -> t.Any:
         """Call the cache's ``method``; a failing cache is logged and counts
@@ -482,10 +493,10 @@ class SQLAlchemyStorage(BaseStorage):
         """
         model = self.model
         session = self.session
-        stored = _crypto.seal(token)
         try:
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
+            stored = _crypto.seal(token, _binding(blueprint, owner))
             criteria = self._criteria(blueprint, owner)
             result = session.execute(
                 update(model).where(*criteria).values(token=stored)
@@ -535,6 +546,49 @@ class SQLAlchemyStorage(BaseStorage):
             self._rollback(exc)
             raise
         self._cache_call("delete", self._cache_key(blueprint, owner))
+
+    def delete_where(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        match: t.Callable[[TokenDict], bool],
+    ) -> int:
+        """Delete every stored token of this provider, whoever it belongs to,
+        for which ``match(token)`` is true, and commit. Back-channel logout
+        uses it to forget the tokens of a session the provider ended. It
+        reads every row of the provider.
+
+        :param blueprint: The blueprint whose tokens are looked at.
+        :param match: Says whether a (decrypted) token goes.
+        :return: How many rows were deleted.
+        :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
+            session was rolled back.
+        """
+        model: t.Any = self.model
+        has_user_id = hasattr(model, "user_id")
+        columns = [model.id, model.token]
+        if has_user_id:
+            columns.append(model.user_id)
+        doomed: list[t.Any] = []
+        keys: list[str] = []
+        try:
+            rows = self.session.execute(
+                select(*columns).where(model.provider == blueprint.name)
+            ).all()
+            for row in rows:
+                token = _crypto.unseal(row[1], blueprint.name)
+                if isinstance(token, dict) and match(token):
+                    doomed.append(row[0])
+                    uid = row[2] if has_user_id else None
+                    keys.append(f"flask_dance_token|{blueprint.name}|{uid}")
+            if doomed:
+                self.session.execute(delete(model).where(model.id.in_(doomed)))
+                self.session.commit()
+        except SQLAlchemyError as exc:
+            self._rollback(exc)
+            raise
+        for key in keys:
+            self._cache_call("delete", key)
+        return len(doomed)
 
     @contextlib.contextmanager
     def refresh_lock(
@@ -637,6 +691,20 @@ class SQLAlchemyStorage(BaseStorage):
                 "Rolling back after a failed token write failed too (%s).",
                 type(rollback_exc).__name__,
             )
+
+
+def _binding(blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str | None:
+    """What a sealed token of this owner is bound to: the provider and the
+    user's id (or no user). A user not yet saved has no id to bind to: its
+    token is sealed unbound, as tokens sealed by earlier releases are."""
+    key = owner.key
+    if key is not None and not isinstance(key, (int, str)):
+        return None
+    return _crypto.binding_of(blueprint.name, key)
+
+
+_USER: RequestLocal = SQLAlchemyStorage.__dict__["user"]
+_USER_ID: RequestLocal = SQLAlchemyStorage.__dict__["user_id"]
 
 
 def _close_quietly(conn: Connection) -> None:
