@@ -19,8 +19,16 @@ def index():
     if claims is None:
         return redirect(url_for("acme.login"))
     info = acme_blueprint.userinfo()
-    logout = url_for("acme.logout", logout_token=acme_blueprint.logout_token)
+    return f"You are {info['email']} (subject {claims['sub']} at {claims['iss']})"
+
+
+@app.route("/logout")
+def logout():
+    # The blueprint's logout view acts only on a request that carries this
+    # browser's logout token, so that no other site can log your users out.
     return (
-        f"You are {info['email']} (subject {claims['sub']} at {claims['iss']})."
-        f' <a href="{logout}">Log out</a>'
+        f'<form method="post" action="{url_for("acme.logout")}">'
+        f'<input type="hidden" name="logout_token"'
+        f' value="{acme_blueprint.logout_token}">'
+        "<button>Log out of this app and of Acme</button></form>"
     )
