@@ -155,6 +155,7 @@ class LoginMixin(OAuth2Host):
         user to the provider."""
         self._refresh_config()
         _setup.check_credentials(self)
+        _setup.check_issuer_transport(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCError as exc:

@@ -10,13 +10,16 @@ OpenID Connect need neither PyJWT nor cryptography.
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import secrets
 import typing as t
 
 import flask
 import requests
+from werkzeug.wrappers import Response
 
+from . import _logout_guard
 from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._urls import safe_next_url
@@ -24,6 +27,8 @@ from ._urls import safe_next_url
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
+
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Key of the validated id_token claims inside a stored token.
 CLAIMS_KEY = "id_token_claims"
@@ -306,6 +311,27 @@ class OpenIDMixin(OAuth2Host):
             client_id=str(self.client_id) if self.client_id else None,
         )
         return flask.redirect(url)
+
+    @property
+    def logout_token(self) -> str:
+        """The current browser's token for the ``logout`` route: a request
+        to the route logs out only when it carries it, as the
+        ``logout_token`` query parameter (``url_for("<name>.logout",
+        logout_token=bp.logout_token)``) or form field, so that another site
+        can not log your users out."""
+        return _logout_guard.token_for(self.name)
+
+    def _logout_view(self) -> t.Any:
+        """The ``logout`` route: :meth:`logout`, for a request that carries
+        :attr:`logout_token`."""
+        if not _logout_guard.carries_token(self.name):
+            log.info("Refused a logout from %r without its token.", self.name)
+            return Response(
+                "The logout request did not carry its token.",
+                403,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.logout()
 
     @property
     def _logout_key(self) -> str:

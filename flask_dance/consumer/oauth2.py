@@ -124,6 +124,7 @@ class OAuth2ConsumerBlueprint(
         post_logout_redirect_uri: str | None = None,
         logout_url: str | None = None,
         logged_out_url: str | None = None,
+        logout: bool = False,
         token_endpoint_auth_method: str | None = None,
         client_signing_key: t.Any = None,
         client_signing_key_id: str | None = None,
@@ -205,9 +206,13 @@ class OAuth2ConsumerBlueprint(
         :param post_logout_redirect_uri: Where the provider sends the user
             after RP-initiated logout (default: the ``logged_out`` view).
         :param logout_url: The rule of the logout view; default
-            ``/{bp.name}/logout``.
+            ``/{bp.name}/logout``. Giving it turns the logout routes on.
         :param logged_out_url: The rule of the view the provider sends the user
-            back to after logout; default ``/{bp.name}/logged-out``.
+            back to after logout; default ``/{bp.name}/logged-out``. Giving it
+            turns the logout routes on.
+        :param logout: Register the ``logout`` and ``logged_out`` routes.
+            Off by default, so that the blueprint has Flask-Dance 7.1's two
+            routes; on when ``logout_url`` or ``logged_out_url`` is given.
         :param token_endpoint_auth_method: How the client authenticates on
             every call to the token endpoint, revocation, introspection and
             PAR: ``"client_secret_basic"``, ``"client_secret_post"``,
@@ -341,20 +346,25 @@ class OAuth2ConsumerBlueprint(
             from .oidc import require_oidc_dependencies
 
             require_oidc_dependencies()
+        #: Whether the ``logout`` and ``logged_out`` routes are registered.
+        self.logout_routes = bool(
+            logout or logout_url is not None or logged_out_url is not None
+        )
         rule_options = rule_kwargs or {}
-        self.add_url_rule(
-            (logout_url or "/{bp.name}/logout").format(bp=self),
-            endpoint="logout",
-            view_func=self.logout,
-            methods=["GET", "POST"],
-            **rule_options,
-        )
-        self.add_url_rule(
-            (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
-            endpoint="logged_out",
-            view_func=self.logged_out,
-            **rule_options,
-        )
+        if self.logout_routes:
+            self.add_url_rule(
+                (logout_url or "/{bp.name}/logout").format(bp=self),
+                endpoint="logout",
+                view_func=self._logout_view,
+                methods=["GET", "POST"],
+                **rule_options,
+            )
+            self.add_url_rule(
+                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+                endpoint="logged_out",
+                view_func=self.logged_out,
+                **rule_options,
+            )
         if backchannel_logout:
             self.add_url_rule(
                 (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
