@@ -31,6 +31,7 @@ from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
 from ._duck import hook
 from ._duck import text_attr
+from ._exchange import ExchangeMixin
 from ._token_endpoint import TokenRefreshError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -62,40 +63,14 @@ class _RefreshLocks:
 _refresh_locks = _RefreshLocks()
 
 
-class RefreshMixin:
-    """The refresh of :class:`~.requests.OAuth2Session`."""
+class RefreshMixin(ExchangeMixin):
+    """The refresh of :class:`~.requests.OAuth2Session`, sent as its other
+    token requests are (:class:`~._exchange.ExchangeMixin`)."""
 
     if t.TYPE_CHECKING:  # pragma: no cover - given by the session
-        blueprint: t.Any
-        scope: t.Any
-        client_id: t.Any
-        auto_refresh_url: str | None
-        auto_refresh_kwargs: dict[str, t.Any]
         refresh_leeway: float
-        token_updater: t.Any
-
-        @property
-        def token(self) -> t.Any: ...
-
-        @token.setter
-        def token(self, value: t.Any) -> None: ...
 
         def _forget_token(self) -> None: ...
-
-        def _absolute(self, url: str | bytes) -> str: ...
-
-        def refresh_token(
-            self, token_url: str, *args: t.Any, **kwargs: t.Any
-        ) -> t.Any: ...
-
-        def _token_request(
-            self,
-            url: str,
-            fields: dict[str, str],
-            client_auth: t.Any,
-            hook: str,
-            prover: _token_endpoint.Prover | None,
-        ) -> t.Any: ...
 
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:

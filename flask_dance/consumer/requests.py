@@ -22,7 +22,6 @@ from . import _bounded
 from . import _token_answer
 from ._basic_auth import BasicAuth
 from ._dpop_session import DPoPSessionMixin
-from ._exchange import ExchangeMixin
 from ._exchange import raise_for_server_error
 from ._refresh import RefreshMixin
 from ._session_base import BlueprintSessionMixin
@@ -48,7 +47,6 @@ client_secret_basic = BasicAuth
 
 class OAuth2Session(
     BlueprintSessionMixin,
-    ExchangeMixin,
     RefreshMixin,
     DPoPSessionMixin,
     _OAuth2Session,
