@@ -22,6 +22,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from oauthlib.oauth2 import MissingCodeError
 
+from dance_helpers import set_client_cookie
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
@@ -196,7 +197,7 @@ def _send(
         with client.session_transaction() as sess:
             sess.update(session)
     if cookie is not None:
-        client.set_cookie("session", cookie, domain="localhost")
+        set_client_cookie(client, "session", cookie)
     return client.get(path, query_string=query, base_url="https://localhost")
 
 

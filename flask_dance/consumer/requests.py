@@ -411,7 +411,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         client = self._client
         if (
             type(client).prepare_request_body is not _STOCK_PREPARE_REQUEST_BODY
-            or self._pkce
+            or getattr(self, "_pkce", None)
             or any(
                 not isinstance(value, str) or key in _CODE_GRANT_FIELDS
                 for key, value in params.items()
@@ -441,7 +441,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         request_kwargs: dict[str, t.Any] = {"data": fields}
         self.token = {}
         hooks: t.Any = self.compliance_hook  # (the stubs lack this key)
-        for hook in hooks["access_token_request"]:
+        # requests-oauthlib 1.3 has no access_token_request hooks.
+        for hook in hooks.get("access_token_request", ()):
             url, headers, request_kwargs = hook(url, headers, request_kwargs)
         response = self.request(
             "POST", url, headers=headers, auth=auth, **request_kwargs

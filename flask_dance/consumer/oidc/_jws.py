@@ -27,7 +27,9 @@ _HMAC_HASHES: dict[str, t.Callable[..., t.Any]] = {
     "HS512": hashlib.sha512,
 }
 
-_jws = jwt.PyJWS()
+# Short keys are refused by the instance's options: PyJWT before 2.12 reads
+# this option there, not from the options of a single call.
+_jws = jwt.PyJWS(options={"enforce_minimum_key_length": True})
 
 #: A key resolver, a JWKS document, or nothing (``HS*`` only).
 Keys: t.TypeAlias = KeyResolver | cabc.Mapping[str, t.Any] | None
