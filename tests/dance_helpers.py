@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -10,6 +11,13 @@ from flask.testing import FlaskClient
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 
 BASE = "https://a.b.c"
+
+#: Whether the installed Werkzeug is older than 2.3, which percent-encodes
+#: more characters of request URLs (``{`` in the query; ``/`` in the query of
+#: the URLs it builds).
+WERKZEUG_QUOTES_THE_URL = tuple(
+    int(part) for part in importlib.metadata.version("werkzeug").split(".")[:2]
+) < (2, 3)
 AUTHORIZE_URL = "https://example.com/oauth/authorize"
 TOKEN_URL = "https://example.com/oauth/access_token"
 

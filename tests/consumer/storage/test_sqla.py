@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import typing as t
 import uuid
+import warnings
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -31,6 +32,7 @@ from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.utils import FakeCache
 from sqla_compat import column
 from sqla_compat import new_base
+from sqla_compat import SQLALCHEMY_1
 
 SERVICE = "test-service"
 
@@ -1179,3 +1181,19 @@ def test_flask_sqlalchemy_models_and_session(db_url, app, make_blueprint):
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
+
+
+@pytest.mark.skipif(not SQLALCHEMY_1, reason="select([...]) is SQLAlchemy 1.4's form")
+def test_app_code_of_sqlalchemy_1_4_reads_the_mixin_table(lite, users, blueprint):
+    """An app pinned to SQLAlchemy 1.4 queries the token table in its own
+    code with the 1.4 forms: ``select([...])`` and ``Query``."""
+    storage = SQLAlchemyStorage(OAuth, lite, user=users[0])
+    storage.set(blueprint, {"access_token": "a"})
+    with warnings.catch_warnings():
+        # 1.4 tells the app, once, that these forms are gone in 2.0.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        rows = lite.execute(
+            select([OAuth.provider, OAuth.token]).where(OAuth.user_id == users[0].id)
+        ).fetchall()
+        assert [tuple(row) for row in rows] == [(SERVICE, {"access_token": "a"})]
+        assert lite.query(OAuth).filter_by(provider=SERVICE).one().user is users[0]
