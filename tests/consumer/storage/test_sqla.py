@@ -85,6 +85,17 @@ def _make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
+def _create_all_in_sqlite(base: t.Any) -> None:
+    """Create ``base``'s tables in a throwaway SQLite database, closed at
+    once (a connection left for the garbage collector warns in whichever
+    test runs then)."""
+    engine = _make_engine("sqlite://")
+    try:
+        base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def engine(db_url):
     engine = _make_engine(db_url)
@@ -256,13 +267,14 @@ def test_mixin_index_kept_with_own_table_args():
     }
     assert {c.name for c in table.constraints} >= {"ck_provider_not_empty"}
     engine = _make_engine("sqlite://")
-    LocalBase.metadata.create_all(engine)
-    assert {
-        ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")
-    } == {
-        "ix_token_created",
-        "ix_flask_dance_token_provider_user_id",
-    }
+    try:
+        LocalBase.metadata.create_all(engine)
+        names = {
+            ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")
+        }
+    finally:
+        engine.dispose()
+    assert names == {"ix_token_created", "ix_flask_dance_token_provider_user_id"}
 
 
 @pytest.mark.parametrize(
@@ -293,7 +305,7 @@ def test_mixin_index_not_duplicated(own):
     assert "ix_flask_dance_token_provider_user_id" not in _index_columns(
         Token.__table__
     )
-    LocalBase.metadata.create_all(_make_engine("sqlite://"))
+    _create_all_in_sqlite(LocalBase)
 
 
 def test_mixin_index_other_column_order_is_not_a_duplicate():
@@ -325,7 +337,7 @@ def test_mixin_index_once_with_single_table_inheritance():
     assert _index_columns(Token.__table__) == {
         "ix_flask_dance_token_provider_user_id": ["provider", "user_id"]
     }
-    LocalBase.metadata.create_all(_make_engine("sqlite://"))
+    _create_all_in_sqlite(LocalBase)
 
 
 def test_mixin_index_with_a_long_table_name(db_url):
