@@ -512,29 +512,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", metavar="NAMES", help="comma-separated scenarios to run (default all)"
     )
+    parser.add_argument(
+        "--upstream",
+        metavar="DIR",
+        default=os.environ.get("FLASK_DANCE_UPSTREAM"),
+        help="a directory holding Flask-Dance 7.1, for the import scenario"
+        " (default: $FLASK_DANCE_UPSTREAM)",
+    )
+    parser.add_argument(
+        "--import-runs", type=int, help="fresh interpreters per side for import (20)"
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (6 if args.quick else 30)
     batch = args.batch or (20 if args.quick else 40)
+    import_runs = args.import_runs or (6 if args.quick else 20)
+    wanted = set(args.only.split(",")) if args.only else None
 
+    from _imports import make_scenario
     from _provider import Provider
 
     import flask_dance
     from flask_dance.testing._crypto import make_tls_files
 
+    imports = None
+    scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="flask-dance-bench-") as workdir:
+        started = time.perf_counter()
+        if wanted is None or "import" in wanted:
+            imports = make_scenario(os.path.dirname(HERE), args.upstream)
+            imports.run(import_runs, workdir)
         tls_files = make_tls_files(workdir)
         _clean_environment(tls_files.ca_file)
         providers = {"tls": Provider(tls_files), "plain": Provider(None)}
         try:
-            started = time.perf_counter()
             scenarios = build_scenarios(workdir, providers, (1_000, args.rows))
-            if args.only:
-                wanted = set(args.only.split(","))
-                unknown = wanted - {s.name for s in scenarios}
+            if wanted is not None:
+                unknown = wanted - {s.name for s in scenarios} - {"import"}
                 if unknown:
                     parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
                 scenarios = [s for s in scenarios if s.name in wanted]
-            run(scenarios, rounds, batch, peak_requests=batch)
+            if scenarios:
+                run(scenarios, rounds, batch, peak_requests=batch)
             elapsed = time.perf_counter() - started
         finally:
             for provider in providers.values():
@@ -548,10 +566,16 @@ def main(argv: list[str] | None = None) -> int:
         "samples per side": rounds * batch,
         "duration": f"{elapsed:.0f} s",
     }
-    misses = report(scenarios, settings)
+    misses = report(scenarios, settings) if scenarios else []
+    results = _results(scenarios, settings)
+    if imports is not None:
+        print("\n".join(imports.report()))
+        print()
+        misses += imports.misses()
+        results["import"] = imports.results()
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(_results(scenarios, settings), fh, indent=2)
+            json.dump(results, fh, indent=2)
     return 1 if misses else 0
 
 

@@ -7,6 +7,7 @@ downloads anything.
 from __future__ import annotations
 
 import re
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -40,18 +41,21 @@ except metadata.PackageNotFoundError:
 else:
     release, version = get_version(project)
 
+# The docs' own extensions live in docs/_ext.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 # General --------------------------------------------------------------
 
 default_role = "code"
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.graphviz",
+    # Draws the sequence diagrams in Python: no Graphviz needed.
+    "sequence_diagram",
     "pallets_sphinx_themes",
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_preserve_defaults = True
-graphviz_output_format = "svg"
 exclude_patterns = ["_build"]
 
 # HTML -----------------------------------------------------------------

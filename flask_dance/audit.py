@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .consumer._setup import config_key
 from .consumer.storage import _crypto
 from .consumer.storage.session import SessionStorage
 
@@ -128,14 +130,6 @@ def _blueprints(app: Flask) -> list[tuple[str, BaseOAuthConsumerBlueprint]]:
     return sorted(found.items())
 
 
-def _config_key(bp: BaseOAuthConsumerBlueprint, *attrs: str) -> str | None:
-    for attr in attrs:
-        key = bp.from_config.get(attr) or bp.from_config.get(f"session.{attr}")
-        if key:
-            return key
-    return None
-
-
 class _Audit:
     def __init__(self, app: Flask, *, discover: bool) -> None:
         self.app = app
@@ -199,15 +193,35 @@ class _Audit:
                 " secrets.token_hex(32).",
             )
 
+    def _looks_deployed(self) -> bool:
+        """Whether the config names a public host or https: not a setup on
+        the developer's own machine."""
+        host = _server_host(self.config.get("SERVER_NAME"))
+        if host and not _is_loopback(host):
+            return True
+        if self.config.get("PREFERRED_URL_SCHEME") == "https":
+            return True
+        return any(
+            not _is_loopback(urlsplit(str(uri)).hostname)
+            for uri in (getattr(bp, "redirect_uri", None) for _, bp in self.blueprints)
+            if uri
+        )
+
     def insecure_transport(self) -> None:
         if not os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
             return
+        deployed = self._looks_deployed()
         self.add(
-            WARNING if self.app.debug else ERROR,
+            ERROR if deployed else WARNING,
             "insecure-transport",
             "OAUTHLIB_INSECURE_TRANSPORT is set in the environment: codes and"
-            " tokens may travel over plain HTTP.",
-            "Unset it outside local development; use https URLs for the"
+            " tokens may travel over plain HTTP"
+            + (
+                ", and the config names a public host or https."
+                if deployed
+                else " (fine for local development only)."
+            ),
+            "Unset it wherever the app is deployed; use https URLs for the"
             " provider and the app.",
         )
 
@@ -334,7 +348,7 @@ class _Audit:
                 # A public client with PKCE may have no secret.
                 secret_level = WARNING
             if not client_id:
-                key = _config_key(bp, id_attr, "client_id")
+                key = config_key(bp, id_attr, "client_id")
                 self.add(
                     ERROR,
                     "client-id-missing",
@@ -345,7 +359,7 @@ class _Audit:
                     name,
                 )
             if not has_secret:
-                key = _config_key(bp, "client_secret")
+                key = config_key(bp, "client_secret")
                 self.add(
                     secret_level,
                     "client-secret-missing",
@@ -395,8 +409,8 @@ class _Audit:
                 self.add(
                     ERROR,
                     "discovery-failed",
-                    f"The metadata of {name!r}'s issuer could not be read:"
-                    f" {exc} ({type(exc).__name__}).",
+                    f"The metadata of the issuer of {name!r} could not be read:"
+                    f" {_short_error(exc)}.",
                     "Check the issuer URL and that the provider is reachable"
                     " from here.",
                     name,
@@ -426,6 +440,20 @@ class _Audit:
                     " response parameter at the provider, if it can.",
                     name,
                 )
+
+
+#: Object reprs such as ``<urllib3.connection.HTTPSConnection object at 0x7f...>``.
+_REPR = re.compile(r"<[^<>]* at 0x[0-9a-f]+>:?\s*")
+#: The longest error text a finding quotes.
+_MAX_ERROR_CHARS = 240
+
+
+def _short_error(exc: BaseException) -> str:
+    """``exc``'s message on one line, without object reprs, cut short."""
+    text = _REPR.sub("", " ".join(str(exc).split()))
+    if len(text) > _MAX_ERROR_CHARS:
+        text = text[: _MAX_ERROR_CHARS - 1].rstrip() + "…"
+    return text.rstrip(".") or type(exc).__name__
 
 
 def _has_proxy_fix(wsgi_app: t.Any) -> bool:

@@ -19,11 +19,12 @@ dance: AppGroup = AppGroup("dance", help="Flask-Dance commands.")
 
 
 def _line(finding: Finding) -> str:
+    """One line per finding, its fix included, so that each can be grepped."""
     where = f" ({finding.blueprint})" if finding.blueprint else ""
-    return (
-        f"{finding.level} {finding.code}{where}: {finding.message}\n"
-        f"    fix: {finding.fix}"
+    text = (
+        f"{finding.level} {finding.code}{where}: {finding.message} Fix: {finding.fix}"
     )
+    return " ".join(text.split())
 
 
 @dance.command("check")
@@ -40,7 +41,7 @@ def _line(finding: Finding) -> str:
 def check(no_discovery: bool, strict: bool) -> None:
     """Check the app's Flask-Dance configuration for common mistakes.
 
-    Prints one ERROR or WARNING line per problem, with a fix; exits with
+    Prints one ERROR or WARNING line per problem, with its fix; exits with
     status 1 when there is an error (or, with --strict, any finding).
     """
     from flask import current_app

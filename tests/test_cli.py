@@ -91,7 +91,10 @@ def test_errors_exit_non_zero_and_print_a_fix():
     result = _run(app)
     assert result.exit_code == 1
     assert "ERROR secret-key-weak: SECRET_KEY is only 5 bytes long" in result.output
-    assert "    fix: Use a random value" in result.output
+    assert "bytes long (fewer than 24): it can be guessed, and the session cookie" in (
+        result.output
+    )
+    assert "forged. Fix: Use a random value" in result.output
     assert "1 error(s), 0 warning(s)." in result.output
 
 
@@ -202,11 +205,44 @@ def test_samesite_none_without_secure():
 
 
 def test_insecure_transport_env(monkeypatch):
+    """A warning on the developer's machine, an error where the config
+    names a public host or https."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    assert _codes(_app()) == {"insecure-transport": ERROR}
+    assert _codes(_app()) == {"insecure-transport": WARNING}
     app = _app()
     app.debug = True
     assert _codes(app) == {"insecure-transport": WARNING}
+    assert _codes(_app(SERVER_NAME="localhost:5000")) == {"insecure-transport": WARNING}
+    public_host = _codes(_app(SERVER_NAME="app.example"))
+    assert public_host["insecure-transport"] == ERROR
+    assert _codes(_app(PREFERRED_URL_SCHEME="https")) == {"insecure-transport": ERROR}
+    public = _oauth2(redirect_uri="https://app.example/login/example/authorized")
+    assert _codes(_app(public)) == {"insecure-transport": ERROR}
+    local = _oauth2(redirect_uri="http://127.0.0.1:5000/login/example/authorized")
+    assert _codes(_app(local)) == {"insecure-transport": WARNING}
+
+
+def test_documented_local_setup_gives_warnings_only(monkeypatch):
+    """The GitHub quickstart, run on the developer's machine as its page
+    says, with OAUTHLIB_INSECURE_TRANSPORT: warnings, exit status 0."""
+    import importlib.util
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    monkeypatch.setenv("FLASK_SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", "the-id")
+    monkeypatch.setenv("GITHUB_OAUTH_CLIENT_SECRET", "the-secret")
+    path = ROOT / "docs" / "examples" / "github_quickstart.py"
+    spec = importlib.util.spec_from_file_location("cli_github_quickstart", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = _run(module.app)
+    assert result.exit_code == 0, result.output
+    assert "ERROR" not in result.output
+    assert "WARNING insecure-transport:" in result.output
+    lines = result.output.splitlines()
+    assert all(line.startswith(("WARNING ", "0 error(s)")) for line in lines)
 
 
 def test_http_redirect_uri():
@@ -373,6 +409,23 @@ def test_discovery_failure_is_a_finding(responses):
     assert result.exit_code == 1
     assert "ERROR discovery-failed (example):" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_unreachable_issuer_is_one_line_without_reprs():
+    import socket
+
+    with socket.socket() as sock:  # a port that refuses connections
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = _app(_oauth2(issuer=f"https://127.0.0.1:{port}"))
+    result = _run(app)
+    assert result.exit_code == 1
+    line = result.output.splitlines()[0]
+    assert line.startswith("ERROR discovery-failed (example): The metadata of the")
+    assert "the server could not be reached (Connection refused)" in line
+    assert " Fix: Check the issuer URL" in line
+    for noise in ("object at 0x", "HTTPSConnectionPool", "Caused by", "Max retries"):
+        assert noise not in result.output
 
 
 def test_no_discovery_option_skips_the_provider(responses):

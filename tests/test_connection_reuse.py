@@ -373,7 +373,7 @@ def test_concurrent_users_share_the_pool_not_their_tokens(
     start = threading.Barrier(len(users))
 
     def browse(user: str) -> None:
-        start.wait()
+        start.wait(timeout=30)
         for _ in range(10):
             seen[user].append(clients[user].get("/api").get_data(as_text=True))
 

@@ -25,6 +25,9 @@ import flask
 import pytest
 import responses as responses_lib
 
+from processes import run
+from processes import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
@@ -146,8 +149,10 @@ def test_local_quickstart_runs_as_a_script(tmp_path: Path) -> None:
         [sys.executable, str(script)],
         cwd=tmp_path,
         env=env,
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         browser = requests.Session()
@@ -171,10 +176,7 @@ def test_local_quickstart_runs_as_a_script(tmp_path: Path) -> None:
         page_text = browser.get(result.url, timeout=5).text
         assert page_text == "Signed in as octocat@example.com"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
+        stop(process)
 
 
 GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
@@ -557,7 +559,7 @@ def test_testing_examples_pass_under_pytest(tmp_path: Path) -> None:
         for k, v in os.environ.items()
         if not k.startswith(("OAUTHLIB_", "GITHUB_", "FLASK_", "PYTEST_"))
     }
-    result = subprocess.run(
+    result = run(
         [
             sys.executable,
             "-m",
@@ -570,8 +572,6 @@ def test_testing_examples_pass_under_pytest(tmp_path: Path) -> None:
         ],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -954,3 +954,22 @@ def test_gunicorn_example_config() -> None:
     assert namespace["preload_app"] is False
     page = (DOCS / "deployment.rst").read_text("utf-8")
     assert "gunicorn 'multi_user:create_app()'" in page
+
+
+def test_deployment_fixed_redirect_uri_advice_works() -> None:
+    """The Deployment page's first answer to proxies: a fixed redirect_uri."""
+    from flask_dance.contrib import github
+
+    page = (DOCS / "deployment.rst").read_text("utf-8")
+    match = re.search(r"``make_github_blueprint\(redirect_uri=\"([^\"]+)\"\)``", page)
+    assert match is not None
+    bp = github.make_github_blueprint(redirect_uri=match.group(1))
+    app = flask.Flask(__name__)
+    app.secret_key = "docs"
+    app.config["GITHUB_OAUTH_CLIENT_ID"] = "the-id"
+    app.config["GITHUB_OAUTH_CLIENT_SECRET"] = "the-secret"
+    app.register_blueprint(bp, url_prefix="/login")
+    response = app.test_client().get(
+        "/login/github", base_url="http://internal:8000", headers={"Host": "evil.test"}
+    )
+    assert query_of(response.headers["Location"])["redirect_uri"] == match.group(1)

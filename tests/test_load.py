@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import typing as t
 
 import pytest
+
+from processes import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,11 +33,9 @@ def test_load(tmp_path: t.Any) -> None:
     _require("127.0.0.1", 5432, "PostgreSQL")
     _require("127.0.0.1", 6379, "Redis")
     figures = tmp_path / "load.json"
-    completed = subprocess.run(
+    completed = run(
         [sys.executable, "bench/load.py", "--json", str(figures)],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=240,
     )
     print(completed.stdout)

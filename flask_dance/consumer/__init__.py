@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._token_endpoint import TokenRefreshError as TokenRefreshError
 from .base import oauth_authorized as oauth_authorized
 from .base import oauth_before_login as oauth_before_login
 from .base import oauth_error as oauth_error

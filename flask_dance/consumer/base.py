@@ -4,7 +4,6 @@ token storage, the per-request provider session, and the signals."""
 from __future__ import annotations
 
 import collections
-import html
 import itertools
 import logging
 import threading
@@ -15,8 +14,6 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import flask
-from blinker import NamedSignal
-from blinker import Namespace
 from flask import Blueprint
 from flask import current_app
 from flask import g
@@ -24,10 +21,11 @@ from flask import has_app_context
 from requests.adapters import HTTPAdapter
 from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..utils import getattrd
+from . import _adoption
 from . import _redact
+from . import _restart
 from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
@@ -35,42 +33,21 @@ from ._pending import PendingLogins
 from ._transport import PoolAdapter
 from ._urls import safe_next_url
 from .requests import _answers_from_blueprint_token
+from .signals import is_response as _is_response
+from .signals import oauth_authorized as oauth_authorized
+from .signals import oauth_before_login as oauth_before_login
+from .signals import oauth_error as oauth_error
+from .signals import oauth_refresh_failed as oauth_refresh_failed
+from .signals import send_oauth_error
 from .storage import BaseStorage
 from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    import requests
     from flask.sansio.app import App
 
 log: logging.Logger = logging.getLogger(__name__)
 
 _redact.install()
-
-_signals = Namespace()
-
-#: Sent when a user finished the dance and a token was obtained, before it is
-#: stored. Sender: the blueprint. Keyword argument: ``token``. A receiver may
-#: return a response, which is sent to the browser and the token is not
-#: stored; or ``False``, and the token is not stored.
-oauth_authorized: NamedSignal = _signals.signal("oauth-authorized")
-
-#: Sent right before the user is redirected to the provider. Sender: the
-#: blueprint. Keyword argument: ``url``, the provider's authorization URL.
-oauth_before_login: NamedSignal = _signals.signal("oauth-before-login")
-
-#: Sent when the dance fails. Sender: the blueprint. Keyword arguments: for a
-#: provider's error, ``error``, ``error_description`` and ``error_uri``; for a
-#: token that could not be stored, ``error`` (the exception); for OAuth 1
-#: failures, ``message`` and ``response``. Every failure also carries
-#: ``error`` and ``error_description``. A receiver may return a response,
-#: which is sent to the browser instead of the default redirect.
-oauth_error: NamedSignal = _signals.signal("oauth-error")
-
-#: Sent when refreshing a token failed for good (the provider answered
-#: ``invalid_grant``) and the stored token was deleted. Sender: the blueprint.
-#: Keyword arguments: ``error`` (the exception) and ``token`` (the old token).
-#: Connect to it to send the user back to the login page.
-oauth_refresh_failed: NamedSignal = _signals.signal("oauth-refresh-failed")
 
 #: Default timeout, in seconds, for every request to a provider: (connect, read).
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
@@ -88,12 +65,6 @@ _OWNER_ATTR = "_flask_dance_request"
 
 #: Where an app keeps its :class:`_AppHooks`, in ``app.extensions``.
 _APP_HOOKS_KEY = "flask_dance.hooks"
-
-
-def _is_response(value: t.Any) -> bool:
-    if isinstance(value, _WerkzeugResponse):
-        return True
-    return has_app_context() and isinstance(value, current_app.response_class)
 
 
 class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
@@ -205,8 +176,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         self._token_getter: t.Callable[[], t.Any] | None = None
         self._token_setter: t.Callable[[t.Any], t.Any] | None = None
         self._token_deleter: t.Callable[[], t.Any] | None = None
-        self._detached_session: requests.Session | None = None
-        self._detached_lock = threading.Lock()
+        self._detached = _adoption.DetachedSessions()
         self._adapters: collections.OrderedDict[str, HTTPAdapter] | None = None
         self._adapters_lock = threading.Lock()
         # What load_config last applied: the from_config mapping and the
@@ -430,15 +400,23 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         Inside an app or request context it belongs to that context alone, so
         concurrent requests never share a token; all of them share one
         connection pool. Outside any context, the blueprint keeps one session
-        for scripts and tests; the next request adopts it once, so a test can
-        patch it (``bp.session.fetch_token = Mock(...)``) before the request.
+        per thread for scripts, jobs and tests.
+
+        A session that code prepared before a request (outside any context,
+        or in the app context the request runs in) is the one that request
+        uses, so that a test can set ``bp.session.token``, patch
+        ``bp.session.fetch_token`` or wrap the session in a Betamax recorder
+        first. Only a request of the same thread takes it over, once.
+
+        Assigning a session replaces the current context's (or, outside any
+        context, this thread's); deleting it forgets it.
         """
         app_ctx = _app_context()
         if app_ctx is None:
-            with self._detached_lock:
-                if self._detached_session is None:
-                    self._detached_session = self._make_session()
-                return self._detached_session
+            detached = self._detached
+            if detached.session is None:
+                detached.session = self._make_session()
+            return detached.session
         state = _context_state(app_ctx)
         sessions: dict[int, t.Any] | None = state.get(_SESSIONS_ATTR)
         if sessions is None:
@@ -460,22 +438,44 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
                 self.load_config()
         return session
 
+    @session.setter
+    def session(self, value: t.Any) -> None:
+        if not has_app_context():
+            self._detached.session = value
+            return
+        state = _context_state()
+        sessions = state.setdefault(_SESSIONS_ATTR, {})
+        old = sessions.get(id(self))
+        sessions[id(self)] = value
+        if old is not None:
+            for key in [
+                key
+                for key, held in state.items()
+                if key.startswith("flask_dance_") and held is old
+            ]:
+                del state[key]
+
     @session.deleter
     def session(self) -> None:
         self.teardown_session()
 
+    @property
+    def _detached_session(self) -> t.Any:
+        """The session this thread built outside any context, if any."""
+        return self._detached.session
+
     def _adopt_detached_session(self) -> t.Any:
-        with self._detached_lock:
-            session, self._detached_session = self._detached_session, None
+        detached = self._detached
+        session, detached.session = detached.session, None
         if session is not None:
             self._apply_session_config(session)
-            _forget_token(session)
+            _adoption.forget_loaded_token(session)
         return session
 
     def _current_session(self) -> t.Any:
         """The session of the current context, if one was built."""
         if not has_app_context():
-            return self._detached_session
+            return self._detached.session
         sessions = _context_state().get(_SESSIONS_ATTR)
         return sessions.get(id(self)) if sessions else None
 
@@ -536,7 +536,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session.token = _token_copy(stored)
+                session._set_loaded_token(_token_copy(stored))
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -570,8 +570,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         :param exception: The exception that ended the request, if any.
         """
         if not has_app_context():
-            with self._detached_lock:
-                self._detached_session = None
+            self._detached.session = None
             return
         state = _context_state()
         sessions = state.get(_SESSIONS_ATTR)
@@ -622,13 +621,11 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         return "/"
 
     def _send_error(self, **kwargs: t.Any) -> t.Any:
-        """Send :data:`oauth_error` and return the first response a receiver
+        """Send :data:`oauth_error` (see
+        :func:`~flask_dance.consumer.signals.send_oauth_error` for the
+        keyword arguments) and return the first response a receiver
         returned, or ``None``."""
-        results = oauth_error.send(self, **kwargs)
-        for _, value in results:
-            if _is_response(value):
-                return value
-        return None
+        return send_oauth_error(self, **kwargs)
 
     def _fail(self, reason: str, **signal_kwargs: t.Any) -> t.Any:
         """End a failed dance: log ``reason``, send :data:`oauth_error` with
@@ -638,7 +635,21 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         response = self._send_error(**signal_kwargs)
         if response is not None:
             return response
-        return flask.redirect(self._default_next_url())
+        return _restart.failure_redirect(self, self._default_next_url())
+
+    def _no_pending_login(self, reason: str, **signal_kwargs: t.Any) -> t.Any:
+        """End a callback that matches no pending login: send
+        :data:`oauth_error`, then answer with a receiver's response, or start
+        the dance again (once within the pending-login lifetime), or redirect
+        to the next URL."""
+        log.info("OAuth login with %r failed: %s", self.name, reason)
+        response = self._send_error(**signal_kwargs)
+        if response is not None:
+            return response
+        if _restart.may_restart(self):
+            log.info("Starting the login with %r again.", self.name)
+            return _restart.restart(self)
+        return _restart.failure_redirect(self, self._default_next_url())
 
     def _finish_login(self, token: t.Any, next_url: str | None) -> t.Any:
         """Send :data:`oauth_authorized`, store the token unless a receiver
@@ -654,40 +665,42 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             try:
                 self.token = token
             except ValueError as exc:
-                return self._fail(f"the token could not be stored: {exc}", error=exc)
+                return self._fail(
+                    f"the token could not be stored: {exc}",
+                    error=exc,
+                    error_description=str(exc),
+                )
             except HTTPException:
                 raise
             except Exception as exc:
                 return self._storage_failure(exc)
             self._run_logged_in_funcs(token)
+        _restart.forget_restart(self)
         return flask.redirect(next_url or self._default_next_url())
 
     def _storage_failure(self, exc: Exception) -> t.Any:
         """The storage failed to keep a new token (its database is down,
         say): send :data:`oauth_error` with ``error=exc``, and answer with a
         receiver's response or a ``503`` page that asks the user to log in
-        again. The exception's message is not logged: it may quote the
-        token."""
+        again. The exception's message is not logged or sent: it may quote
+        the token."""
         log.error(
             "OAuth login with %r failed: the token could not be stored (%s).",
             self.name,
             type(exc).__name__,
         )
-        response = self._send_error(error=exc)
+        response = self._send_error(
+            error=exc, error_description="The token could not be stored."
+        )
         if response is not None:
             return response
-        login_url = html.escape(flask.url_for(f"{self.name}.login"))
-        body = (
-            "<!doctype html><title>Login not completed</title>"
-            "<h1>Login not completed</h1><p>The login could not be saved because"
-            " a service is temporarily unavailable. Please"
-            f' <a href="{login_url}">log in again</a> in a moment.</p>'
-        )
-        return flask.Response(
-            body,
+        return _restart.login_again_page(
+            self,
             503,
-            {"Retry-After": "5", "Cache-Control": "no-store"},
-            content_type="text/html; charset=utf-8",
+            "The login could not be saved because a service is temporarily"
+            " unavailable.",
+            later=True,
+            headers={"Retry-After": "5"},
         )
 
 
@@ -874,10 +887,23 @@ def _context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
     else:
         state = vars(app_ctx.g)
     owner = _current_request()
-    if state.get(_OWNER_ATTR, owner) is not owner:
-        _forget_request_state(state)
+    previous = state.get(_OWNER_ATTR, owner)
+    if previous is not owner:
+        if owner is not None and _adoption.inherits_from(previous):
+            _hand_over_to_request(state)
+        else:
+            _forget_request_state(state)
     state[_OWNER_ATTR] = owner
     return state
+
+
+def _hand_over_to_request(state: dict[str, t.Any]) -> None:
+    """Let the request that begins keep the sessions the code before it
+    prepared, each reading its token again unless one was assigned to it;
+    tokens read before the request are dropped."""
+    state.pop(_TOKENS_ATTR, None)
+    for session in (state.get(_SESSIONS_ATTR) or {}).values():
+        _adoption.forget_loaded_token(session)
 
 
 def _forget_request_state(state: dict[str, t.Any]) -> None:

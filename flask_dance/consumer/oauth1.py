@@ -14,6 +14,7 @@ from requests_oauthlib.oauth1_session import TokenMissing
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 from werkzeug.wrappers import Response
 
+from . import _setup
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import join_url
@@ -171,6 +172,9 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             """The :class:`~flask_dance.consumer.requests.OAuth1Session` of
             the current request."""
 
+        @session.setter
+        def session(self, value: OAuth1Session) -> None: ...
+
         @session.deleter
         def session(self) -> None: ...
 
@@ -202,10 +206,13 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self.redirect_uri
         return flask.url_for(".authorized", _external=True)
 
-    def _token_failure(self, reason: str, exc: Exception) -> t.Any:
+    def _token_failure(self, reason: str, error: str, exc: Exception) -> t.Any:
+        message = exc.args[0] if exc.args else str(exc)
         return self._fail(
             reason,
-            message=exc.args[0] if exc.args else str(exc),
+            error=error,
+            error_description=str(message),
+            message=message,
             response=getattr(exc, "response", None),
         )
 
@@ -213,6 +220,7 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         """Start the dance: get a request token, remember it (with its
         secret) for this browser, and redirect the user to the provider."""
         self.load_config()
+        _setup.check_credentials(self)
         session = self.session
         session._client.client.callback_uri = self._redirect_uri()
         try:
@@ -221,14 +229,20 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             )
         except (TokenRequestDenied, TokenMissing) as exc:
             return t.cast(
-                Response, self._token_failure("the request token was refused", exc)
+                Response,
+                self._token_failure(
+                    "the request token was refused", "request_token_refused", exc
+                ),
             )
         except (requests.RequestException, ValueError) as exc:
             return t.cast(
                 Response,
                 self._fail(
                     f"the request-token request failed ({type(exc).__name__})",
-                    message="The provider's request-token endpoint could not be used.",
+                    error="request_token_failed",
+                    error_description=(
+                        "The provider's request-token endpoint could not be used."
+                    ),
                     response=getattr(exc, "response", None),
                 ),
             )
@@ -255,25 +269,30 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         try:
             params = session.parse_authorization_response(flask.request.url)
         except TokenMissing as exc:
-            self.pending_logins.consume(flask.request.args.get("denied"))
-            return self._token_failure("the callback carried no request token", exc)
+            denied = flask.request.args.get("denied")
+            self.pending_logins.consume(denied)
+            return self._token_failure(
+                "the callback carried no request token",
+                "access_denied" if denied else "invalid_request",
+                exc,
+            )
         except ValueError:
             # oauthlib refuses a query string with characters that a form
             # encoding never leaves raw, such as "{".
             return self._fail(
                 "the callback's query string could not be parsed",
-                message="The provider's answer could not be read.",
-                response=None,
+                error="invalid_request",
+                error_description="The provider's answer could not be read.",
             )
         pending = self.pending_logins.consume(params.get("oauth_token"))
         if pending is None:
-            return self._fail(
+            return self._no_pending_login(
                 "the callback's request token matches no pending login",
-                message=(
+                error="invalid_request_token",
+                error_description=(
                     "The login could not be completed: it expired, was already"
                     " used, or was started in another browser. Please try again."
                 ),
-                response=None,
             )
         session._client.client.resource_owner_secret = pending.secret
         try:
@@ -281,7 +300,11 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 self._absolute(self.access_token_url), should_load_token=False
             )
         except ValueError as exc:
-            return self._token_failure("the access token was refused", exc)
+            return self._token_failure(
+                "the access token was refused", "access_token_refused", exc
+            )
         except requests.RequestException as exc:
-            return self._token_failure("the access-token request failed", exc)
+            return self._token_failure(
+                "the access-token request failed", "access_token_failed", exc
+            )
         return self._finish_login(token, pending.next_url)

@@ -25,7 +25,12 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
 
+from . import _client_auth
 from . import _openid
+from . import _setup
+from . import _token_endpoint
+from ._basic_auth import ClientAuthError
+from ._oidc_errors import OIDCError
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import is_secure_url
@@ -34,7 +39,6 @@ from ._urls import safe_next_url
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
-from .requests import client_secret_basic
 from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -45,20 +49,14 @@ if t.TYPE_CHECKING:  # pragma: no cover
 log: logging.Logger = logging.getLogger(__name__)
 
 
-class _NeverRaised(Exception):
-    """Stands in for the OpenID Connect errors when PyJWT is missing."""
+#: The exceptions a failed OpenID Connect check raises. Their module loads
+#: without the ``oidc`` extra, so catching them imports neither PyJWT nor
+#: cryptography.
+OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 
-
-def _oidc_error_types() -> tuple[type[Exception], ...]:
-    try:
-        from .oidc import OIDCError
-    except ImportError:
-        return (_NeverRaised,)
-    return (OIDCError,)
-
-
-#: The exceptions a failed OpenID Connect check raises.
-OIDCErrorTypes: tuple[type[Exception], ...] = _oidc_error_types()
+#: What deciding the client authentication may raise: a configuration the
+#: method cannot use, or failed discovery.
+_CLIENT_AUTH_ERRORS: tuple[type[Exception], ...] = (ClientAuthError, *OIDCErrorTypes)
 
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
@@ -75,6 +73,12 @@ _DEFAULT_ID_TOKEN_ALGORITHMS = (
     "ES384",
     "ES512",
     "EdDSA",
+    "Ed25519",
+)
+
+_NO_PENDING_LOGIN = (
+    "The login could not be completed: it expired, was already used, or was"
+    " started in another browser. Please try again."
 )
 
 #: A hidden field marking a form_post callback we posted again ourselves.
@@ -256,6 +260,11 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         post_logout_redirect_uri: str | None = None,
         logout_url: str | None = None,
         logged_out_url: str | None = None,
+        token_endpoint_auth_method: str | None = None,
+        client_signing_key: t.Any = None,
+        client_signing_key_id: str | None = None,
+        client_assertion_audience: str | None = None,
+        introspection_url: str | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -329,6 +338,22 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             ``/{bp.name}/logout``.
         :param logged_out_url: The rule of the view the provider sends the user
             back to after logout; default ``/{bp.name}/logged-out``.
+        :param token_endpoint_auth_method: How the client authenticates on
+            every call to the token endpoint, revocation, introspection and
+            PAR: ``"client_secret_basic"``, ``"client_secret_post"``,
+            ``"client_secret_jwt"``, ``"private_key_jwt"`` or ``"none"``.
+            Default: with an ``issuer``, the first method of the provider's
+            ``token_endpoint_auth_methods_supported`` this blueprint has a
+            secret or key for; without one, Flask-Dance 7.1's behaviour
+            (Basic with the client secret).
+        :param client_signing_key: The private key of ``private_key_jwt``: PEM text,
+            a private JWK (a dict or its JSON text; its ``kid`` and ``alg``
+            are used), or a :mod:`cryptography` key object.
+        :param client_signing_key_id: The ``kid`` to send, when the key has none.
+        :param client_assertion_audience: The ``aud`` of JWT client
+            assertions. Default: the issuer, else the token endpoint URL.
+        :param introspection_url: The RFC 7662 introspection endpoint
+            (default: discovered).
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -423,6 +448,17 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.trusted_audiences: tuple[str, ...] = tuple(trusted_audiences)
         #: Where the provider sends the user after logout.
         self.post_logout_redirect_uri = post_logout_redirect_uri
+        #: How the client authenticates to the token-side endpoints; ``None``
+        #: to discover it (with an issuer) or do as Flask-Dance 7.1 did.
+        self.token_endpoint_auth_method = token_endpoint_auth_method
+        #: The private key of ``private_key_jwt`` (PEM, JWK or key object).
+        self.client_signing_key: t.Any = client_signing_key
+        #: The ``kid`` sent with assertions when the key names none.
+        self.client_signing_key_id = client_signing_key_id
+        #: The ``aud`` of JWT client assertions; default the issuer.
+        self.client_assertion_audience = client_assertion_audience
+        #: The introspection endpoint, if not discovered.
+        self.introspection_url = introspection_url
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
@@ -478,6 +514,9 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         def session(self) -> OAuth2Session:
             """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
             the current request."""
+
+        @session.setter
+        def session(self, value: OAuth2Session) -> None: ...
 
         @session.deleter
         def session(self) -> None: ...
@@ -578,6 +617,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
         self._refresh_config()
+        _setup.check_credentials(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:
@@ -601,9 +641,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 params["max_age"] = str(self.max_age)
         if self.response_mode:
             params["response_mode"] = self.response_mode
-        url, state = self._authorization_request(
-            authorization_url, redirect_uri, self._new_state(), params
-        )
+        try:
+            url, state = self._authorization_request(
+                authorization_url, redirect_uri, self._new_state(), params
+            )
+        except InsecureTransportError as exc:
+            what = f"the authorization URL {authorization_url!r}"
+            _setup.refuse_insecure_transport(what, exc)
         self.pending_logins.add(
             PendingLogin(
                 key=state,
@@ -714,14 +758,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return _repost_page(flask.request.base_url, params)
         pending = self.pending_logins.consume(state)
         if pending is None:
-            return self._fail(
+            return self._no_pending_login(
                 "the callback's state matches no pending login",
                 error="invalid_state",
-                error_description=(
-                    "The login could not be completed: it expired, was already"
-                    " used, or was started in another browser. Please try again."
-                ),
-                error_uri=None,
+                error_description=_NO_PENDING_LOGIN,
             )
         if "code" not in params:
             exc = MissingCodeError(description="Missing code parameter in response.")
@@ -740,6 +780,29 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self._oidc_failure(exc)
         return self._exchange_code(pending, token_url, params.get("code"))
 
+    def _exchange_client_auth(
+        self, token_url: str, token_params: dict[str, t.Any]
+    ) -> _client_auth.ClientAuth | None:
+        """The client authentication of the code exchange; ``None`` for
+        Flask-Dance 7.1's. An ``auth`` or ``include_client_id`` in
+        ``token_url_params`` is the app's (or preset's) own choice, which
+        only a configured ``token_endpoint_auth_method`` overrides."""
+        own = ("auth", "include_client_id")
+        if any(key in token_params for key in own):
+            if _client_auth.configured_method(self) is None:
+                return None
+            for key in own:
+                token_params.pop(key, None)
+        return _client_auth.for_request(self, token_url, keep_legacy=True)
+
+    def _client_auth_failure(self, exc: Exception) -> t.Any:
+        return self._fail(
+            f"the client cannot authenticate: {exc}",
+            error=getattr(exc, "error", "invalid_client"),
+            error_description=str(exc),
+            error_uri=None,
+        )
+
     def _oidc_failure(self, exc: Exception) -> t.Any:
         return self._fail(
             f"OpenID Connect check failed: {getattr(exc, 'error', exc)}",
@@ -752,11 +815,16 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self, pending: PendingLogin, token_url: str, code: str | None
     ) -> t.Any:
         session = self.session
+        session._token_response = None
         session._state = pending.key
         session.redirect_uri = pending.redirect_uri or self._redirect_uri()
         token_params = dict(self.token_url_params)
         if pending.code_verifier:
             token_params["code_verifier"] = pending.code_verifier
+        try:
+            client_auth = self._exchange_client_auth(token_url, token_params)
+        except _CLIENT_AUTH_ERRORS as exc:
+            return self._client_auth_failure(exc)
         try:
             if code and _fetch_token_is_stock(session):
                 # The state was checked against the pending login already:
@@ -766,23 +834,29 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                     code,
                     client_secret=self.client_secret,
                     params=token_params,
+                    client_auth=client_auth,
                 )
             else:
                 # As Flask-Dance 7.1 called it, for a patched fetch_token.
+                auth_kwargs: dict[str, t.Any] = {"client_secret": self.client_secret}
+                if client_auth is not None:
+                    auth_kwargs = client_auth.fetch_token_kwargs(self.client_secret)
                 token = session.fetch_token(
                     token_url,
                     authorization_response=self._callback_url(),
-                    client_secret=self.client_secret,
+                    **auth_kwargs,
                     **token_params,
                 )
-        except InsecureTransportError:
-            raise
+        except InsecureTransportError as exc:
+            what = f"the token URL {token_url!r} or the callback URL"
+            _setup.refuse_insecure_transport(what, exc)
         except OAuth2Error as exc:
             return self._fail(
                 f"the token endpoint answered {exc.error!r}",
                 error=exc.error,
                 error_description=exc.description,
                 error_uri=exc.uri,
+                response=_token_response(session, exc),
             )
         except (requests.RequestException, ValueError) as exc:
             return self._fail(
@@ -792,7 +866,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                     "The provider's token endpoint could not be reached or gave"
                     " an answer that is not a token."
                 ),
-                error_uri=None,
+                response=_token_response(session, exc),
             )
         if self.issuer and isinstance(token, dict):
             try:
@@ -869,18 +943,10 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         value = token.get(hint)
         if not value:
             return False
-        auth = None
-        data = {"token": value, "token_type_hint": hint}
-        if self.client_id and self.client_secret:
-            auth = client_secret_basic(str(self.client_id), self.client_secret)
-        elif self.client_id:
-            data["client_id"] = str(self.client_id)
-        try:
-            response = self.session.post(  # type: ignore[call-arg]
-                self._absolute(url), data=data, auth=auth, withhold_token=True
-            )
-        except requests.RequestException:
-            log.warning("Could not reach %r's revocation endpoint.", self.name)
+        response = self._token_side_post(
+            "revocation", url, {"token": value, "token_type_hint": hint}
+        )
+        if response is None:
             return False
         if response.status_code != 200:
             log.warning(
@@ -890,6 +956,91 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             )
             return False
         return True
+
+    def _token_side_post(
+        self, what: str, url: str, fields: dict[str, str]
+    ) -> requests.Response | None:
+        """POST to a token-side endpoint other than the token endpoint,
+        authenticated the blueprint's way; ``None`` (logged) when the request
+        could not be made."""
+        target = self._absolute(url)
+        try:
+            client_auth = _client_auth.for_request(self, target, keep_legacy=False)
+            return _token_endpoint.post(
+                self.session, target, fields, client_auth=client_auth
+            )
+        except _CLIENT_AUTH_ERRORS as exc:
+            log.warning(
+                "Cannot authenticate to %r's %s endpoint: %s", self.name, what, exc
+            )
+        except requests.RequestException:
+            log.warning("Could not reach %r's %s endpoint.", self.name, what)
+        return None
+
+    def introspect_token(
+        self, token: str | None = None, token_type_hint: str = "access_token"
+    ) -> dict[str, t.Any] | None:
+        """Ask the provider about a token (RFC 7662 token introspection),
+        authenticated as every token-side call is.
+
+        :param token: The token; default: the current user's access token.
+        :param token_type_hint: ``"access_token"`` or ``"refresh_token"``.
+        :return: The provider's answer (``{"active": false}`` for a dead
+            token), or ``None`` when there is no token, no introspection
+            endpoint, or no usable answer.
+        """
+        if token is None:
+            stored = self.token
+            token = (
+                stored.get(token_type_hint) if isinstance(stored, t.Mapping) else None
+            )
+        if not token:
+            return None
+        try:
+            url = _openid.endpoint(self, "introspection")
+        except OIDCErrorTypes:
+            return None
+        if not url:
+            return None
+        response = self._token_side_post(
+            "introspection", url, {"token": token, "token_type_hint": token_type_hint}
+        )
+        if response is None or response.status_code != 200:
+            return None
+        try:
+            answer = response.json()
+        except ValueError:
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    def client_credentials_token(
+        self, scope: t.Any = None, **params: str
+    ) -> dict[str, t.Any]:
+        """Get a token for the client itself (the client-credentials grant,
+        RFC 6749 4.4), authenticated as every token-side call is. The token
+        is returned, not stored: it belongs to no user.
+
+        :param scope: The scope to ask for.
+        :param params: Extra fields of the token request.
+        :raises oauthlib.oauth2.OAuth2Error: when the provider refuses.
+        :raises requests.RequestException: when it cannot be reached.
+        """
+        from oauthlib.oauth2.rfc6749.parameters import parse_token_response
+
+        target = self._endpoint("token")
+        fields = {"grant_type": "client_credentials", **params}
+        if scope:
+            fields["scope"] = str(list_to_scope(scope))
+        client_auth = _client_auth.for_request(self, target, keep_legacy=False)
+        response = _token_endpoint.post(
+            self.session, target, fields, client_auth=client_auth
+        )
+        if response.status_code >= 500:
+            response.raise_for_status()
+        try:
+            return dict(parse_token_response(response.text, scope=scope))
+        except Warning as warning:
+            return dict(getattr(warning, "token", None) or {})
 
     def logout(self) -> t.Any:
         """Log the current user out of this provider: revoke the token,
@@ -941,6 +1092,15 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self._oidc_failure(exc)
         next_url = pending.get("next") if isinstance(pending, dict) else None
         return flask.redirect(safe_next_url(next_url) or self._default_next_url())
+
+
+def _token_response(session: t.Any, exc: Exception) -> requests.Response | None:
+    """The token endpoint's answer behind ``exc``, if there was one."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response):
+        return response
+    noted = getattr(session, "_token_response", None)
+    return noted if isinstance(noted, requests.Response) else None
 
 
 def _repost_page(action: str, params: t.Mapping[str, str]) -> Response:

@@ -15,7 +15,6 @@ import time
 import typing as t
 import weakref
 from collections.abc import Mapping
-from urllib.parse import quote_plus
 
 import flask
 import requests
@@ -25,11 +24,18 @@ import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import LegacyApplicationClient
+from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2 import TokenExpiredError
 from oauthlib.oauth2 import WebApplicationClient
+from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _client_auth
+from . import _token_endpoint
+from ._basic_auth import BasicAuth
+from ._basic_auth import ClientAuthError
+from ._token_endpoint import TokenRefreshError
 from ._urls import is_secure_url
 from ._urls import join_url
 
@@ -92,29 +98,44 @@ def _asks_for_password_grant(
     )
 
 
+def _hook(owner: t.Any, name: str) -> t.Any:
+    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
+
+    A session may be built with any blueprint-like object (tests use
+    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
+    the private hooks of our blueprints and storages are used only when the
+    object's class really has them.
+
+    :param owner: A blueprint, storage or anything standing in for one.
+    :param name: The attribute.
+    """
+    if owner is None or getattr(type(owner), name, None) is None:
+        return None
+    return getattr(owner, name)
+
+
 def _timeout_of(blueprint: t.Any) -> t.Any:
     timeout = getattr(blueprint, "timeout", _UNLOADED)
-    if timeout is _UNLOADED:
-        from .base import DEFAULT_TIMEOUT
+    if timeout is None or isinstance(timeout, (int, float, tuple)):
+        return timeout
+    from .base import DEFAULT_TIMEOUT
 
-        return DEFAULT_TIMEOUT
-    return timeout
+    return DEFAULT_TIMEOUT
+
+
+def _text(owner: t.Any, name: str) -> str | None:
+    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
+    value = getattr(owner, name, None)
+    return value if isinstance(value, str) else None
 
 
 def _redirect_to_login(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
     return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
 
 
-def client_secret_basic(client_id: str, client_secret: str) -> requests.auth.AuthBase:
-    """HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both
-    parts form-urlencoded first, so that a secret with ``:`` or ``%`` works.
-
-    :param client_id: The client id.
-    :param client_secret: The client secret.
-    """
-    return requests.auth.HTTPBasicAuth(
-        quote_plus(client_id, safe=""), quote_plus(client_secret, safe="")
-    )
+#: HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both parts
+#: form-urlencoded first, so that a secret with ``:`` or ``%`` works.
+client_secret_basic = BasicAuth
 
 
 def _raise_for_server_error(response: requests.Response) -> requests.Response:
@@ -202,7 +223,7 @@ class _PooledSessionInit(requests.Session):
     def __init__(self) -> None:
         for name, value, copier in _FRESH_COPY_PLAN:
             setattr(self, name, copier(value))
-        shared = getattr(getattr(self, "blueprint", None), "_shared_adapters", None)
+        shared = _hook(getattr(self, "blueprint", None), "_shared_adapters")
         if shared is not None:
             self.adapters = collections.OrderedDict(shared())
         else:
@@ -219,6 +240,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     blueprint: t.Any
     base_url: str | None
+    #: Whether code assigned the token, rather than it being read from the
+    #: blueprint (a request that takes the session over keeps such a token).
+    _token_given: bool = False
 
     @property
     def authorization_required(self) -> t.Callable[[_F], _F]:
@@ -244,7 +268,9 @@ class _BlueprintSessionMixin(requests.Session):
 
     def close(self) -> None:
         """Close the adapters this session owns, not the shared ones."""
-        shared = getattr(self.blueprint, "_adapters", None) or {}
+        shared: t.Any = {}
+        if _hook(self.blueprint, "_shared_adapters") is not None:
+            shared = self.blueprint._adapters or {}
         shared_ids = {id(adapter) for adapter in shared.values()}
         for adapter in self.adapters.values():
             if id(adapter) not in shared_ids:
@@ -290,8 +316,17 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+        #: The token endpoint's last answer to a code exchange, for
+        #: :data:`~flask_dance.consumer.oauth_error` receivers.
+        self._token_response: requests.Response | None = None
+        self.register_compliance_hook("access_token_response", self._note_response)
         self.register_compliance_hook("access_token_response", _raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", _raise_for_server_error)
+
+    def _note_response(self, response: requests.Response) -> requests.Response:
+        self._token_response = response
+        return response
 
     # -- the token ------------------------------------------------------------
 
@@ -300,22 +335,34 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """This user's token; read from the blueprint on first use."""
         if self._flask_dance_token is _UNLOADED:
             loaded = self.blueprint.token if self.blueprint is not None else None
-            self._flask_dance_token = loaded
-            self._load_client_token(loaded)
+            self._set_loaded_token(loaded)
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         self._load_client_token(value)
 
     @token.deleter
     def token(self) -> None:
         self._forget_token()
 
+    def _set_loaded_token(self, value: t.Any) -> None:
+        """Hold ``value``, read from the blueprint's storage."""
+        self._flask_dance_token = value
+        self._token_given = False
+        self._load_client_token(value)
+
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
         self._load_client_token(None)
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def _load_client_token(self, token: t.Any) -> None:
         client = self._client
@@ -388,7 +435,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         """The ``client_secret_basic`` authentication that the code exchange
         sends when the session has a client ID (a missing secret counts as
         empty, as requests-oauthlib does)."""
-        return client_secret_basic(
+        return BasicAuth(
             str(self.client_id), client_secret if client_secret is not None else ""
         )
 
@@ -399,6 +446,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         *,
         client_secret: str | None,
         params: Mapping[str, t.Any],
+        client_auth: _client_auth.ClientAuth | None = None,
+        prover: _token_endpoint.Prover | None = None,
     ) -> t.Any:
         """Exchange ``code`` for a token: ``fetch_token(token_url, code=code,
         client_secret=client_secret, **params)``, with the same request
@@ -407,6 +456,11 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         it again, when the request is one this builds alike: the stock
         oauthlib client, and parameters that are strings and name no field of
         their own.
+
+        :param client_auth: How the client authenticates; default: Basic
+            with ``client_secret`` when the session has a client ID, as
+            Flask-Dance 7.1 did.
+        :param prover: Makes DPoP proofs, for a DPoP client.
         """
         client = self._client
         if (
@@ -417,12 +471,11 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
                 for key, value in params.items()
             )
         ):
-            return self.fetch_token(
-                token_url, code=code, client_secret=client_secret, **params
-            )
+            auth_kwargs: dict[str, t.Any] = {"client_secret": client_secret}
+            if client_auth is not None:
+                auth_kwargs = client_auth.fetch_token_kwargs(client_secret)
+            return self.fetch_token(token_url, code=code, **auth_kwargs, **params)
         url = self._absolute(token_url)
-        if not is_secure_url(url):
-            raise InsecureTransportError()
         # oauthlib's field order; empty values are left out, as it does.
         extra = dict(params)
         fields = {"grant_type": client.grant_type}
@@ -433,27 +486,24 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.redirect_uri:
             fields["redirect_uri"] = self.redirect_uri
         fields.update((key, value) for key, value in extra.items() if value)
-        auth = self._basic_client_auth(client_secret) if self.client_id else None
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        request_kwargs: dict[str, t.Any] = {"data": fields}
+        if client_auth is None and self.client_id:
+            client_auth = _client_auth.ClientAuth(
+                "client_secret_basic", {}, self._basic_client_auth(client_secret)
+            )
         self.token = {}
-        hooks: t.Any = self.compliance_hook  # (the stubs lack this key)
-        # requests-oauthlib 1.3 has no access_token_request hooks.
-        for hook in hooks.get("access_token_request", ()):
-            url, headers, request_kwargs = hook(url, headers, request_kwargs)
-        response = self.request(
-            "POST", url, headers=headers, auth=auth, **request_kwargs
+        response = _token_endpoint.post(
+            self,
+            url,
+            fields,
+            client_auth=client_auth,
+            hook="access_token",
+            prover=prover,
         )
-        for hook in hooks["access_token_response"]:
-            response = hook(response)
         try:
-            client.parse_request_body_response(response.text, scope=self.scope)
+            token = _token_endpoint.parse_token(self, response)
         except Warning as warning:
             return self._accept_changed_scope(warning)
-        self.token = client.token
+        self.token = token
         return self.token
 
     def refresh_token(self, token_url: str, *args: t.Any, **kwargs: t.Any) -> t.Any:
@@ -532,7 +582,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
     def _refresh_url(self) -> str | None:
         if self.auto_refresh_url:
             return str(self.auto_refresh_url)
-        find = getattr(self.blueprint, "_refresh_endpoint", None)
+        find = _hook(self.blueprint, "_refresh_endpoint")
         return find() if find is not None else None
 
     def _can_refresh(self) -> bool:
@@ -568,9 +618,7 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         # lock is ours, another request removed it after a failed refresh.
         was_stored = self._stores_refresh_token(old["refresh_token"])
         lock = _refresh_locks.get(str(old["refresh_token"]))
-        storage_lock = getattr(
-            getattr(self.blueprint, "storage", None), "refresh_lock", None
-        )
+        storage_lock = _hook(getattr(self.blueprint, "storage", None), "refresh_lock")
         with contextlib.ExitStack() as stack:
             stack.enter_context(lock)
             if storage_lock is not None:
@@ -604,19 +652,90 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         )
 
     def _refresh_auth(self) -> requests.auth.AuthBase | None:
+        """Flask-Dance 7.1's refresh authentication: Basic with the
+        blueprint's secret, unless ``auto_refresh_kwargs`` carry one."""
         blueprint = self.blueprint
-        client_id = getattr(blueprint, "client_id", None) or self.client_id
-        client_secret = getattr(blueprint, "client_secret", None)
+        client_id = _text(blueprint, "client_id") or self.client_id
+        client_secret = _text(blueprint, "client_secret")
         if self.auto_refresh_kwargs.get("client_secret"):
             return None
         if client_id and client_secret:
-            return client_secret_basic(str(client_id), str(client_secret))
+            return BasicAuth(str(client_id), str(client_secret))
         return None
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker for requests made with ``token``, if any."""
+        make = getattr(self.blueprint, "_dpop_prover", None)
+        return make(token) if callable(make) and _is_real(self.blueprint) else None
+
+    def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
+        """Send the refresh request; return the new token.
+
+        Without a configured or discovered client authentication method and
+        without DPoP, it is requests-oauthlib's ``refresh_token``, as in
+        Flask-Dance 7.1; otherwise the request is built by
+        :mod:`._token_endpoint`, authenticated the blueprint's way.
+        """
+        url = self._absolute(url)
+        client_auth = _client_auth.for_request(self.blueprint, url, keep_legacy=True)
+        prover = self._dpop_prover(self.token)
+        if client_auth is None and prover is None:
+            return self.refresh_token(
+                url, refresh_token=refresh_token, auth=self._refresh_auth()
+            )
+        extra = {k: v for k, v in dict(self.auto_refresh_kwargs or {}).items()}
+        if client_auth is None:
+            basic = self._refresh_auth()
+            if basic is not None:
+                client_auth = _client_auth.ClientAuth("client_secret_basic", {}, basic)
+        else:
+            # the method decides where the client's credentials go
+            extra.pop("client_secret", None)
+            extra.pop("client_id", None)
+        fields = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        if self.scope:
+            fields["scope"] = str(list_to_scope(self.scope))
+        fields.update((k, str(v)) for k, v in extra.items() if v is not None)
+        response = _token_endpoint.post(
+            self,
+            url,
+            fields,
+            client_auth=client_auth,
+            hook="refresh_token",
+            prover=prover,
+        )
+        try:
+            token = _token_endpoint.parse_token(self, response)
+        except Warning as warning:
+            return self._accept_changed_scope(warning)
+        self.token = token
+        return token
+
+    def _refresh_refused(self, exc: Exception, old: dict[str, t.Any]) -> t.NoReturn:
+        """The provider refused the refresh for another reason than an
+        expired grant (the client's authentication, say): keep the token,
+        send :data:`~flask_dance.consumer.oauth_error`, and raise
+        :class:`~flask_dance.consumer.TokenRefreshError` (or answer with a
+        receiver's response)."""
+        self.token = old
+        error = getattr(exc, "error", None) or type(exc).__name__
+        log.warning("The provider refused to refresh a token: %s.", error)
+        failure = TokenRefreshError.from_exception(exc)
+        send = getattr(self.blueprint, "_send_error", None)
+        if callable(send) and _is_real(self.blueprint):
+            response = send(
+                error=failure.error,
+                error_description=failure.description,
+                error_uri=failure.uri,
+            )
+            if response is not None:
+                flask.abort(response)
+        raise failure from exc
 
     def _refresh_failed(self, exc: Exception, old: dict[str, t.Any]) -> None:
         """Forget a token that can not be refreshed, and tell the app."""
-        from .base import _is_response
-        from .base import oauth_refresh_failed
+        from .signals import is_response
+        from .signals import oauth_refresh_failed
 
         self.token = None
         if self.blueprint is None:
@@ -625,26 +744,24 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         self.token = None
         results = oauth_refresh_failed.send(self.blueprint, error=exc, token=old)
         for _, value in results:
-            if _is_response(value):
+            if is_response(value):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
         refresh_url = self._refresh_url()
         assert refresh_url is not None
         try:
-            new = self.refresh_token(
-                refresh_url,
-                refresh_token=old["refresh_token"],
-                auth=self._refresh_auth(),
-            )
+            new = self._request_refresh(refresh_url, old["refresh_token"])
         except InvalidGrantError as exc:
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
+        except (OAuth2Error, ClientAuthError) as exc:
+            self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
-        validate = getattr(self.blueprint, "_validate_refreshed_token", None)
+        validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
                 validate(old, new)
@@ -655,6 +772,14 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.token_updater:
             self.token_updater(new)
         self.token = new
+
+
+def _is_real(blueprint: t.Any) -> bool:
+    """Whether ``blueprint`` is one of ours rather than a mock a test built a
+    session with (whose ``getattr`` would invent any hook)."""
+    from .base import BaseOAuthConsumerBlueprint
+
+    return isinstance(blueprint, BaseOAuthConsumerBlueprint)
 
 
 def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
@@ -706,6 +831,7 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
         #: The provider's API root; relative request URLs are joined onto it.
         self.base_url: str | None = str(base_url) if base_url else None
         self._flask_dance_token: t.Any = _UNLOADED
+        self._token_given = False
 
     @property
     def token(self) -> t.Any:
@@ -714,16 +840,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self._flask_dance_token = (
                 self.blueprint.token if self.blueprint is not None else None
             )
+            self._token_given = False
         return self._flask_dance_token
 
     @token.setter
     def token(self, value: t.Any) -> None:
         self._flask_dance_token = value
+        self._token_given = True
         if value:
             self._populate_attributes(value)
 
     def _forget_token(self) -> None:
         self._flask_dance_token = _UNLOADED
+        self._token_given = False
+
+    def _forget_loaded_token(self) -> None:
+        """Forget the token unless it was assigned rather than read."""
+        if not getattr(self, "_token_given", False):
+            self._forget_token()
 
     def load_token(self) -> bool:
         """Put the user's token into the oauthlib client, or clear the client

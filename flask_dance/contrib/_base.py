@@ -44,9 +44,11 @@ Storage: t.TypeAlias = BaseStorage | cabc.Callable[[], BaseStorage] | None
 RuleKwargs: t.TypeAlias = dict[str, t.Any] | None
 
 _NO_CONTEXT_MSG = (
-    "The '{name}' proxy works only in an application context, which also"
-    " gives it the current user's token. Use it while handling a request, or"
-    " inside a 'with app.app_context():' block."
+    "The '{name}' proxy works only in an application context, and with the"
+    " default storage (SessionStorage) only while a request is handled: the"
+    " request gives it the current user's token. In tests and scripts, use"
+    " 'with app.test_request_context():'; a plain 'with app.app_context():'"
+    " is enough with a storage that needs no request."
 )
 
 _NOT_REGISTERED_MSG = (
@@ -172,26 +174,92 @@ def config_keys(name: str) -> dict[str, str]:
     }
 
 
+def oidc_config_keys(name: str) -> dict[str, str]:
+    """The ``from_config`` entries an OpenID Connect preset adds: its client
+    authentication method and the private key of ``private_key_jwt`` (PEM or
+    JWK, despite the key's name).
+
+    :param name: The blueprint's name.
+    """
+    prefix = name.upper()
+    return {
+        "token_endpoint_auth_method": f"{prefix}_OAUTH_TOKEN_ENDPOINT_AUTH_METHOD",
+        "client_signing_key": f"{prefix}_OAUTH_CLIENT_KEY_JWK",
+    }
+
+
+#: The parameters of a preset factory that go to the blueprint as they are,
+#: under the same name: what every preset shares.
+PASSED_ON = (
+    "client_id",
+    "client_secret",
+    "scope",
+    "redirect_url",
+    "redirect_to",
+    "redirect_uri",
+    "login_url",
+    "authorized_url",
+    "session_class",
+    "storage",
+    "rule_kwargs",
+    "user_agent",
+)
+
+
+_NO_ARGS: cabc.Mapping[str, t.Any] = {}
+
+
+def _blueprint_kwargs(
+    factory_args: cabc.Mapping[str, t.Any], kwargs: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """The factory's :data:`PASSED_ON` arguments, then ``kwargs``, which win."""
+    passed = {key: factory_args[key] for key in PASSED_ON if key in factory_args}
+    passed.update(kwargs)
+    return passed
+
+
 def oauth2_blueprint(
     name: str,
     import_name: str,
+    factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
     session_setup: cabc.Iterable[SessionSetup] = (),
     blueprint_class: type[OAuth2ConsumerBlueprint] | None = None,
+    refresh: bool = False,
+    credentials_in_body: bool = False,
     **kwargs: t.Any,
 ) -> OAuth2ConsumerBlueprint:
     """Build an OAuth 2 preset blueprint that reads its client credentials
     from ``<NAME>_OAUTH_CLIENT_ID`` and ``<NAME>_OAUTH_CLIENT_SECRET``.
 
+    A factory passes its own arguments as ``locals()`` and names only what is
+    special about its provider::
+
+        return _base.oauth2_blueprint(
+            "github", __name__, locals(), base_url="https://api.github.com/", ...
+        )
+
     :param name: The blueprint's name, also its config prefix and proxy name.
     :param import_name: The preset module's ``__name__``.
+    :param factory_args: The factory's arguments: those named in
+        :data:`PASSED_ON` go to the blueprint unless ``kwargs`` has them too.
     :param session_setup: Steps run on each new session.
     :param blueprint_class: The class to build. Default:
         :class:`PresetOAuth2Blueprint` when there are session steps or a
         ``user_agent``, else :class:`OAuth2ConsumerBlueprint`.
+    :param refresh: Refresh tokens automatically at the ``token_url``.
+    :param credentials_in_body: Send the client ID and secret in the body of
+        token requests, refreshes included, instead of an ``Authorization``
+        header.
     :param kwargs: Passed to the blueprint class.
     """
+    kwargs = _blueprint_kwargs(factory_args, kwargs)
     steps = tuple(session_setup)
+    if refresh:
+        kwargs["auto_refresh_url"] = kwargs["token_url"]
+    if credentials_in_body:
+        kwargs["token_url_params"] = {"include_client_id": True}
+        steps += (refresh_with_client_credentials,)
     if steps:
         kwargs["session_setup"] = steps
     if blueprint_class is None:
@@ -199,12 +267,15 @@ def oauth2_blueprint(
         blueprint_class = PresetOAuth2Blueprint if preset else OAuth2ConsumerBlueprint
     blueprint = blueprint_class(name, import_name, **kwargs)
     blueprint.from_config.update(config_keys(name))
+    if kwargs.get("issuer"):
+        blueprint.from_config.update(oidc_config_keys(name))
     return blueprint
 
 
 def oauth1_blueprint(
     name: str,
     import_name: str,
+    factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
     from_config: dict[str, str],
     **kwargs: t.Any,
@@ -213,9 +284,12 @@ def oauth1_blueprint(
 
     :param name: The blueprint's name, also its proxy name.
     :param import_name: The preset module's ``__name__``.
+    :param factory_args: The factory's arguments, as for
+        :func:`oauth2_blueprint`.
     :param from_config: Maps blueprint attributes to config keys.
     :param kwargs: Passed to :class:`OAuth1ConsumerBlueprint`.
     """
+    kwargs = _blueprint_kwargs(factory_args, kwargs)
     blueprint = OAuth1ConsumerBlueprint(name, import_name, **kwargs)
     blueprint.from_config.update(from_config)
     return blueprint
@@ -321,6 +395,10 @@ _COMMON_PARAMS: dict[str, str] = {
     "storage": "The token storage. Default:"
     " :class:`~flask_dance.consumer.storage.session.SessionStorage`.",
     "rule_kwargs": "Extra keyword arguments for both URL rules, such as ``host``.",
+    "redirect_uri": "The fixed, absolute callback URL registered with the"
+    " provider, such as ``https://app.example/login/{name}/authorized``. Default:"
+    " built from the current request (its scheme and ``Host``). Set it when a"
+    " proxy or the ``Host`` header could make the built one wrong.",
 }
 
 _F = t.TypeVar("_F", bound=cabc.Callable[..., t.Any])

@@ -182,6 +182,7 @@ def make_apple_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for Sign in with Apple.
 
@@ -219,26 +220,17 @@ def make_apple_blueprint(
     blueprint = _base.oauth2_blueprint(
         "apple",
         __name__,
+        locals(),
         blueprint_class=AppleBlueprint,
-        session_setup=(_base.refresh_with_client_credentials,),
-        client_id=client_id,
-        client_secret=client_secret,
         team_id=team_id,
         key_id=key_id,
         private_key=private_key,
         issuer=ISSUER,
         scope=scopes,
         response_mode="form_post" if form_post else None,
-        token_url_params={"include_client_id": True},
+        credentials_in_body=True,
         id_token_algorithms=("RS256",),
         revocation_url=REVOCATION_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
     blueprint.from_config.update(
         {

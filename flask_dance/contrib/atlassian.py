@@ -24,6 +24,7 @@ def make_atlassian_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with an Atlassian account.
 
@@ -42,20 +43,11 @@ def make_atlassian_blueprint(
     return _base.oauth2_blueprint(
         "atlassian",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.atlassian.com/",
         authorization_url="https://auth.atlassian.com/authorize",
         authorization_url_params=params,
         token_url="https://auth.atlassian.com/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

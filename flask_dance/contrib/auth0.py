@@ -8,8 +8,8 @@ from __future__ import annotations
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from . import _base
-from .oidc import _domain
-from .oidc import _openid_scope
+from .oidc import _oidc_preset
+from .oidc import _provider_url
 from .oidc import DEFAULT_SCOPE
 
 __maintainer__ = "Flask-Dance contributors"
@@ -31,6 +31,7 @@ def make_auth0_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Auth0.
 
@@ -49,25 +50,16 @@ def make_auth0_blueprint(
     :param max_age: Ask Auth0 to sign in again users whose last login is older
         than this many seconds.
     """
-    host = _domain(domain, "example.us.auth0.com")
+    tenant = _provider_url(domain, param="domain", example="example.us.auth0.com")
     params = {"audience": audience} if audience else {}
-    return _base.oauth2_blueprint(
+    return _oidc_preset(
         "auth0",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        issuer=f"https://{host}/",
-        scope=_openid_scope(scope),
-        base_url=f"https://{host}/",
+        locals(),
+        issuer=f"{tenant}/",
+        base_url=f"{tenant}/",
         authorization_url_params=params,
         max_age=max_age,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

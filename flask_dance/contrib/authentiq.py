@@ -24,6 +24,7 @@ def make_authentiq_blueprint(
     storage: _base.Storage = None,
     hostname: str = "connect.authentiq.io",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Authentiq.
 
@@ -37,19 +38,10 @@ def make_authentiq_blueprint(
     return _base.oauth2_blueprint(
         "authentiq",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base,
         authorization_url=base + "authorize",
         token_url=base + "token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -29,6 +29,7 @@ def make_azure_blueprint(
     domain_hint: str | None = None,
     login_hint: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with a Microsoft account.
 
@@ -56,21 +57,12 @@ def make_azure_blueprint(
     return _base.oauth2_blueprint(
         "azure",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://graph.microsoft.com",
         authorization_url=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         authorization_url_params={key: value for key, value in hints if value},
         token_url=token_url,
-        auto_refresh_url=token_url if offline else None,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=offline,
     )
 
 

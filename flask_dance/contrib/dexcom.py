@@ -30,6 +30,7 @@ def make_dexcom_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     sandbox: bool = False,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for reading a user's Dexcom data.
 
@@ -53,20 +54,11 @@ def make_dexcom_blueprint(
     return _base.oauth2_blueprint(
         "dexcom",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
-        base_url=base,
+        locals(),
+        base_url=base_url,
         authorization_url=base + "v2/oauth2/login",
         token_url=token_url,
-        auto_refresh_url=token_url,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=True,
     )
 
 

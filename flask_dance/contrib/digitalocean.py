@@ -22,6 +22,7 @@ def make_digitalocean_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with DigitalOcean.
 
@@ -39,19 +40,10 @@ def make_digitalocean_blueprint(
     return _base.oauth2_blueprint(
         "digitalocean",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
-        base_url="https://cloud.digitalocean.com/v1/oauth/",
+        locals(),
+        base_url="https://cloud.digitalocean.com/v1/oauth",
         authorization_url="https://cloud.digitalocean.com/v1/oauth/authorize",
         token_url="https://cloud.digitalocean.com/v1/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

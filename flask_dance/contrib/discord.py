@@ -23,6 +23,7 @@ def make_discord_blueprint(
     storage: _base.Storage = None,
     prompt: str | None = "consent",
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Discord.
 
@@ -38,20 +39,12 @@ def make_discord_blueprint(
     return _base.oauth2_blueprint(
         "discord",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or ["identify"],
         base_url="https://discord.com/",
         authorization_url="https://discord.com/api/oauth2/authorize",
         authorization_url_params=params,
         token_url="https://discord.com/api/oauth2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

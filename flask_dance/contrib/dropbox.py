@@ -8,8 +8,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://api.dropbox.com/oauth2/token"
-
 
 @_base.preset_docs("dropbox")
 def make_dropbox_blueprint(
@@ -28,6 +26,7 @@ def make_dropbox_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Dropbox.
 
@@ -58,21 +57,14 @@ def make_dropbox_blueprint(
     return _base.oauth2_blueprint(
         "dropbox",
         __name__,
+        locals(),
         client_id=app_key,
         client_secret=app_secret,
-        scope=scope,
         base_url="https://api.dropbox.com/2/",
         authorization_url="https://www.dropbox.com/oauth2/authorize",
         authorization_url_params=params,
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL if offline else None,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://api.dropbox.com/oauth2/token",
+        refresh=offline,
     )
 
 

@@ -23,6 +23,7 @@ def make_facebook_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Facebook.
 
@@ -38,20 +39,11 @@ def make_facebook_blueprint(
     return _base.oauth2_blueprint(
         "facebook",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://graph.facebook.com/",
         authorization_url="https://www.facebook.com/dialog/oauth",
         authorization_url_params=params,
         token_url="https://graph.facebook.com/oauth/access_token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -8,8 +8,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://api.fitbit.com/oauth2/token"
-
 
 @_base.preset_docs("fitbit")
 def make_fitbit_blueprint(
@@ -24,6 +22,7 @@ def make_fitbit_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for reading a user's Fitbit data.
 
@@ -34,20 +33,11 @@ def make_fitbit_blueprint(
     return _base.oauth2_blueprint(
         "fitbit",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.fitbit.com/",
         authorization_url="https://www.fitbit.com/oauth2/authorize",
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://api.fitbit.com/oauth2/token",
+        refresh=True,
     )
 
 

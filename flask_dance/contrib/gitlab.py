@@ -65,6 +65,7 @@ def make_gitlab_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     hostname: str = "gitlab.com",
     verify_tls_certificates: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with GitLab.
 
@@ -86,20 +87,11 @@ def make_gitlab_blueprint(
     return _base.oauth2_blueprint(
         "gitlab",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base + "api/v4/",
         authorization_url=base + "oauth/authorize",
         token_url=base + "oauth/token",
         token_url_params={"verify": verify_tls_certificates},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -41,6 +41,7 @@ def make_google_blueprint(
     hosted_domain: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
     legacy_endpoints: bool = True,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Google.
 
@@ -87,21 +88,13 @@ def make_google_blueprint(
     return _base.oauth2_blueprint(
         "google",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or _DEFAULT_SCOPE,
         base_url="https://www.googleapis.com/",
         authorization_url=authorization_url,
         authorization_url_params=params,
         token_url=token_url,
-        auto_refresh_url=token_url if offline else None,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        refresh=offline,
     )
 
 

@@ -44,6 +44,7 @@ def make_heroku_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Heroku.
 
@@ -57,19 +58,10 @@ def make_heroku_blueprint(
     return _base.oauth2_blueprint(
         "heroku",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.heroku.com/",
         authorization_url="https://id.heroku.com/oauth/authorize",
         token_url="https://id.heroku.com/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
         session_setup=[_base.set_headers(_accept(api_version))],
     )
 

@@ -40,6 +40,7 @@ def make_jira_blueprint(
     session_class: type[OAuth1Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth1ConsumerBlueprint:
     """Make a blueprint for signing in with a Jira server (OAuth 1.0a).
 
@@ -64,6 +65,7 @@ def make_jira_blueprint(
     return _base.oauth1_blueprint(
         "jira",
         __name__,
+        locals(),
         from_config={
             "client_key": "JIRA_OAUTH_CONSUMER_KEY",
             "rsa_key": "JIRA_OAUTH_RSA_KEY",
@@ -71,17 +73,11 @@ def make_jira_blueprint(
         client_key=consumer_key,
         rsa_key=rsa_key,
         signature_method=SIGNATURE_RSA,
-        base_url=base,
+        base_url=base_url,
         request_token_url=oauth + "request-token",
         access_token_url=oauth + "access-token",
         authorization_url=oauth + "authorize",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
         session_class=session_class or JsonOAuth1Session,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -6,12 +6,12 @@ Needs the ``oidc`` extra (PyJWT and cryptography).
 from __future__ import annotations
 
 from urllib.parse import quote
-from urllib.parse import urlsplit
 
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from . import _base
-from .oidc import _openid_scope
+from .oidc import _oidc_preset
+from .oidc import _provider_url
 from .oidc import DEFAULT_SCOPE
 
 __maintainer__ = "Flask-Dance contributors"
@@ -25,15 +25,12 @@ def keycloak_issuer(server_url: str, realm: str) -> str:
     :raises ValueError: when ``server_url`` is not an absolute URL or
         ``realm`` is empty.
     """
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValueError(
-            "'server_url' must be the absolute URL of the Keycloak server, such as"
-            f" 'https://sso.example.com'; got {server_url!r}."
-        )
+    server = _provider_url(
+        server_url, param="server_url", example="https://sso.example.com"
+    )
     if not realm:
         raise ValueError("'realm' must name a Keycloak realm, such as 'myrealm'.")
-    return f"{server_url.rstrip('/')}/realms/{quote(realm, safe='')}"
+    return f"{server}/realms/{quote(realm, safe='')}"
 
 
 @_base.preset_docs("keycloak")
@@ -52,6 +49,7 @@ def make_keycloak_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Keycloak.
 
@@ -71,22 +69,13 @@ def make_keycloak_blueprint(
         older than this many seconds.
     """
     issuer = keycloak_issuer(server_url, realm)
-    return _base.oauth2_blueprint(
+    return _oidc_preset(
         "keycloak",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         issuer=issuer,
-        scope=_openid_scope(scope),
         base_url=f"{issuer}/protocol/openid-connect/",
         max_age=max_age,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -23,6 +23,7 @@ def make_linkedin_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with LinkedIn.
 
@@ -34,20 +35,11 @@ def make_linkedin_blueprint(
     return _base.oauth2_blueprint(
         "linkedin",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.linkedin.com/v2/",
         authorization_url="https://www.linkedin.com/oauth/v2/authorization",
         token_url="https://www.linkedin.com/oauth/v2/accessToken",
-        token_url_params={"include_client_id": True},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        credentials_in_body=True,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from . import _base
-from .oidc import _openid_scope
+from .oidc import _oidc_preset
 from .oidc import DEFAULT_SCOPE
 
 __maintainer__ = "Flask-Dance contributors"
@@ -31,6 +31,7 @@ def make_linkedin_oidc_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with LinkedIn, using OpenID Connect.
 
@@ -47,24 +48,14 @@ def make_linkedin_oidc_blueprint(
     :param scope: The scopes to ask for; ``openid`` is added when missing.
         Default: ``"openid profile email"``.
     """
-    return _base.oauth2_blueprint(
+    return _oidc_preset(
         "linkedin_oidc",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         issuer=ISSUER,
-        scope=_openid_scope(scope),
         base_url="https://api.linkedin.com/v2/",
-        token_url_params={"include_client_id": True},
-        session_setup=(_base.refresh_with_client_credentials,),
+        credentials_in_body=True,
         id_token_algorithms=("RS256",),
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

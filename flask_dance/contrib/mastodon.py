@@ -23,6 +23,7 @@ def make_mastodon_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with an account on one Mastodon
     instance.
@@ -41,19 +42,10 @@ def make_mastodon_blueprint(
     return _base.oauth2_blueprint(
         "mastodon",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=base,
         authorization_url=base + "oauth/authorize",
         token_url=base + "oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -22,6 +22,7 @@ def make_meetup_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Meetup.
 
@@ -38,20 +39,14 @@ def make_meetup_blueprint(
     return _base.oauth2_blueprint(
         "meetup",
         __name__,
+        locals(),
         client_id=key,
         client_secret=secret,
         scope=scope or ["basic"],
         base_url="https://api.meetup.com/2/",
         authorization_url="https://secure.meetup.com/oauth2/authorize",
         token_url="https://secure.meetup.com/oauth2/access",
-        token_url_params={"include_client_id": True},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        credentials_in_body=True,
     )
 
 

@@ -27,6 +27,7 @@ def make_notion_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     notion_version: str = DEFAULT_NOTION_VERSION,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for connecting a Notion workspace.
 
@@ -42,20 +43,11 @@ def make_notion_blueprint(
     return _base.oauth2_blueprint(
         "notion",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.notion.com/v1/",
         authorization_url="https://api.notion.com/v1/oauth/authorize",
         authorization_url_params={"owner": "user"},
         token_url="https://api.notion.com/v1/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
         session_setup=[_base.set_headers({"Notion-Version": notion_version})],
     )
 

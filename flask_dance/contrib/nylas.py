@@ -22,6 +22,7 @@ def make_nylas_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for connecting a user's mailbox through Nylas.
 
@@ -35,20 +36,11 @@ def make_nylas_blueprint(
     return _base.oauth2_blueprint(
         "nylas",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.nylas.com/",
         authorization_url="https://api.nylas.com/oauth/authorize",
         token_url="https://api.nylas.com/oauth/token",
-        token_url_params={"include_client_id": True},
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        credentials_in_body=True,
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import typing as t
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
@@ -35,6 +37,30 @@ def _openid_scope(scope: _base.Scope) -> list[str]:
     return words
 
 
+def _oidc_preset(
+    name: str,
+    import_name: str,
+    factory_args: cabc.Mapping[str, t.Any],
+    *,
+    issuer: str,
+    **kwargs: t.Any,
+) -> OAuth2ConsumerBlueprint:
+    """Build the blueprint of an OpenID Connect preset: as
+    :func:`._base.oauth2_blueprint`, with ``openid`` added to the factory's
+    ``scope``.
+
+    :param name: The blueprint's name.
+    :param import_name: The preset module's ``__name__``.
+    :param factory_args: The factory's arguments (``locals()``).
+    :param issuer: The provider's issuer identifier.
+    :param kwargs: Passed to :func:`._base.oauth2_blueprint`.
+    """
+    scope = _openid_scope(factory_args["scope"])
+    return _base.oauth2_blueprint(
+        name, import_name, factory_args, issuer=issuer, scope=scope, **kwargs
+    )
+
+
 def make_oidc_blueprint(
     name: str,
     issuer: str,
@@ -56,6 +82,7 @@ def make_oidc_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
     **kwargs: t.Any,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with any OpenID Connect provider.
@@ -106,6 +133,9 @@ def make_oidc_blueprint(
         :class:`~flask_dance.consumer.storage.session.SessionStorage`.
     :param rule_kwargs: Extra keyword arguments for the URL rules, such as
         ``host``.
+    :param redirect_uri: The fixed, absolute callback URL registered with the
+        provider, such as ``https://app.example/login/<name>/authorized``.
+        Default: built from the current request.
     :param kwargs: Other arguments of
         :class:`~flask_dance.consumer.OAuth2ConsumerBlueprint`, such as
         ``userinfo_url`` or ``jwks_url`` for a provider whose discovery
@@ -113,13 +143,11 @@ def make_oidc_blueprint(
     :return: The blueprint; :func:`oidc_session(name) <oidc_session>` is the
         proxy to its session.
     """
-    return _base.oauth2_blueprint(
+    return _oidc_preset(
         name,
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         issuer=issuer,
-        scope=_openid_scope(scope),
         base_url=base_url or _base.with_slash(issuer),
         max_age=max_age,
         response_mode=response_mode,
@@ -127,13 +155,6 @@ def make_oidc_blueprint(
         trusted_audiences=trusted_audiences,
         id_token_algorithms=id_token_algorithms,
         post_logout_redirect_uri=post_logout_redirect_uri,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
         **kwargs,
     )
 
@@ -156,17 +177,39 @@ def oidc_session(name: str) -> OAuth2Session:
     return _base.session_proxy(name)  # type: ignore[return-value]
 
 
-def _domain(domain: str, example: str) -> str:
-    """``domain`` checked to be a bare host name (a port is allowed).
+def _provider_url(value: str, *, param: str, example: str) -> str:
+    """The provider's location that an OpenID Connect preset was given,
+    checked, as an absolute URL without a trailing slash: the root of its
+    issuer.
 
-    :param domain: What the app passed.
-    :param example: A valid domain, for the error message.
-    :raises ValueError: for a URL, a path or an empty string.
+    ``example`` shows the form the parameter takes: a host name, such as
+    ``dev-123456.okta.com`` (a port is allowed; the URL is ``https://`` that
+    host), or an absolute ``https`` or ``http`` URL, such as
+    ``https://sso.example.com``, which may have a path.
+
+    :param value: What the app passed.
+    :param param: The parameter's name, for the error message.
+    :param example: A valid value, for the error message and the form.
+    :raises ValueError: for a value of the other form, an empty host, user
+        info, a query or a fragment.
     """
-    host = domain.strip()
-    if not host or "/" in host or "?" in host or "#" in host or "@" in host:
-        raise ValueError(
-            f"'domain' must be a host name such as '{example}', without a scheme"
-            f" or a path; got {domain!r}."
+    wants_url = "://" in example
+    text = value.strip()
+    parts = urlsplit(text if wants_url else f"https://{text}")
+    valid = (
+        parts.scheme in ("https", "http")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not ("?" in text or "#" in text)
+        and (wants_url or not parts.path)
+    )
+    if not valid:
+        form = (
+            "an absolute URL"
+            if wants_url
+            else "a host name, without a scheme or a path,"
         )
-    return host
+        raise ValueError(
+            f"'{param}' must be {form} such as '{example}'; got {value!r}."
+        )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from . import _base
-from .oidc import _domain
-from .oidc import _openid_scope
+from .oidc import _oidc_preset
+from .oidc import _provider_url
 from .oidc import DEFAULT_SCOPE
 
 __maintainer__ = "Flask-Dance contributors"
@@ -24,10 +24,10 @@ def okta_issuer(domain: str, authorization_server: str | None = "default") -> st
     :param authorization_server: The ID of a custom authorization server, or
         ``None`` for the org authorization server.
     """
-    host = _domain(domain, "dev-123456.okta.com")
+    org = _provider_url(domain, param="domain", example="dev-123456.okta.com")
     if authorization_server is None:
-        return f"https://{host}"
-    return f"https://{host}/oauth2/{quote(authorization_server, safe='')}"
+        return org
+    return f"{org}/oauth2/{quote(authorization_server, safe='')}"
 
 
 @_base.preset_docs("okta")
@@ -46,6 +46,7 @@ def make_okta_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Okta.
 
@@ -66,22 +67,13 @@ def make_okta_blueprint(
     :param max_age: Ask Okta to sign in again users whose last login is older
         than this many seconds.
     """
-    return _base.oauth2_blueprint(
+    return _oidc_preset(
         "okta",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         issuer=okta_issuer(domain, authorization_server),
-        scope=_openid_scope(scope),
-        base_url=f"https://{_domain(domain, 'dev-123456.okta.com')}/",
+        base_url=_base.with_slash(okta_issuer(domain, None)),
         max_age=max_age,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

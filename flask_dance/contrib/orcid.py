@@ -23,6 +23,7 @@ def make_orcid_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     sandbox: bool = False,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with ORCID.
 
@@ -38,19 +39,10 @@ def make_orcid_blueprint(
     return _base.oauth2_blueprint(
         "orcid",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=f"https://api.{host}",
         authorization_url=f"https://{host}/oauth/authorize",
         token_url=f"https://{host}/oauth/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

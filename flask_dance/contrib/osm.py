@@ -22,6 +22,7 @@ def make_osm_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with OpenStreetMap.
 
@@ -33,19 +34,10 @@ def make_osm_blueprint(
     return _base.oauth2_blueprint(
         "osm",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://www.openstreetmap.org/api/0.6/",
         authorization_url="https://www.openstreetmap.org/oauth2/authorize",
         token_url="https://www.openstreetmap.org/oauth2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

@@ -8,8 +8,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://www.patreon.com/api/oauth2/token"
-
 
 @_base.preset_docs("patreon")
 def make_patreon_blueprint(
@@ -24,6 +22,7 @@ def make_patreon_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Patreon.
 
@@ -39,22 +38,13 @@ def make_patreon_blueprint(
     return _base.oauth2_blueprint(
         "patreon",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or ["identity"],
         base_url="https://www.patreon.com/api/oauth2/v2/",
         authorization_url="https://www.patreon.com/oauth2/authorize",
-        token_url=_TOKEN_URL,
-        token_url_params={"include_client_id": True},
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
-        session_setup=[_base.refresh_with_client_credentials],
+        token_url="https://www.patreon.com/api/oauth2/token",
+        credentials_in_body=True,
+        refresh=True,
     )
 
 

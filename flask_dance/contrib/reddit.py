@@ -11,7 +11,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 
 #: The ``User-Agent`` sent when none is given. Reddit asks for a unique and
 #: descriptive one, such as ``"web:com.example.app:v1.0 (by /u/you)"``.
@@ -47,6 +46,7 @@ def make_reddit_blueprint(
     storage: _base.Storage = None,
     user_agent: str | None = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Reddit.
 
@@ -65,21 +65,12 @@ def make_reddit_blueprint(
     return _base.oauth2_blueprint(
         "reddit",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://oauth.reddit.com/",
         authorization_url="https://www.reddit.com/api/v1/authorize",
         authorization_url_params=params,
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://www.reddit.com/api/v1/access_token",
+        refresh=True,
         user_agent=user_agent or DEFAULT_USER_AGENT,
     )
 

@@ -26,6 +26,7 @@ def make_salesforce_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     instance_url: str | None = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Salesforce.
 
@@ -53,20 +54,11 @@ def make_salesforce_blueprint(
     return _base.oauth2_blueprint(
         "salesforce",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url=_base.with_slash(instance_url) if instance_url else login_base,
         authorization_url=login_base + "services/oauth2/authorize",
         authorization_url_params=params,
         token_url=login_base + "services/oauth2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

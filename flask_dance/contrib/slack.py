@@ -107,6 +107,7 @@ def make_slack_blueprint(
     rule_kwargs: _base.RuleKwargs = None,
     v2: bool = False,
     user_scope: _base.Scope = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for Slack.
 
@@ -155,23 +156,14 @@ def make_slack_blueprint(
     return _base.oauth2_blueprint(
         "slack",
         __name__,
+        locals(),
         blueprint_class=SlackBlueprint,
         session_setup=setup,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
         base_url="https://slack.com/api/",
         authorization_url=authorization_url,
         authorization_url_params=params,
         token_url=token_url,
         auto_refresh_url=refresh_url,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
     )
 
 

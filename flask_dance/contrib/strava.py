@@ -10,8 +10,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://www.strava.com/api/v3/oauth/token"
-
 
 class StravaOAuth2Session(OAuth2Session):
     """A session whose :meth:`fetch_token` sends the client credentials in
@@ -45,6 +43,7 @@ def make_strava_blueprint(
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
     user_agent: str | None = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Strava.
 
@@ -60,23 +59,12 @@ def make_strava_blueprint(
     return _base.oauth2_blueprint(
         "strava",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
-        base_url="https://www.strava.com/api/v3/",
+        locals(),
+        base_url="https://www.strava.com/api/v3",
         authorization_url="https://www.strava.com/api/v3/oauth/authorize",
-        token_url=_TOKEN_URL,
-        token_url_params={"include_client_id": True},
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
-        user_agent=user_agent,
-        session_setup=[_base.refresh_with_client_credentials],
+        token_url="https://www.strava.com/api/v3/oauth/token",
+        credentials_in_body=True,
+        refresh=True,
     )
 
 

@@ -10,8 +10,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://id.twitch.tv/oauth2/token"
-
 
 def _send_client_id(session: OAuth2Session) -> None:
     """Add a ``Client-Id`` header, with the client ID in effect at the time of
@@ -59,6 +57,7 @@ def make_twitch_blueprint(
     session_class: type[OAuth2Session] = ClientIdHeaderOAuth2Session,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Twitch.
 
@@ -75,22 +74,13 @@ def make_twitch_blueprint(
     return _base.oauth2_blueprint(
         "twitch",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.twitch.tv/helix/",
         authorization_url="https://id.twitch.tv/oauth2/authorize",
-        token_url=_TOKEN_URL,
-        token_url_params={"include_client_id": True},
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
-        session_setup=[_client_id_header, _base.refresh_with_client_credentials],
+        token_url="https://id.twitch.tv/oauth2/token",
+        credentials_in_body=True,
+        refresh=True,
+        session_setup=[_client_id_header],
     )
 
 

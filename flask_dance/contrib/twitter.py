@@ -26,6 +26,7 @@ def make_twitter_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with X (Twitter), OAuth 2.0.
 
@@ -59,6 +60,7 @@ def make_twitter_blueprint(
         code_challenge_method="S256",
         redirect_url=redirect_url,
         redirect_to=redirect_to,
+        redirect_uri=redirect_uri,
         login_url=login_url,
         authorized_url=authorized_url,
         session_class=session_class,

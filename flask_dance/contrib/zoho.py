@@ -99,6 +99,7 @@ def make_zoho_blueprint(
     reprompt_consent: bool = False,
     rule_kwargs: _base.RuleKwargs = None,
     region: str = "com",
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Zoho.
 
@@ -131,20 +132,12 @@ def make_zoho_blueprint(
     return _base.oauth2_blueprint(
         "zoho",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
+        locals(),
         scope=scope or _DEFAULT_SCOPE,
         base_url=f"https://{api}/",
         authorization_url=f"https://{accounts}/oauth/v2/auth",
         authorization_url_params=params,
         token_url=f"https://{accounts}/oauth/v2/token",
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
         session_setup=[_zoho_client],
     )
 

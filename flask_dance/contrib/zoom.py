@@ -9,8 +9,6 @@ from . import _base
 
 __maintainer__ = "Flask-Dance contributors"
 
-_TOKEN_URL = "https://zoom.us/oauth/token"
-
 
 @_base.preset_docs("zoom")
 def make_zoom_blueprint(
@@ -25,6 +23,7 @@ def make_zoom_blueprint(
     session_class: type[OAuth2Session] | None = None,
     storage: _base.Storage = None,
     rule_kwargs: _base.RuleKwargs = None,
+    redirect_uri: str | None = None,
 ) -> OAuth2ConsumerBlueprint:
     """Make a blueprint for signing in with Zoom.
 
@@ -38,20 +37,11 @@ def make_zoom_blueprint(
     return _base.oauth2_blueprint(
         "zoom",
         __name__,
-        client_id=client_id,
-        client_secret=client_secret,
-        scope=scope,
+        locals(),
         base_url="https://api.zoom.us/v2/",
         authorization_url="https://zoom.us/oauth/authorize",
-        token_url=_TOKEN_URL,
-        auto_refresh_url=_TOKEN_URL,
-        redirect_url=redirect_url,
-        redirect_to=redirect_to,
-        login_url=login_url,
-        authorized_url=authorized_url,
-        session_class=session_class,
-        storage=storage,
-        rule_kwargs=rule_kwargs,
+        token_url="https://zoom.us/oauth/token",
+        refresh=True,
     )
 
 

@@ -10,8 +10,10 @@ import logging
 import os
 import secrets
 import sys
+import threading
 import typing as t
 
+from .._shutdown import StopSignals
 from . import create_app
 from . import DEMO_CLIENT_ID
 from . import make_server
@@ -62,6 +64,11 @@ def main(argv: t.Sequence[str] | None = None) -> int:
     :return: The exit status.
     """
     args = _parser().parse_args(argv)
+    with StopSignals() as stop:
+        return _run(args, stop)
+
+
+def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     # Both servers speak plain HTTP on the loopback interface; oauthlib
     # refuses that unless told it is a development setup.
@@ -113,11 +120,15 @@ def main(argv: t.Sequence[str] | None = None) -> int:
             register_demo_client(provider, app_url, client_id, client_secret)
             print(f"Local provider: {provider.issuer}", flush=True)
         print(f"Demo app: open {app_url}/ in your browser (Ctrl+C to stop)", flush=True)
+        serving = threading.Thread(
+            target=server.serve_forever, name="flask-dance-demo", daemon=True
+        )
+        serving.start()
         try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+            stop.wait()
         finally:
+            server.shutdown()
+            serving.join(timeout=10)
             server.server_close()
     finally:
         if provider is not None:

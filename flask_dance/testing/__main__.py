@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 
+from .._shutdown import StopSignals
 from .provider import LocalProvider
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve a :class:`LocalProvider` in the foreground for demos.
+    """Serve a :class:`LocalProvider` in the foreground for demos, until
+    SIGINT (Ctrl+C) or SIGTERM.
 
     :param argv: Command-line arguments; ``sys.argv[1:]`` when omitted.
     """
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     provider = LocalProvider(
         host=args.host, port=args.port, tls=args.tls, auto_approve=args.auto_approve
     )
-    with provider:
+    with StopSignals() as stop, provider:
         kwargs = provider.blueprint_kwargs()
         print(f"Local provider: {provider.url}", flush=True)
         print(f"Discovery: {provider.discovery_url}")
@@ -38,10 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if provider.ca_file:
             print(f"CA certificate: {provider.ca_file}")
         print("Press Ctrl+C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     return 0
 
 

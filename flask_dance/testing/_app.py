@@ -113,7 +113,7 @@ def create_app(provider: LocalProvider) -> Flask:
             return None
         form = request.form.to_dict() if request.method == "POST" else {}
         client_auth = None
-        if names[0] in ("token", "revoke"):
+        if names[0] in ("token", "revoke", "introspect"):
             client_auth = classify_client_auth(
                 request.headers.get("Authorization", ""), form
             )
@@ -347,15 +347,22 @@ def create_app(provider: LocalProvider) -> Flask:
                 data[name] = value
         return _json(data, 200, {**headers, **_NO_STORE})
 
-    @app.post("/revoke", endpoint="revoke")
-    def revoke() -> Response:
-        headers, body, status = server.create_revocation_response(
+    def oauthlib_answer(create: t.Callable[..., t.Any]) -> Response:
+        headers, body, status = create(
             request.url,
             "POST",
             request.get_data(as_text=True),
             dict(request.headers),
         )
         return Response(body, status, headers)
+
+    @app.post("/revoke", endpoint="revoke")
+    def revoke() -> Response:
+        return oauthlib_answer(server.create_revocation_response)
+
+    @app.post("/introspect", endpoint="introspect")
+    def introspect() -> Response:
+        return oauthlib_answer(server.create_introspect_response)
 
     # -- protected resources -------------------------------------------------
 

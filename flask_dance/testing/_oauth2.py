@@ -39,6 +39,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 #: The ``client_assertion_type`` of RFC 7523 client authentication.
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+#: The endpoints a client assertion may name as its ``aud``, besides the issuer.
+_ASSERTION_ENDPOINTS = ("/token", "/revoke", "/introspect", "/par")
+
 _GRANT_KEY = "flask_dance.testing.grant"
 _REFRESH_KEY = "flask_dance.testing.refresh"
 #: Where :meth:`OAuth2Validator.validate_bearer_token` leaves why it said no.
@@ -139,6 +142,12 @@ def classify_client_auth(authorization: str, form: cabc.Mapping[str, str]) -> st
     if authorization[:6].lower() == "basic ":
         return "client_secret_basic"
     if form.get("client_assertion_type") == JWT_BEARER_ASSERTION:
+        try:
+            alg = jwt.get_unverified_header(form.get("client_assertion", "")).get("alg")
+        except jwt.InvalidTokenError:
+            alg = None
+        if isinstance(alg, str) and alg.startswith("HS"):
+            return "client_secret_jwt"
         return "private_key_jwt"
     if "client_secret" in form:
         return "client_secret_post"
@@ -181,7 +190,7 @@ class OAuth2Validator(RequestValidator):
         if method == "client_secret_basic":
             creds = _basic_credentials(request.headers.get("Authorization", ""))
             return (creds[0] if creds else None), method
-        if method == "private_key_jwt":
+        if method in ("private_key_jwt", "client_secret_jwt"):
             try:
                 claims = jwt.decode(
                     body.get("client_assertion", ""),
@@ -227,26 +236,53 @@ class OAuth2Validator(RequestValidator):
         elif method == "private_key_jwt":
             if not self._check_assertion(client, body.get("client_assertion", "")):
                 return False
+        elif method == "client_secret_jwt":
+            if not self._check_secret_assertion(
+                client, body.get("client_assertion", "")
+            ):
+                return False
         else:
             return False
         request.client = client
         request.client_id = client.client_id
         return True
 
+    def _audiences(self) -> list[str]:
+        """What a client assertion's ``aud`` may name: the issuer or the
+        endpoint it authenticates to."""
+        issuer = self.provider.issuer
+        return [issuer] + [issuer + path for path in _ASSERTION_ENDPOINTS]
+
+    def _check_secret_assertion(self, client: Client, assertion: str) -> bool:
+        if client.client_secret is None:
+            return False
+        try:
+            claims: dict[str, t.Any] = jwt.decode(
+                assertion,
+                key=client.client_secret.encode("utf-8"),
+                algorithms=["HS256", "HS384", "HS512"],
+                audience=self._audiences(),
+                options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+            )
+        except jwt.InvalidTokenError:
+            return False
+        return self._assertion_claims_ok(client, claims)
+
     def _check_assertion(self, client: Client, assertion: str) -> bool:
         if not client.jwks:
             return False
-        issuer = self.provider.issuer
-        audiences = [issuer, issuer + "/token", issuer + "/revoke"]
         try:
             claims = decode_jwt(
                 assertion,
                 client.jwks.get("keys", []),
-                audience=audiences,
+                audience=self._audiences(),
                 required=("iss", "sub", "aud", "exp", "jti"),
             )
         except jwt.InvalidTokenError:
             return False
+        return self._assertion_claims_ok(client, claims)
+
+    def _assertion_claims_ok(self, client: Client, claims: dict[str, t.Any]) -> bool:
         if claims["iss"] != client.client_id or claims["sub"] != client.client_id:
             return False
         with self.store.lock:
@@ -559,6 +595,32 @@ class OAuth2Validator(RequestValidator):
             if refresh is not None and refresh.grant.client_id == client_id:
                 # RFC 7009 section 2.1: access tokens of the grant go too.
                 self.store.revoke_grant(refresh.grant.grant_id)
+
+    def introspect_token(
+        self,
+        token: str,
+        token_type_hint: str | None,
+        request: Request,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> dict[str, t.Any] | None:
+        with self.store.lock:
+            record = self.store.access_tokens.get(token)
+            if record is None:
+                record = self.store.refresh_tokens.get(token)
+        if record is None or record.grant.client_id != request.client_id:
+            return None
+        if record.expires_at is not None and time.time() >= record.expires_at:
+            return None
+        claims: dict[str, t.Any] = {
+            "scope": " ".join(record.scopes),
+            "client_id": record.grant.client_id,
+            "sub": record.grant.user,
+            "iss": self.provider.issuer,
+        }
+        if record.expires_at is not None:
+            claims["exp"] = int(record.expires_at)
+        return claims
 
     # -- OpenID Connect ----------------------------------------------------
 

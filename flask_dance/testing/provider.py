@@ -48,6 +48,15 @@ if t.TYPE_CHECKING:  # pragma: no cover
 log: logging.Logger = logging.getLogger(__name__)
 
 #: The client registered when ``clients`` is not given.
+#: The client authentication methods the provider offers, in its order.
+_AUTH_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+)
+
 DEFAULT_CLIENT_ID = "test-client"
 #: Its secret.
 DEFAULT_CLIENT_SECRET = "test-secret"
@@ -456,19 +465,15 @@ class LocalProvider:
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_basic",
-                "client_secret_post",
-                "private_key_jwt",
-                "none",
+            "token_endpoint_auth_methods_supported": list(_AUTH_METHODS),
+            "token_endpoint_auth_signing_alg_values_supported": [
+                "RS256",
+                "ES256",
+                "HS256",
             ],
-            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
-            "revocation_endpoint_auth_methods_supported": [
-                "client_secret_basic",
-                "client_secret_post",
-                "private_key_jwt",
-                "none",
-            ],
+            "revocation_endpoint_auth_methods_supported": list(_AUTH_METHODS),
+            "introspection_endpoint": url + "/introspect",
+            "introspection_endpoint_auth_methods_supported": list(_AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": [
                 "iss",

@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
 import typing as t
 from urllib.parse import parse_qsl
@@ -23,6 +22,7 @@ from flask_dance.demo import mask
 from flask_dance.demo import register_demo_client
 from flask_dance.demo.__main__ import main
 from flask_dance.testing import LocalProvider
+from processes import running
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SECRET = "demo-test-secret"
@@ -199,37 +199,24 @@ def test_python_m_flask_dance_demo_serves_both(tmp_path: t.Any) -> None:
     env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
     command = [sys.executable, "-m", "flask_dance.demo", "--port", "0"]
     command += ["--provider-port", "0", "--form-post"]
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            provider_line = process.stdout.readline()
-            app_line = process.stdout.readline()
-            issuer = provider_line.split()[-1]
-            match = re.search(r"open (http://127\.0\.0\.1:\d+)/ ", app_line)
-            assert match is not None, app_line
-            app_url = match.group(1)
-            with requests.Session() as http:
-                home = http.get(app_url + "/", timeout=10)
-                assert 'id="login"' in home.text
-                login = http.get(
-                    app_url + "/login/demo", allow_redirects=False, timeout=10
-                )
-                assert login.headers["Location"].startswith(issuer + "/authorize?")
-                query = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
-                assert query["response_mode"] == "form_post"
-                assert query["client_id"] == DEMO_CLIENT_ID
-                consent = http.get(login.headers["Location"], timeout=10)
-                assert "Flask-Dance demo" in consent.text
-        finally:
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=15) == 0
+    with running(command, env=env, cwd=tmp_path) as child:
+        provider_line = child.line()
+        app_line = child.line()
+        issuer = provider_line.split()[-1]
+        match = re.search(r"open (http://127\.0\.0\.1:\d+)/ ", app_line)
+        assert match is not None, app_line
+        app_url = match.group(1)
+        with requests.Session() as http:
+            home = http.get(app_url + "/", timeout=10)
+            assert 'id="login"' in home.text
+            login = http.get(app_url + "/login/demo", allow_redirects=False, timeout=10)
+            assert login.headers["Location"].startswith(issuer + "/authorize?")
+            query = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
+            assert query["response_mode"] == "form_post"
+            assert query["client_id"] == DEMO_CLIENT_ID
+            consent = http.get(login.headers["Location"], timeout=10)
+            assert "Flask-Dance demo" in consent.text
+        assert child.signal(signal.SIGINT) == 0
 
 
 def test_server_logs_no_query_strings(

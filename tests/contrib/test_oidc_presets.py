@@ -513,7 +513,9 @@ def test_okta_authorization_server(server: str | None, issuer: str) -> None:
 @pytest.mark.parametrize(
     "factory", [make_okta_blueprint, make_auth0_blueprint], ids=["okta", "auth0"]
 )
-@pytest.mark.parametrize("domain", ["https://dev-1.okta.com", "a.com/x", ""])
+@pytest.mark.parametrize(
+    "domain", ["https://dev-1.okta.com", "a.com/x", "", "a.com?x", "u@a.com", ":443"]
+)
 def test_domain_must_be_a_host_name(factory: t.Any, domain: str) -> None:
     with pytest.raises(ValueError, match="host name"):
         factory(domain)
@@ -546,6 +548,8 @@ def test_keycloak_issuer(server_url: str, issuer: str) -> None:
     [
         ("sso.example.com", "r", "absolute URL"),
         ("ftp://sso.example.com", "r", "absolute URL"),
+        ("https://admin@sso.example.com", "r", "absolute URL"),
+        ("https://sso.example.com/?realm=r", "r", "absolute URL"),
         ("https://sso.example.com", "", "realm"),
     ],
 )

@@ -14,6 +14,7 @@ import pathlib
 import pkgutil
 import re
 import typing as t
+from urllib.parse import quote
 
 import flask
 import pytest
@@ -133,7 +134,7 @@ PRESETS = [
     ),
     P(
         "digitalocean",
-        "https://cloud.digitalocean.com/v1/oauth/",
+        "https://cloud.digitalocean.com/v1/oauth",
         "https://cloud.digitalocean.com/v1/oauth/authorize",
         "https://cloud.digitalocean.com/v1/oauth/token",
     ),
@@ -201,7 +202,7 @@ PRESETS = [
     ),
     P(
         "jira",
-        JIRA_BASE + "/",
+        JIRA_BASE,
         JIRA_BASE + "/plugins/servlet/oauth/authorize",
         JIRA_BASE + "/plugins/servlet/oauth/access-token",
         token_style="oauth1",
@@ -301,7 +302,7 @@ PRESETS = [
     ),
     P(
         "strava",
-        "https://www.strava.com/api/v3/",
+        "https://www.strava.com/api/v3",
         "https://www.strava.com/api/v3/oauth/authorize",
         "https://www.strava.com/api/v3/oauth/token",
         scope="read",
@@ -636,8 +637,43 @@ def test_reference_signature(module: str) -> None:
         for p in params
         if p.kind == inspect.Parameter.KEYWORD_ONLY
     }
-    assert keyword_only == {**keyword, **ADDED_PARAMETERS.get(module, {})}
+    # Every preset also accepts a fixed callback URL.
+    added = {**ADDED_PARAMETERS.get(module, {}), "redirect_uri": None}
+    assert keyword_only == {**keyword, **added}
     assert {p.kind for p in params} <= {kind, inspect.Parameter.KEYWORD_ONLY}
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=_ids(PRESETS))
+def test_fixed_redirect_uri(
+    preset: Preset, responses: responses_lib.RequestsMock
+) -> None:
+    """The answer to Host-header and proxy problems: a fixed callback URL,
+    sent instead of one built from the request."""
+    fixed = f"https://app.example/cb/{preset.module}"
+    bp = preset.build(redirect_uri=fixed)
+    assert bp.redirect_uri == fixed
+    app = make_app(bp)
+    app.config.update(
+        {preset.config_keys[0]: "config-id", preset.config_keys[1]: "config-secret"}
+    )
+    if preset.oauth1:
+        responses.add(
+            responses.POST,
+            bp.request_token_url,
+            body="oauth_token=request-token&oauth_token_secret=request-secret"
+            "&oauth_callback_confirmed=true",
+        )
+        app.config[preset.config_keys[1]] = rsa_private_key()
+    response = app.test_client().get(
+        f"/login/{preset.module}", base_url="http://evil.example"
+    )
+    assert response.status_code == 302, response.data
+    if preset.oauth1:
+        (call,) = responses.calls
+        authorization = call.request.headers["Authorization"]
+        assert quote(fixed, safe="") in str(authorization)
+    else:
+        assert query(response.headers["Location"])["redirect_uri"] == fixed
 
 
 # -- configuration -------------------------------------------------------------------

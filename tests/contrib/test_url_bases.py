@@ -8,10 +8,13 @@ import pytest
 import responses as responses_lib
 
 from contrib.preset_helpers import make_app
+from contrib.preset_helpers import rsa_private_key
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.contrib import dexcom
 from flask_dance.contrib import digitalocean
+from flask_dance.contrib import jira
 from flask_dance.contrib import salesforce
+from flask_dance.contrib import strava
 
 
 @pytest.mark.parametrize(
@@ -59,3 +62,51 @@ def test_dexcom_login_follows_base_url() -> None:
     assert bp.authorization_url == "https://api.dexcom.eu/v2/oauth2/login"
     assert bp.token_url == "https://api.dexcom.eu/v2/oauth2/token"
     assert bp.auto_refresh_url == "https://api.dexcom.eu/v2/oauth2/token"
+
+
+@pytest.mark.parametrize(
+    ("make", "base_url", "path", "expected"),
+    [
+        (
+            lambda: strava.make_strava_blueprint("id", "secret"),
+            "https://www.strava.com/api/v3",
+            "athlete",
+            "https://www.strava.com/api/v3/athlete",
+        ),
+        (
+            lambda: jira.make_jira_blueprint(
+                "https://flask.atlassian.net", "key", rsa_private_key()
+            ),
+            "https://flask.atlassian.net",
+            "rest/api/2/myself",
+            "https://flask.atlassian.net/rest/api/2/myself",
+        ),
+        (
+            lambda: jira.make_jira_blueprint(
+                "https://example.com/jira", "key", rsa_private_key()
+            ),
+            "https://example.com/jira",
+            "/rest/api/2/myself",
+            "https://example.com/jira/rest/api/2/myself",
+        ),
+    ],
+    ids=["strava", "jira-cloud", "jira-context-path"],
+)
+def test_session_base_url_keeps_the_value_given(
+    make: t.Callable[[], t.Any],
+    base_url: str,
+    path: str,
+    expected: str,
+    responses: responses_lib.RequestsMock,
+) -> None:
+    """As Flask-Dance 7.1 shows it; the whole base path still applies."""
+    responses.add(responses.GET, expected, json={})
+    bp = make()
+    bp.storage = MemoryStorage(
+        {"access_token": "t", "oauth_token": "t", "oauth_token_secret": "s"}
+    )
+    with make_app(bp).test_request_context("/"):
+        assert bp.base_url == base_url
+        assert bp.session.base_url == base_url
+        bp.session.get(path)
+    assert responses.calls[0].request.url == expected

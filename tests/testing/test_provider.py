@@ -4,7 +4,6 @@ import logging
 import signal
 import socket
 import ssl
-import subprocess
 import sys
 import typing as t
 
@@ -16,6 +15,7 @@ from flask_dance.testing import Client
 from flask_dance.testing import LocalProvider
 from flask_dance.testing import SigningKey
 from flask_dance.testing import User
+from processes import running
 
 
 def test_start_stop_and_context_manager(signing_key: SigningKey) -> None:
@@ -236,24 +236,13 @@ def test_shared_fixture_was_reset(local_provider_shared: LocalProvider) -> None:
 
 
 def test_command_line() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask_dance.testing", "--auto-approve"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
+    command = [sys.executable, "-m", "flask_dance.testing", "--auto-approve"]
+    with running(command) as child:
+        first = child.line()
         assert first.startswith("Local provider: http://127.0.0.1:")
         url = first.split(": ", 1)[1].strip()
         data = requests.get(url + "/.well-known/openid-configuration", timeout=5)
         assert data.json()["issuer"] == url
         # Interrupt only once it waits for Ctrl+C, not while it still prints.
-        for line in process.stdout:
-            if line.startswith("Press Ctrl+C"):
-                break
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-        if process.stdout is not None:
-            process.stdout.close()
+        child.line_starting("Press Ctrl+C")
+        assert child.signal(signal.SIGINT) == 0

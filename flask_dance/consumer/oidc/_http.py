@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import typing as t
 from urllib.parse import urlsplit
 
@@ -25,6 +26,28 @@ class FetchFailed(Exception):
     """Private: the document could not be fetched; ``str()`` is the reason."""
 
 
+#: The operating system's reason inside a connection error's text, such as
+#: ``[Errno 111] Connection refused``.
+_OS_REASON = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]+)")
+
+
+def describe_request_error(exc: requests.RequestException) -> str:
+    """A failed request in a few words, without the nested reprs that
+    urllib3's messages carry.
+
+    :param exc: The error requests raised.
+    """
+    if isinstance(exc, requests.Timeout):
+        return "the request timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the TLS handshake failed (certificate or protocol)"
+    if isinstance(exc, requests.ConnectionError):
+        reason = _OS_REASON.search(str(exc))
+        detail = f" ({reason.group(1).strip()})" if reason else ""
+        return f"the server could not be reached{detail}"
+    return type(exc).__name__
+
+
 def check_url(url: str, *, allow_insecure: bool) -> None:
     """Raise :class:`FetchFailed` unless ``url`` is absolute and uses TLS.
 
@@ -35,7 +58,10 @@ def check_url(url: str, *, allow_insecure: bool) -> None:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise FetchFailed(f"'{url}' is not an absolute http(s) URL")
     if parts.scheme == "http" and not allow_insecure:
-        raise FetchFailed(f"'{url}' does not use https")
+        raise FetchFailed(
+            f"'{url}' does not use https (for local development only, set"
+            " OAUTHLIB_INSECURE_TRANSPORT=1 to allow http)"
+        )
 
 
 def fetch_json(
@@ -67,7 +93,7 @@ def fetch_json(
                         f"document larger than {MAX_DOCUMENT_BYTES} bytes"
                     )
     except requests.RequestException as exc:
-        raise FetchFailed(f"{type(exc).__name__}: {exc}") from exc
+        raise FetchFailed(describe_request_error(exc)) from exc
     try:
         data = json.loads(bytes(body))
     except (ValueError, RecursionError) as exc:

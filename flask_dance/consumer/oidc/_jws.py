@@ -15,6 +15,7 @@ import json
 import typing as t
 
 import jwt
+from jwt.algorithms import OKPAlgorithm
 
 from .errors import IDTokenError
 from .errors import JWKSError
@@ -30,6 +31,9 @@ _HMAC_HASHES: dict[str, t.Callable[..., t.Any]] = {
 # Short keys are refused by the instance's options: PyJWT before 2.12 reads
 # this option there, not from the options of a single call.
 _jws = jwt.PyJWS(options={"enforce_minimum_key_length": True})
+# RFC 9864's fully-specified name; the key resolver only hands out Ed25519
+# keys for it.
+_jws.register_algorithm("Ed25519", OKPAlgorithm())
 
 #: A key resolver, a JWKS document, or nothing (``HS*`` only).
 Keys: t.TypeAlias = KeyResolver | cabc.Mapping[str, t.Any] | None
@@ -112,7 +116,8 @@ def verify_jws(
             key = _resolver(jwks)(kid, alg)
             decoded = _jws.decode_complete(
                 token,
-                key,
+                # (a PyJWK must name the token's alg; PyJWT calls it EdDSA)
+                key.key if alg == "Ed25519" else key,
                 algorithms=[alg],
                 options={"enforce_minimum_key_length": True},
             )

@@ -54,11 +54,13 @@ _LIST_FIELDS = (
     "token_endpoint_auth_methods_supported",
     "token_endpoint_auth_signing_alg_values_supported",
     "acr_values_supported",
+    "dpop_signing_alg_values_supported",
 )
 _BOOL_FIELDS = (
     "authorization_response_iss_parameter_supported",
     "backchannel_logout_supported",
     "backchannel_logout_session_supported",
+    "require_pushed_authorization_requests",
 )
 
 
@@ -228,6 +230,21 @@ class ProviderMetadata:
     def revocation_endpoint(self) -> str | None:
         """``revocation_endpoint`` (RFC 7009), or ``None``."""
         return self._str("revocation_endpoint")
+
+    @property
+    def introspection_endpoint(self) -> str | None:
+        """``introspection_endpoint`` (RFC 7662), or ``None``."""
+        return self._str("introspection_endpoint")
+
+    @property
+    def pushed_authorization_request_endpoint(self) -> str | None:
+        """``pushed_authorization_request_endpoint`` (RFC 9126), or ``None``."""
+        return self._str("pushed_authorization_request_endpoint")
+
+    @property
+    def require_pushed_authorization_requests(self) -> bool:
+        """Whether the server accepts only pushed authorization requests."""
+        return self.raw.get("require_pushed_authorization_requests") is True
 
     @property
     def end_session_endpoint(self) -> str | None:

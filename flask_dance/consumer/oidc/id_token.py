@@ -29,6 +29,7 @@ DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = (
     "ES384",
     "ES512",
     "EdDSA",
+    "Ed25519",
 )
 
 #: Clock skew tolerated on ``exp``, ``iat``, ``nbf`` and ``auth_time``, in seconds.
@@ -152,6 +153,8 @@ def check_registered_claims(
 
 
 def _hash_name(alg: str, key: jwt.PyJWK | None) -> str | None:
+    if alg == "Ed25519":
+        return "sha512"
     if alg == "EdDSA":
         if key is not None and isinstance(key.key, Ed25519PublicKey):
             return "sha512"

@@ -28,8 +28,9 @@ log: logging.Logger = logging.getLogger(__name__)
 #: How long a fetched key set is reused, in seconds.
 DEFAULT_JWKS_TTL: t.Final[float] = 3600.0
 
-#: Shortest interval between two fetches of the same key set, in seconds.
-#: An unknown ``kid`` triggers a re-fetch only when the last one is older.
+#: Shortest interval between two re-fetches of the same key set that unknown
+#: ``kid`` values trigger, in seconds (scheduled fetches do not count). Also
+#: how long a failed scheduled fetch waits before the next attempt.
 DEFAULT_MIN_REFRESH_INTERVAL: t.Final[float] = 60.0
 
 JWK = cabc.Mapping[str, t.Any]
@@ -46,7 +47,15 @@ _ALG_KEYS: dict[str, tuple[str, frozenset[str] | None]] = {
     "ES384": ("EC", frozenset({"P-384"})),
     "ES512": ("EC", frozenset({"P-521"})),
     "EdDSA": ("OKP", frozenset({"Ed25519", "Ed448"})),
+    # RFC 9864: the fully-specified name of EdDSA with an Ed25519 key.
+    "Ed25519": ("OKP", frozenset({"Ed25519"})),
 }
+
+#: Algorithm names that mean the same signature for a given key type.
+_SAME_ALG = {"EdDSA": "Ed25519", "Ed25519": "EdDSA"}
+
+#: The name PyJWT knows an algorithm by.
+_PYJWT_NAMES = {"Ed25519": "EdDSA"}
 
 
 class KeyResolver(t.Protocol):
@@ -64,7 +73,11 @@ def _fits(jwk: JWK, alg: str) -> bool:
         return False
     if curves is not None and jwk.get("crv") not in curves:
         return False
-    return jwk.get("alg") in (None, alg)
+    own = jwk.get("alg")
+    if own is None or own == alg:
+        return True
+    # an "EdDSA" key of curve Ed25519 serves "Ed25519" tokens, and back
+    return _SAME_ALG.get(alg) == own and jwk.get("crv") == "Ed25519"
 
 
 def _usable(jwk: t.Any) -> bool:
@@ -128,7 +141,7 @@ def select_key(
 
 def _parse(jwk: JWK, alg: str, source: str | None) -> jwt.PyJWK:
     try:
-        return jwt.PyJWK(dict(jwk), algorithm=alg)
+        return jwt.PyJWK(dict(jwk), algorithm=_PYJWT_NAMES.get(alg, alg))
     except (jwt.PyJWTError, ValueError) as exc:
         # (older cryptography raises ValueError for some malformed keys)
         raise JWKSError(
@@ -253,6 +266,7 @@ class JWKSCache:
         self._keys: _ParsedKeys | None = None
         self._expires_at = 0.0
         self._last_attempt: float | None = None
+        self._last_kid_refetch: float | None = None
         self._lock = threading.Lock()
 
     def _fetch_locked(self, session: requests.Session, timeout: Timeout) -> None:
@@ -278,6 +292,15 @@ class JWKSCache:
             or time.monotonic() - self._last_attempt >= self.min_refresh_interval
         )
 
+    def _may_refetch_for_kid(self) -> bool:
+        """Whether an unknown ``kid`` may trigger a fetch: only re-fetches of
+        this kind count toward the rate limit, so a key published and used
+        right after a scheduled fetch is found at once."""
+        return (
+            self._last_kid_refetch is None
+            or time.monotonic() - self._last_kid_refetch >= self.min_refresh_interval
+        )
+
     def _current(self, session: requests.Session, timeout: Timeout) -> _ParsedKeys:
         keys = self._keys
         if keys is not None and time.monotonic() < self._expires_at:
@@ -294,8 +317,9 @@ class JWKSCache:
         self, seen: _ParsedKeys, session: requests.Session, timeout: Timeout
     ) -> _ParsedKeys:
         with self._lock:
-            if self._keys is seen and self._may_fetch():
+            if self._keys is seen and self._may_refetch_for_kid():
                 log.debug("Unknown key, re-fetching %s", self.jwks_uri)
+                self._last_kid_refetch = time.monotonic()
                 self._fetch_locked(session, timeout)
             assert self._keys is not None
             return self._keys
@@ -346,6 +370,7 @@ class JWKSCache:
             self._keys = None
             self._expires_at = 0.0
             self._last_attempt = None
+            self._last_kid_refetch = None
 
 
 _registry: dict[str, JWKSCache] = {}

@@ -42,6 +42,26 @@ def _clearly_small(session: t.Mapping[str, t.Any]) -> bool:
     return size * 4 // 3 + 64 < COOKIE_SIZE_WARNING * 3 // 4
 
 
+_NO_REQUEST_MESSAGE = (
+    "The {name!r} blueprint keeps the user's token in the Flask session"
+    " (SessionStorage), which exists only while a request is handled: outside"
+    " one there is no current user. Use the blueprint's session (or the"
+    " '{name}' proxy) while handling a request, in tests and scripts inside"
+    " 'with app.test_request_context():'; for background jobs, give the"
+    " blueprint a storage that needs no request, such as SQLAlchemyStorage."
+)
+
+
+def _request_session(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+    """The current request's session, or our own error naming the fix."""
+    try:
+        return browser_session()
+    except RuntimeError as exc:
+        if flask.has_request_context():
+            raise
+        raise RuntimeError(_NO_REQUEST_MESSAGE.format(name=blueprint.name)) from exc
+
+
 #: The default session key template of :class:`SessionStorage`.
 _DEFAULT_KEY = "{bp.name}_oauth_token"
 
@@ -87,7 +107,7 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint whose token is wanted.
         """
         token: TokenDict | None = _crypto.unseal(
-            browser_session().get(self._key(blueprint)), blueprint.name
+            _request_session(blueprint).get(self._key(blueprint)), blueprint.name
         )
         return token
 
@@ -97,7 +117,7 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
         """
-        flask.session[self._key(blueprint)] = _crypto.seal(token)
+        _request_session(blueprint)[self._key(blueprint)] = _crypto.seal(token)
         if blueprint.name not in self._size_warned:
             self._check_cookie_size(blueprint)
 
@@ -133,4 +153,4 @@ class SessionStorage(BaseStorage):
 
         :param blueprint: The blueprint whose token goes.
         """
-        flask.session.pop(self._key(blueprint), None)
+        _request_session(blueprint).pop(self._key(blueprint), None)

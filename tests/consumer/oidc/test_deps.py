@@ -35,7 +35,11 @@ def test_importing_the_package_without_pyjwt_is_clear() -> None:
         "    print(exc)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     assert "'PyJWT'" in out
     assert "pip install Flask-Dance[oidc]" in out

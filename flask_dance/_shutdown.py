@@ -1,0 +1,60 @@
+"""Stopping the command-line servers on SIGINT and SIGTERM.
+
+A program started in the background of a non-interactive shell inherits
+SIGINT as ignored, and Python then installs no ``KeyboardInterrupt`` handler:
+Ctrl+C, ``kill -INT`` and ``kill`` (SIGTERM) would leave the server running.
+:class:`StopSignals` installs its own handlers for both signals, so
+``python -m flask_dance.demo`` and ``python -m flask_dance.testing`` stop
+cleanly however they were started.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import types
+import typing as t
+
+#: The signals that stop a command-line server.
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopSignals:
+    """While entered, SIGINT and SIGTERM stop :meth:`wait` instead of
+    whatever their handlers were; the old handlers come back on exit.
+
+    Enter it before announcing that the server is ready, so that a signal
+    sent right after the announcement is not lost.
+    """
+
+    def __init__(self) -> None:
+        self._arrived = threading.Event()
+        self._previous: dict[int, t.Any] = {}
+        #: The number of the first signal that arrived, if any.
+        self.received: int | None = None
+
+    def _handle(self, signum: int, frame: types.FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+        self._arrived.set()
+
+    def __enter__(self) -> StopSignals:
+        for number in STOP_SIGNALS:
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def wait(self) -> int:
+        """Block the main thread until SIGINT or SIGTERM arrives.
+
+        :return: The number of the signal.
+        """
+        # A timed wait, so that the handler runs promptly on every platform.
+        while not self._arrived.wait(0.5):
+            pass
+        assert self.received is not None
+        return self.received

@@ -1,0 +1,174 @@
+"""Sends every request to the provider's token-side endpoints: the code
+exchange, refresh, revocation, introspection, pushed authorization requests
+and the client-credentials grant.
+
+Each request is a form POST that carries the client authentication of
+:mod:`._client_auth`, never follows a redirect (it carries a code, a token or
+a client credential), goes through the session (its timeout and connection
+pool) without the user's token, and, for a DPoP client, carries a fresh
+proof, sent once more with the server's nonce when it asks for one
+(RFC 9449 8).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import requests
+from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2 import OAuth2Error
+
+from ._urls import is_secure_url
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ._client_auth import ClientAuth
+
+#: Makes a DPoP proof for ``(method, url, nonce)``; see :mod:`._dpop`.
+Prover = t.Callable[[str, str, "str | None"], str]
+
+_FORM_HEADERS = {
+    "Accept": "application/json",
+    "Content-Type": "application/x-www-form-urlencoded",
+}
+
+
+class TokenRefreshError(OAuth2Error):
+    """The provider refused to refresh a token for another reason than an
+    expired or revoked grant, most often because it did not accept the
+    client's authentication (``invalid_client``), or it answered no token.
+
+    The stored token is kept (the fault is the client's configuration or the
+    provider's, not the user's) and :data:`~flask_dance.consumer.oauth_error`
+    was sent. It is an :class:`oauthlib.oauth2.OAuth2Error`: ``error``,
+    ``description`` and ``uri`` carry the provider's answer; the original
+    exception is the ``__cause__``.
+    """
+
+    error = "refresh_failed"
+
+    @classmethod
+    def from_exception(cls, exc: Exception) -> TokenRefreshError:
+        """Wrap what the refresh raised."""
+        error = getattr(exc, "error", None)
+        description = getattr(exc, "description", None)
+        if not isinstance(description, str) or not description:
+            description = (
+                f"The provider refused to refresh the token ({error})."
+                if isinstance(error, str)
+                else "The token could not be refreshed."
+            )
+        failure = cls(
+            description=description,
+            uri=getattr(exc, "uri", None),
+            status_code=getattr(exc, "status_code", 400),
+        )
+        if isinstance(error, str) and error:
+            failure.error = error
+        return failure
+
+
+def _asks_for_nonce(response: requests.Response) -> str | None:
+    """The server's new DPoP nonce when it refused the proof for want of one
+    (RFC 9449 8 at the authorization server, 9 at a resource server)."""
+    nonce = response.headers.get("DPoP-Nonce")
+    if not nonce or response.status_code not in (400, 401):
+        return None
+    if "use_dpop_nonce" in response.headers.get("WWW-Authenticate", ""):
+        return nonce
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return (
+        nonce
+        if isinstance(body, dict) and body.get("error") == "use_dpop_nonce"
+        else None
+    )
+
+
+def post(
+    session: t.Any,
+    url: str,
+    fields: t.Mapping[str, str],
+    *,
+    client_auth: ClientAuth | None,
+    hook: str | None = None,
+    prover: Prover | None = None,
+    nonce: str | None = None,
+) -> requests.Response:
+    """POST ``fields`` to a token-side endpoint and return the answer.
+
+    :param session: The blueprint's provider session for this request.
+    :param url: The absolute endpoint URL.
+    :param fields: The form fields of the request itself.
+    :param client_auth: How the client authenticates, or ``None`` for not.
+    :param hook: ``"access_token"`` or ``"refresh_token"``: run the
+        session's requests-oauthlib compliance hooks of that name.
+    :param prover: Makes the DPoP proof, for a DPoP client.
+    :param nonce: The server's last DPoP nonce, if known.
+    :raises oauthlib.oauth2.InsecureTransportError: for a URL that is not
+        ``https`` (unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set).
+    """
+    if not is_secure_url(url):
+        raise InsecureTransportError()
+    data = dict(fields)
+    auth = None
+    if client_auth is not None:
+        data.update(client_auth.fields)
+        auth = client_auth.auth
+    headers: dict[str, str] = dict(_FORM_HEADERS)
+    request_kwargs: dict[str, t.Any] = {"data": data}
+    hooks: t.Any = getattr(session, "compliance_hook", None) or {}
+    if hook is not None:
+        for before in hooks.get(f"{hook}_request", ()):
+            url, headers, request_kwargs = before(url, headers, request_kwargs)
+    response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
+    if prover is not None:
+        fresh = _asks_for_nonce(response)
+        if fresh is not None:
+            response = _send(session, url, headers, request_kwargs, auth, prover, fresh)
+    if hook is not None:
+        for after in hooks.get(f"{hook}_response", ()):
+            response = after(response)
+    return response
+
+
+def _send(
+    session: t.Any,
+    url: str,
+    headers: dict[str, str],
+    request_kwargs: dict[str, t.Any],
+    auth: t.Any,
+    prover: Prover | None,
+    nonce: str | None,
+) -> requests.Response:
+    if prover is not None:
+        headers = {**headers, "DPoP": prover("POST", url, nonce)}
+    response: requests.Response = session.post(
+        url,
+        headers=headers,
+        auth=auth,
+        allow_redirects=False,
+        withhold_token=True,
+        **request_kwargs,
+    )
+    return response
+
+
+def parse_token(session: t.Any, response: requests.Response) -> dict[str, t.Any]:
+    """Parse a token answer as requests-oauthlib does (the oauthlib client
+    raises the provider's OAuth error), and return the token.
+
+    :param session: The provider session whose oauthlib client parses.
+    :param response: The token endpoint's answer.
+    :raises oauthlib.oauth2.OAuth2Error: for an error answer.
+    """
+    if 300 <= response.status_code < 400:
+        raise requests.HTTPError(
+            f"The token endpoint answered a redirect (HTTP {response.status_code}),"
+            " which is not followed.",
+            response=response,
+        )
+    client = session._client
+    client.parse_request_body_response(response.text, scope=session.scope)
+    return dict(client.token)

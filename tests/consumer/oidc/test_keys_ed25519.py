@@ -1,0 +1,193 @@
+"""RFC 9864's ``Ed25519`` algorithm name, and the unknown-kid re-fetch limit."""
+
+from __future__ import annotations
+
+import hashlib
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+import jwt
+import pytest
+import requests
+import responses as responses_lib
+from cryptography.hazmat.primitives.asymmetric import ed448
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
+from jwt.algorithms import OKPAlgorithm
+
+from flask_dance.consumer.oidc import IDTokenError
+from flask_dance.consumer.oidc import JWKSCache
+from flask_dance.consumer.oidc import JWKSError
+from flask_dance.consumer.oidc import validate_id_token
+from flask_dance.consumer.oidc import validate_logout_token
+from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
+
+ISSUER = "https://idp.example.com"
+CLIENT_ID = "client-123"
+JWKS_URI = "https://idp.example.com/jwks"
+NOW = 1_700_000_000
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> t.Iterator[FrozenDateTimeFactory]:
+    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
+        yield t.cast(FrozenDateTimeFactory, frozen)
+
+
+@pytest.fixture
+def session() -> requests.Session:
+    return requests.Session()
+
+
+def ed25519_jws(payload: dict[str, t.Any], key: t.Any, kid: str) -> str:
+    """Sign with the alg name ``Ed25519`` (PyJWT knows only ``EdDSA``)."""
+    signer = jwt.PyJWS()
+    signer.register_algorithm("Ed25519", OKPAlgorithm())
+    body = jwt.api_jwt.PyJWT()._encode_payload(payload)
+    return signer.encode(body, key, algorithm="Ed25519", headers={"kid": kid})
+
+
+def id_claims(**extra: t.Any) -> dict[str, t.Any]:
+    return {
+        "iss": ISSUER,
+        "sub": "user-42",
+        "aud": CLIENT_ID,
+        "exp": NOW + 300,
+        "iat": NOW,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("jwk_alg", [None, "Ed25519", "EdDSA"])
+def test_ed25519_alg_name_verifies(
+    ed_key: ed25519.Ed25519PrivateKey, public_jwk: t.Any, jwk_alg: str | None
+) -> None:
+    extra = {"alg": jwk_alg} if jwk_alg else {}
+    keyset = {"keys": [public_jwk(ed_key, "ed-1", **extra)]}
+    digest = hashlib.sha512(b"access-1").digest()
+    at_hash = jwt.utils.base64url_encode(digest[:32]).decode()
+    token = ed25519_jws(id_claims(at_hash=at_hash), ed_key, "ed-1")
+    claims = validate_id_token(
+        token,
+        issuer=ISSUER,
+        client_id=CLIENT_ID,
+        nonce=None,
+        jwks=keyset,
+        access_token="access-1",
+    )
+    assert claims["sub"] == "user-42"
+    with pytest.raises(IDTokenError) as exc_info:
+        validate_id_token(
+            token,
+            issuer=ISSUER,
+            client_id=CLIENT_ID,
+            nonce=None,
+            jwks=keyset,
+            access_token="x",
+        )
+    assert exc_info.value.error == "invalid_at_hash"
+
+
+def test_eddsa_token_still_verifies_with_an_ed25519_named_key(
+    ed_key: ed25519.Ed25519PrivateKey, public_jwk: t.Any
+) -> None:
+    keyset = {"keys": [public_jwk(ed_key, "ed-1", alg="Ed25519")]}
+    token = jwt.encode(id_claims(), ed_key, algorithm="EdDSA", headers={"kid": "ed-1"})
+    assert validate_id_token(
+        token, issuer=ISSUER, client_id=CLIENT_ID, nonce=None, jwks=keyset
+    )
+
+
+def test_ed25519_refuses_an_ed448_key(public_jwk: t.Any) -> None:
+    key = ed448.Ed448PrivateKey.generate()
+    keyset = {"keys": [public_jwk(key, "ed448")]}
+    token = jwt.encode(id_claims(), key, algorithm="EdDSA", headers={"kid": "ed448"})
+    forged = token.replace(
+        token.split(".")[0],
+        jwt.utils.base64url_encode(b'{"alg":"Ed25519","kid":"ed448"}').decode(),
+    )
+    with pytest.raises(JWKSError) as exc_info:
+        validate_id_token(
+            forged, issuer=ISSUER, client_id=CLIENT_ID, nonce=None, jwks=keyset
+        )
+    assert exc_info.value.error == "alg_not_allowed"
+
+
+def test_ed25519_not_in_allowlist_is_refused(
+    ed_key: ed25519.Ed25519PrivateKey, public_jwk: t.Any
+) -> None:
+    keyset = {"keys": [public_jwk(ed_key, "ed-1")]}
+    token = ed25519_jws(id_claims(), ed_key, "ed-1")
+    with pytest.raises(IDTokenError) as exc_info:
+        validate_id_token(
+            token,
+            issuer=ISSUER,
+            client_id=CLIENT_ID,
+            nonce=None,
+            jwks=keyset,
+            allowed_algs=("EdDSA",),
+        )
+    assert exc_info.value.error == "alg_not_allowed"
+
+
+def test_ed25519_logout_token(
+    ed_key: ed25519.Ed25519PrivateKey, public_jwk: t.Any
+) -> None:
+    keyset = {"keys": [public_jwk(ed_key, "ed-1")]}
+    claims = id_claims(jti="j-1", sid="s-1", events={BACKCHANNEL_LOGOUT_EVENT: {}})
+    token = ed25519_jws(claims, ed_key, "ed-1")
+    result = validate_logout_token(
+        token, issuer=ISSUER, client_id=CLIENT_ID, jwks=keyset
+    )
+    assert result["sid"] == "s-1"
+
+
+# -- the unknown-kid re-fetch limit ------------------------------------------------
+
+
+def test_new_kid_right_after_a_scheduled_fetch_is_fetched_at_once(
+    responses: responses_lib.RequestsMock,
+    session: requests.Session,
+    ed_key: ed25519.Ed25519PrivateKey,
+    public_jwk: t.Any,
+    frozen: FrozenDateTimeFactory,
+) -> None:
+    other = ed25519.Ed25519PrivateKey.generate()
+    old = {"keys": [public_jwk(ed_key, "old")]}
+    new = {"keys": [public_jwk(ed_key, "old"), public_jwk(other, "new")]}
+    responses.get(JWKS_URI, json=old)
+    cache = JWKSCache(JWKS_URI, ttl=3600, min_refresh_interval=60)
+    cache.get_key("old", "EdDSA", session=session)
+    frozen.tick(3601)
+    cache.get_key("old", "EdDSA", session=session)  # the scheduled re-fetch
+    assert len(responses.calls) == 2
+    responses.replace(responses_lib.GET, JWKS_URI, json=new)
+    frozen.tick(1)
+    assert cache.get_key("new", "EdDSA", session=session)
+    assert len(responses.calls) == 3
+
+
+def test_flood_of_unknown_kids_fetches_once_a_minute(
+    responses: responses_lib.RequestsMock,
+    session: requests.Session,
+    ed_key: ed25519.Ed25519PrivateKey,
+    public_jwk: t.Any,
+    frozen: FrozenDateTimeFactory,
+) -> None:
+    responses.get(JWKS_URI, json={"keys": [public_jwk(ed_key, "old")]})
+    cache = JWKSCache(JWKS_URI, min_refresh_interval=60)
+    cache.get_key("old", "EdDSA", session=session)
+    for number in range(50):
+        with pytest.raises(JWKSError):
+            cache.get_key(f"random-{number}", "EdDSA", session=session)
+    assert len(responses.calls) == 2
+    frozen.tick(59)
+    with pytest.raises(JWKSError):
+        cache.get_key("random-x", "EdDSA", session=session)
+    assert len(responses.calls) == 2
+    frozen.tick(1)
+    with pytest.raises(JWKSError):
+        cache.get_key("random-y", "EdDSA", session=session)
+    assert len(responses.calls) == 3
