@@ -15,7 +15,6 @@ import subprocess
 import sys
 import types
 import typing as t
-import warnings
 from pathlib import Path
 from urllib.parse import parse_qs
 from urllib.parse import unquote
@@ -515,13 +514,7 @@ def _record_github_cassette(folder: Path) -> None:
     from betamax import Betamax
 
     folder.mkdir()
-    with (
-        warnings.catch_warnings(),
-        requests.Session() as session,
-        responses_lib.RequestsMock() as rsps,
-    ):
-        # Betamax's own datetime.utcnow() calls (deprecated on Python 3.12+).
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="betamax")
+    with requests.Session() as session, responses_lib.RequestsMock() as rsps:
         rsps.get("https://api.github.com/user/emails", json=EMAILS)
         recorder = Betamax(session, cassette_library_dir=str(folder))
         with recorder.use_cassette(
