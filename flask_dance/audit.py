@@ -150,6 +150,7 @@ class _Audit:
         self.insecure_transport()
         self.cookies()
         self.redirect_uris()
+        self.host_derived_redirect_uris()
         self.proxy()
         self.credentials()
         self.token_encryption()
@@ -315,6 +316,29 @@ class _Audit:
                 " redirect_uri to the blueprints.",
             )
 
+    def host_derived_redirect_uris(self) -> None:
+        if self.config.get("SERVER_NAME") or self.config.get("TRUSTED_HOSTS"):
+            return
+        for name, bp in self.blueprints:
+            if getattr(bp, "redirect_uri", None):
+                continue
+            path = _callback_path(self.app, name)
+            self.add(
+                WARNING,
+                "redirect-uri-from-host",
+                f"{name!r} builds its redirect URI from the Host header of each"
+                " request (no fixed redirect_uri, no SERVER_NAME, no"
+                " TRUSTED_HOSTS): a forged Host header changes where the"
+                " provider is asked to send the code.",
+                "Give it a fixed callback URL with your app's real host:"
+                f' redirect_uri="https://app.example.com{path}" (an argument of'
+                " the blueprint and of its make_*_blueprint factory, or set its"
+                " redirect_uri attribute at set-up time); or set TRUSTED_HOSTS ="
+                ' ["app.example.com"] (Flask 3.1 and later) or SERVER_NAME ='
+                ' "app.example.com".',
+                name,
+            )
+
     def proxy(self) -> None:
         behind = bool(self.config.get("FLASK_DANCE_BEHIND_PROXY"))
         if not behind:
@@ -440,6 +464,13 @@ class _Audit:
                     " response parameter at the provider, if it can.",
                     name,
                 )
+
+
+def _callback_path(app: Flask, name: str) -> str:
+    """The path of the blueprint's callback route, as registered on ``app``."""
+    for rule in app.url_map.iter_rules(f"{name}.authorized"):
+        return rule.rule
+    return f"/{name}/authorized"  # pragma: no cover - every blueprint has one
 
 
 #: Object reprs such as ``<urllib3.connection.HTTPSConnection object at 0x7f...>``.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import threading
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -96,3 +97,24 @@ def client_cookie_value(client: FlaskClient, name: str) -> str | None:
         return None if cookie is None else t.cast(str, cookie.value)
     jar: t.Any = client.cookie_jar  # type: ignore[attr-defined]
     return next((c.value for c in jar if c.name == name), None)
+
+
+def run_threads(target: t.Callable[[int], None], count: int) -> None:
+    """Run ``target(0)`` to ``target(count - 1)`` in threads, and raise the
+    first exception any of them raised."""
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    if errors:
+        raise errors[0]

@@ -49,6 +49,7 @@ def _app(*blueprints: flask.Blueprint, **config: t.Any) -> flask.Flask:
         SECRET_KEY=secrets.token_hex(32),
         SESSION_COOKIE_SECURE=True,
         FLASK_DANCE_TOKEN_KEYS=[Fernet.generate_key().decode()],
+        TRUSTED_HOSTS=["app.example.com"],
     )
     app.config.update(config)
     for bp in blueprints or (_oauth2(),):
@@ -457,3 +458,56 @@ def test_metadata_from_a_local_provider(monkeypatch):
             "provider-no-iss-parameter": WARNING,
         }
         assert any("openid-configuration" in r.url for r in provider.requests)
+
+
+# -- the redirect URI and the Host header ---------------------------------------
+
+
+def test_redirect_uri_from_the_host_header_is_reported_with_a_fix():
+    app = _app(_oauth2("fixed", redirect_uri="https://app.example.com/cb"), _oauth2())
+    app.config["TRUSTED_HOSTS"] = None
+    [finding] = [f for f in audit(app) if f.code == "redirect-uri-from-host"]
+    assert finding.level == WARNING
+    assert finding.blueprint == "example"
+    assert "Host header" in finding.message
+    assert 'redirect_uri="https://app.example.com/login/example/authorized"' in (
+        finding.fix
+    )
+    assert "TRUSTED_HOSTS" in finding.fix
+    assert "SERVER_NAME" in finding.fix
+    result = _run(app)
+    assert "redirect-uri-from-host" in result.output
+    assert "/login/example/authorized" in result.output
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"SERVER_NAME": "app.example.com", "PREFERRED_URL_SCHEME": "https"},
+        {"TRUSTED_HOSTS": ["app.example.com"]},
+    ],
+)
+def test_fixed_host_or_redirect_uri_is_not_reported(config):
+    app = _app(**config, FLASK_DANCE_BEHIND_PROXY=False)
+    assert "redirect-uri-from-host" not in _codes(app)
+    app = _app(_oauth2(redirect_uri="https://app.example.com/cb"))
+    app.config["TRUSTED_HOSTS"] = None
+    assert "redirect-uri-from-host" not in _codes(app)
+
+
+def test_oauth1_and_preset_blueprints_are_checked_too():
+    github = make_github_blueprint(client_id="id", client_secret="secret")
+    oauth1 = OAuth1ConsumerBlueprint(
+        "legacy",
+        __name__,
+        client_key="key",
+        client_secret="secret",
+        request_token_url="https://as.example/rt",
+        access_token_url="https://as.example/at",
+        authorization_url="https://as.example/auth",
+    )
+    app = _app(github, oauth1, TRUSTED_HOSTS=None)
+    flagged = sorted(
+        f.blueprint for f in audit(app) if f.code == "redirect-uri-from-host"
+    )
+    assert flagged == ["github", "legacy"]

@@ -855,15 +855,17 @@ def _test_functions(path: Path) -> set[str]:
 def test_security_rows_name_existing_tests() -> None:
     page = (DOCS / "security.rst").read_text("utf-8")
     rows = re.findall(r"^    \*   - (C\d+)$", page, re.M)
-    assert rows == [f"C{n}" for n in range(1, 42)]
-    # the checklist itself sits beside the repository (CI: beside the clone)
+    assert rows == [f"C{n}" for n in range(1, len(rows) + 1)]
+    assert len(rows) >= 47
+    # the checklist itself sits beside the repository (CI: beside the clone);
+    # it may list rows ahead of the page, never fewer
     for checklist in (ROOT.parent / "shared" / "SECURITY.md",):
         if not checklist.exists():
             continue
         listed = re.findall(r"^\| (C\d+) \|", checklist.read_text(), re.M)
-        assert set(listed) == set(rows)
+        assert set(rows) <= set(listed)
     named = re.findall(r"``(tests/[\w/]+\.py)::(\w+)``", page)
-    assert len(named) > 41
+    assert len(named) > len(rows)
     functions: dict[str, set[str]] = {}
     missing = []
     for path, name in named:

@@ -9,17 +9,26 @@ and expires after a while.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import typing as t
 
+from . import _cookie
 from ._context import browser_session
 from ._urls import safe_next_url
+
+log: logging.Logger = logging.getLogger(__name__)
 
 #: How long a pending login stays valid, in seconds.
 DEFAULT_TTL = 600
 
 #: How many pending logins one browser may keep per blueprint; the oldest go first.
 MAX_PENDING = 10
+
+#: The size, in bytes, the session cookie's value may reach through pending
+#: logins: the oldest go first beyond it. Browsers keep about 4,096 bytes per
+#: cookie, its name and attributes included.
+COOKIE_BUDGET = 3800
 
 
 @dataclasses.dataclass
@@ -88,6 +97,10 @@ class PendingLogin:
         return cls(key=key, **values)  # type: ignore[arg-type]
 
 
+def _drop_oldest(records: dict[str, t.Any]) -> None:
+    del records[min(records, key=lambda k: records[k]["t"])]
+
+
 class PendingLogins:
     """The pending logins of one blueprint in the current browser session.
 
@@ -144,8 +157,7 @@ class PendingLogins:
             records.pop(record.key, None)
         records[record.key] = record.to_session()
         while len(records) > MAX_PENDING:
-            oldest = min(records, key=lambda k: records[k]["t"])
-            del records[oldest]
+            _drop_oldest(records)
         session[self.session_key] = records
         if legacy:
             session[self.legacy_state_key] = record.key
@@ -153,6 +165,25 @@ class PendingLogins:
                 session[self.legacy_verifier_key] = record.code_verifier
             else:
                 session.pop(self.legacy_verifier_key, None)
+        self._fit(session, records)
+
+    def _fit(self, session: t.Any, records: dict[str, t.Any]) -> None:
+        """Forget the oldest records while the session cookie is larger than
+        :data:`COOKIE_BUDGET`; the newest one stays."""
+        if _cookie.clearly_below(session, COOKIE_BUDGET):
+            return
+        while len(records) > 1:
+            size = _cookie.signed_size(session)
+            if size is None or size <= COOKIE_BUDGET:
+                return
+            _drop_oldest(records)
+            session[self.session_key] = records
+            log.info(
+                "Forgot the oldest pending %r login: the session cookie would"
+                " be larger than %d bytes.",
+                self.name,
+                COOKIE_BUDGET,
+            )
 
     def has_key(self, key: str | None) -> bool:
         """Whether a login with this key is pending and not expired (it is

@@ -5,7 +5,8 @@ and the client-credentials grant.
 Each request is a form POST that carries the client authentication of
 :mod:`._client_auth`, never follows a redirect (it carries a code, a token or
 a client credential), goes through the session (its timeout and connection
-pool) without the user's token, and, for a DPoP client, carries a fresh
+pool) without the user's token, ends within an overall deadline and reads a
+bounded answer (:mod:`._bounded`), and, for a DPoP client, carries a fresh
 proof, sent once more with the server's nonce when it asks for one
 (RFC 9449 8).
 """
@@ -18,6 +19,7 @@ import requests
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import OAuth2Error
 
+from . import _bounded
 from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -122,11 +124,16 @@ def post(
     if hook is not None:
         for before in hooks.get(f"{hook}_request", ()):
             url, headers, request_kwargs = before(url, headers, request_kwargs)
-    response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
-    if prover is not None:
-        fresh = _asks_for_nonce(response)
-        if fresh is not None:
-            response = _send(session, url, headers, request_kwargs, auth, prover, fresh)
+    # The session sends them through :mod:`._bounded`: no redirect, an
+    # overall deadline, a bounded body, and a token answer it can parse.
+    with _bounded.token_endpoint("token" if hook is not None else "other"):
+        response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
+        if prover is not None:
+            fresh = _asks_for_nonce(response)
+            if fresh is not None:
+                response = _send(
+                    session, url, headers, request_kwargs, auth, prover, fresh
+                )
     if hook is not None:
         for after in hooks.get(f"{hook}_response", ()):
             response = after(response)

@@ -1,6 +1,7 @@
 """The HTTP adapter a blueprint's sessions share: one connection pool per
 provider host, and one TLS context per CA bundle, built once rather than for
-each new connection."""
+each new connection. Its pools report the connections they hand out to
+:mod:`~flask_dance.consumer._deadline`, so that a call's deadline can cut them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,32 @@ import typing as t
 import requests
 import requests.adapters
 import requests.utils
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.util.ssl_ import create_urllib3_context
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from urllib3.connectionpool import HTTPConnectionPool
+from . import _deadline
+
+
+class _WatchedPool(HTTPConnectionPool):
+    """A pool whose connections a call's deadline can cut while they are out."""
+
+    def _get_conn(self, timeout: float | None = None) -> t.Any:
+        conn = super()._get_conn(timeout)
+        _deadline.watch(conn)
+        return conn
+
+    def _put_conn(self, conn: t.Any) -> None:
+        if conn is not None:
+            _deadline.unwatch(conn)
+        super()._put_conn(conn)
+
+
+class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+    """The same for ``https://``."""
+
+
+_POOL_CLASSES = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
 
 
 class PoolAdapter(requests.adapters.HTTPAdapter):
@@ -35,6 +58,16 @@ class PoolAdapter(requests.adapters.HTTPAdapter):
         self._tls_contexts: dict[str, ssl.SSLContext] = {}
         self._tls_lock = threading.Lock()
         super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Build the pool manager, with pools whose connections a deadline
+        can cut.
+
+        :param args: Passed to :class:`~requests.adapters.HTTPAdapter`.
+        :param kwargs: Passed to :class:`~requests.adapters.HTTPAdapter`.
+        """
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOL_CLASSES)
 
     def _tls_context(self, verify: t.Any) -> ssl.SSLContext | None:
         """The shared context that verifies against ``verify``, or ``None``

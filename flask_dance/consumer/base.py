@@ -19,17 +19,20 @@ from flask import current_app
 from flask import g
 from flask import has_app_context
 from requests.adapters import HTTPAdapter
-from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import HTTPException
 
 from ..utils import getattrd
 from . import _adoption
+from . import _cookie
+from . import _expiry
 from . import _redact
 from . import _restart
 from ._context import app_context as _app_context
 from ._context import current_request as _current_request
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._request_local import RequestConfig
+from ._request_local import RequestLocal
 from ._transport import PoolAdapter
 from ._urls import safe_next_url
 from .requests import _answers_from_blueprint_token
@@ -51,6 +54,11 @@ _redact.install()
 
 #: Default timeout, in seconds, for every request to a provider: (connect, read).
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+
+#: The longest ``?next=`` URL kept, in characters as the session cookie
+#: stores them; a longer one is ignored, so that a crafted link cannot push
+#: the cookie past the size browsers keep.
+MAX_NEXT_LENGTH = 2000
 
 #: How many connections per provider host the shared pool keeps open.
 _POOL_MAXSIZE = 32
@@ -150,20 +158,14 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         )
 
         if storage is None:
-            self.storage = SessionStorage()
+            storage = SessionStorage()
         elif callable(storage) and not isinstance(storage, BaseStorage):
-            self.storage = storage()
-        else:
-            self.storage = storage
+            storage = storage()
+        _STORAGE.set_default(self, storage)
 
         self.from_config = {}
 
-        def invalidate_token(_: t.Any) -> None:
-            self._invalidate_cached_token()
-
-        #: Per-request settings for storages, such as ``config["user"]`` for
-        #: :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`.
-        self.config: CallbackDict[str, t.Any] = CallbackDict(on_update=invalidate_token)
+        self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
         #: Unused; kept for compatibility with Flask-Dance.
         self.logged_in_funcs: list[t.Callable[..., t.Any]] = []
@@ -222,19 +224,31 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
 
     # -- storage and token --------------------------------------------------
 
+    #: The token storage: a
+    #: :class:`~flask_dance.consumer.storage.BaseStorage`. Assigned during a
+    #: request, it serves that request only; assigned anywhere else (at set-up
+    #: time, or in an app context outside a request), it serves every request.
+    storage: BaseStorage = RequestLocal(during_request=True)  # type: ignore[assignment]
+
     @property
-    def storage(self) -> BaseStorage:
-        """The token storage: a
-        :class:`~flask_dance.consumer.storage.BaseStorage`."""
-        return self._storage
+    def config(self) -> RequestConfig:
+        """Settings that storages read, such as ``config["user"]`` and
+        ``config["user_id"]`` of
+        :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`: a
+        mapping, as in Flask-Dance 7.1.
 
-    @storage.setter
-    def storage(self, value: BaseStorage) -> None:
-        self._storage = value
+        A change made inside an app context (a ``before_request`` hook, a
+        view, a job's ``with app.app_context():``) holds for that context
+        only, so concurrent requests of different users never see each
+        other's values; a change made outside any context sets the defaults
+        every context starts from. Assigning a mapping replaces the values,
+        under the same rule.
+        """
+        return self._config
 
-    @storage.deleter
-    def storage(self) -> None:
-        del self._storage
+    @config.setter
+    def config(self, value: Mapping[str, t.Any]) -> None:
+        self._config.replace(value)
 
     @property
     def token(self) -> t.Any:
@@ -245,7 +259,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         a copy with ``expires_at`` computed from ``expires_in``. Deleting
         removes the token; with nothing stored it does nothing.
         """
-        return _token_copy(self._stored_token())
+        return _token_copy(self._stored_token(), self.name)
 
     @token.setter
     def token(self, value: t.Any) -> None:
@@ -528,6 +542,8 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
             getter = self._token_getter
             stored = getter() if getter is not None else self.storage.get(self)
             tokens[key] = stored
+        if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
+            stored = _token_copy(stored, self.name)
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
@@ -536,7 +552,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         if tokens and id(self) in tokens:
             stored = tokens.pop(id(self))
             if _answers_from_blueprint_token(type(session)):
-                session._set_loaded_token(_token_copy(stored))
+                session._set_loaded_token(_token_copy(stored, self.name))
 
     def _make_session(self) -> t.Any:
         session = self._build_session()
@@ -609,7 +625,17 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         query = request.query_string
         if b"next" not in query and b"%" not in query:
             return None  # no ``next`` parameter: skip parsing the query
-        return safe_next_url(request.args.get("next"))
+        value = request.args.get("next")
+        if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
+            size = _cookie.json_size(value)
+            if size is None or size - 2 > MAX_NEXT_LENGTH:
+                log.info(
+                    "Ignoring a 'next' URL of %d characters (more than %d).",
+                    len(value),
+                    MAX_NEXT_LENGTH,
+                )
+                return None
+        return safe_next_url(value)
 
     def _default_next_url(self) -> str:
         redirect_url: str | None = getattr(self, "redirect_url", None)
@@ -859,12 +885,20 @@ class _AppHooks:
         _forget_request_state(_context_state())
 
 
-def _token_copy(stored: t.Any) -> t.Any:
+def _token_copy(stored: t.Any, name: str) -> t.Any:
     """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
-    a copy with ``expires_in`` recomputed from ``expires_at``."""
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :mod:`._expiry`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
     if not stored or not isinstance(stored, Mapping):
         return stored
     token = dict(stored)
+    if not _expiry.is_plain(token):
+        return _expiry.repaired(token, name)
     if token.get("expires_in") and token.get("expires_at"):
         token["expires_in"] = float(token["expires_at"]) - time.time()
     return token
@@ -923,6 +957,7 @@ def _forget_request_state(state: dict[str, t.Any]) -> None:
 
 
 _TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
+_STORAGE: RequestLocal = BaseOAuthConsumerBlueprint.__dict__["storage"]
 
 
 def _forget_token(session: t.Any) -> None:

@@ -770,6 +770,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 _MISSING_CODE_MESSAGE.format(json.dumps(dict(params))),
             )
             raise exc
+        if not params.get("code"):
+            return self._fail(
+                "the callback's code is empty",
+                error="invalid_request",
+                error_description="The provider sent back an empty code.",
+                error_uri=None,
+            )
         try:
             # (``in`` first: werkzeug's MultiDict.get raises and catches a
             # KeyError for a missing key, and most providers send no ``iss``.)

@@ -31,7 +31,10 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from . import _client_auth
+from . import _expiry
+from . import _token_answer
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
@@ -427,7 +430,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            return super().fetch_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -511,7 +515,8 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            return super().refresh_token(self._absolute(token_url), *args, **kwargs)
+            with _bounded.token_endpoint("token"):
+                return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
 
@@ -554,6 +559,18 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             if self._should_refresh():
                 self._refresh_once()
             target, headers, data = self._add_token(target, method_name, headers, data)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                functools.partial(requests.Session.request, self),
+                method_name,
+                target,
+                headers=headers,
+                data=data,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
@@ -600,7 +617,10 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         expires_at = token.get("expires_at")
         if not expires_at:
             return False
-        return float(expires_at) - time.time() < self.refresh_leeway
+        seconds = _expiry.as_time(expires_at)
+        if seconds is None:
+            return True  # not a time: refresh rather than fail
+        return seconds - time.time() < self.refresh_leeway
 
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.
@@ -802,6 +822,18 @@ _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
 
 
+def _oauth1_token_call(method: _F) -> _F:
+    """Make an OAuth 1 session method send its requests as token-side calls
+    (see :func:`flask_dance.consumer._bounded.token_endpoint`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with _bounded.token_endpoint("oauth1"):
+            return method(*args, **kwargs)
+
+    return t.cast(_F, wrapper)
+
+
 class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
@@ -901,4 +933,24 @@ class OAuth1Session(_BlueprintSessionMixin, _OAuth1Session, _PooledSessionInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
+        kind = _bounded.token_endpoint_kind()
+        if kind is not None:
+            response = _bounded.send(
+                super().request,
+                method.decode() if isinstance(method, bytes) else method,
+                url.decode() if isinstance(url, bytes) else url,
+                data=data,
+                headers=headers,
+                **kwargs,
+            )
+            _token_answer.check(kind, response)
+            return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
+
+    #: Fetch a request token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_request_token = _oauth1_token_call(_OAuth1Session.fetch_request_token)
+
+    #: Fetch an access token, as requests-oauthlib does; the request follows
+    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
+    fetch_access_token = _oauth1_token_call(_OAuth1Session.fetch_access_token)

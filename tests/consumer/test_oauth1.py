@@ -123,6 +123,17 @@ def errors() -> t.Iterator[list[dict[str, t.Any]]]:
     oauth_error.disconnect(receiver)
 
 
+def assert_login_failed(errors: list[dict[str, t.Any]]) -> None:
+    """Start a login that fails: no pending login, one ``oauth_error``."""
+    app = make_app()
+    with app.test_client() as client:
+        response = client.get("/login/test-service", base_url=BASE)
+        assert "test-service_oauth_pending" not in flask.session
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(errors) == 1
+
+
 # -- login ----------------------------------------------------------------------------
 
 
@@ -186,13 +197,7 @@ def test_request_token_refused(
     reply: dict[str, t.Any],
 ) -> None:
     responses.add(responses_lib.POST, REQUEST_TOKEN_URL, **reply)
-    app = make_app()
-    with app.test_client() as client:
-        response = client.get("/login/test-service", base_url=BASE)
-        assert "test-service_oauth_pending" not in flask.session
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    assert len(errors) == 1
+    assert_login_failed(errors)
     assert str(reply["status"]) in errors[0]["message"]
     assert isinstance(errors[0]["response"], requests.Response)
     assert errors[0]["response"].status_code == reply["status"]
@@ -563,3 +568,43 @@ def test_session_token_can_be_cleared() -> None:
         assert session.authorized
         session.token = None
         assert not session.authorized
+
+
+# -- malformed answers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1]", "oauth_token=&oauth_token_secret=", "oauth_token_secret=s", "null", ""],
+)
+def test_malformed_request_token_answer_fails_the_login(
+    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]], body: str
+) -> None:
+    responses.add(responses_lib.POST, REQUEST_TOKEN_URL, body=body)
+    assert_login_failed(errors)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[1]", "oauth_token=&oauth_token_secret=", "oauth_token=&oauth_token_secret=s"],
+)
+def test_malformed_access_token_answer_stores_no_login(
+    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]], body: str
+) -> None:
+    add_request_token(responses)
+    responses.add(responses_lib.POST, ACCESS_TOKEN_URL, body=body)
+    storage = MemoryStorage()
+    authorized: list[t.Any] = []
+
+    def receiver(sender: t.Any, token: t.Any) -> None:
+        authorized.append(token)
+
+    app = make_app(storage=storage)
+    with app.test_client() as client, oauth_authorized.connected_to(receiver):
+        client.get("/login/test-service", base_url=BASE)
+        response = callback(client, "oauth_token=rt&oauth_verifier=v")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert len(errors) == 1
+    assert authorized == []
+    assert storage.token is None

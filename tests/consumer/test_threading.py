@@ -14,6 +14,7 @@ import flask
 import pytest
 import requests
 
+from dance_helpers import run_threads
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oauth2 import make_code_challenge
@@ -106,25 +107,6 @@ def _close_pools(app: flask.Flask, bp: OAuth2ConsumerBlueprint) -> None:
             adapter.close()
 
 
-def _run_threads(target: t.Callable[[int], None], count: int) -> None:
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            target(index)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    if errors:
-        raise errors[0]
-
-
 @pytest.fixture
 def fast_switching() -> t.Iterator[None]:
     """Switch threads as often as possible, to widen every race window."""
@@ -158,7 +140,7 @@ def test_concurrent_users_each_send_their_own_token(
             ]
 
     try:
-        _run_threads(user, USERS)
+        run_threads(user, USERS)
     finally:
         _close_pools(app, bp)
 
@@ -213,7 +195,7 @@ def test_concurrent_logins_keep_state_verifier_and_redirect_uri_apart(
 
     try:
         with oauth_error.connected_to(on_error):
-            _run_threads(user, USERS)
+            run_threads(user, USERS)
     finally:
         _close_pools(app, bp)
 

@@ -10,13 +10,19 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .._bounded import BodyTooLarge
+from .._bounded import MAX_BODY_BYTES
+from .._bounded import MAX_METADATA_REDIRECTS
+from .._bounded import RedirectRefused
+from .._bounded import send
+
 log: logging.Logger = logging.getLogger(__name__)
 
 #: Timeout, in seconds, of every metadata and key-set request.
 DEFAULT_TIMEOUT: t.Final[float] = 10.0
 
 #: Largest JSON document accepted from a provider, in bytes.
-MAX_DOCUMENT_BYTES: t.Final[int] = 512 * 1024
+MAX_DOCUMENT_BYTES: t.Final[int] = MAX_BODY_BYTES
 
 #: A :mod:`requests` timeout: seconds, or ``(connect, read)``.
 Timeout: t.TypeAlias = float | tuple[float, float]
@@ -72,28 +78,33 @@ def fetch_json(
     :param session: The session whose connection pool is used.
     :param url: The document URL.
     :param timeout: Passed to :meth:`requests.Session.get`.
-    :raises FetchFailed: on a network error, a non-200 status, a body larger
-        than :data:`MAX_DOCUMENT_BYTES` or a body that is not a JSON object.
+    :raises FetchFailed: on a network error, a non-200 status, a redirect
+        other than to HTTPS on the same origin, an answer larger than
+        :data:`MAX_DOCUMENT_BYTES` or slower than the connect and read
+        timeouts added up, or a body that is not a JSON object.
     """
     log.debug("Fetching %s", url)
     try:
-        with session.get(
+        resp = send(
+            session.request,
+            "GET",
             url,
+            redirects=MAX_METADATA_REDIRECTS,
+            max_bytes=MAX_DOCUMENT_BYTES,
             timeout=timeout,
-            stream=True,
             headers={"Accept": "application/json"},
-        ) as resp:
-            if resp.status_code != 200:
-                raise FetchFailed(f"HTTP status {resp.status_code}")
-            body = bytearray()
-            for chunk in resp.iter_content(chunk_size=16384):
-                body += chunk
-                if len(body) > MAX_DOCUMENT_BYTES:
-                    raise FetchFailed(
-                        f"document larger than {MAX_DOCUMENT_BYTES} bytes"
-                    )
+        )
+    except BodyTooLarge as exc:
+        raise FetchFailed(f"document larger than {MAX_DOCUMENT_BYTES} bytes") from exc
+    except RedirectRefused as exc:
+        raise FetchFailed(
+            "a redirect to another origin or to plain http is not followed"
+        ) from exc
     except requests.RequestException as exc:
         raise FetchFailed(describe_request_error(exc)) from exc
+    if resp.status_code != 200:
+        raise FetchFailed(f"HTTP status {resp.status_code}")
+    body = resp.content
     try:
         data = json.loads(bytes(body))
     except (ValueError, RecursionError) as exc:

@@ -6,6 +6,7 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
+import math
 import time
 import typing as t
 
@@ -58,7 +59,16 @@ def _number(
         raise IDTokenError(
             "invalid_token", f"The '{name}' claim is not a number.", claim=name
         )
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        # NaN passes every comparison and Infinity never expires.
+        raise IDTokenError(
+            "invalid_token", f"The '{name}' claim is not a finite number.", claim=name
+        )
+    return number
 
 
 def audiences(claims: cabc.Mapping[str, t.Any]) -> list[str]:

@@ -7,6 +7,12 @@ token as ``{"_fd_enc": "<Fernet token>"}`` instead of the token itself. The
 first key encrypts; every key decrypts, so keys can be rotated. A stored
 plaintext token stays readable and is encrypted on its next write.
 
+Each token is sealed together with what it belongs to: its provider, and for
+:class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage` its user. A
+sealed token read for another provider or user (a ciphertext copied from one
+database row into another) counts as no token. Tokens sealed before this
+binding existed stay readable.
+
 Needs ``cryptography`` (the ``crypto`` or ``oidc`` extra), imported only when
 keys are configured.
 """
@@ -33,6 +39,10 @@ CONFIG_KEY = "FLASK_DANCE_TOKEN_KEYS"
 
 #: The only key of a stored, encrypted token.
 ENVELOPE_KEY = "_fd_enc"
+
+#: Inside the envelope of a bound token: the token, and what it belongs to.
+_TOKEN_FIELD = "_fd_token"
+_BINDING_FIELD = "_fd_bind"
 
 _missing_msg = (
     "Encrypting stored tokens ('FLASK_DANCE_TOKEN_KEYS' is set) needs the"
@@ -127,28 +137,46 @@ class TokenCodec:
         #: How many keys the codec knows.
         self.key_count = len(fernets)
 
-    def seal(self, token: Mapping[str, t.Any]) -> dict[str, str]:
+    def seal(
+        self, token: Mapping[str, t.Any], *, binding: str | None = None
+    ) -> dict[str, str]:
         """Return the stored form of ``token``, encrypted with the first key.
 
         :param token: The token; it must be JSON-serializable.
+        :param binding: What the token belongs to, such as a provider and a
+            user, sealed with it and checked by :meth:`unseal`.
         """
-        data = json.dumps(dict(token), separators=(",", ":")).encode("utf-8")
+        payload: dict[str, t.Any] = dict(token)
+        if binding is not None:
+            payload = {_TOKEN_FIELD: payload, _BINDING_FIELD: binding}
+        data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         return {ENVELOPE_KEY: self._fernet.encrypt(data).decode("ascii")}
 
-    def unseal(self, stored: Mapping[str, t.Any]) -> TokenDict:
+    def unseal(
+        self, stored: Mapping[str, t.Any], *, binding: str | None = None
+    ) -> TokenDict:
         """Return the token that :meth:`seal` encrypted into ``stored``.
 
         :param stored: An envelope, as :func:`is_sealed` recognizes it.
+        :param binding: What the token must belong to. A token sealed with
+            another binding is refused; one sealed without any is accepted.
         :raises InvalidTokenError: no configured key decrypts it, or what
             it holds is not a JSON object.
+        :raises BindingMismatchError: it was sealed for something else.
         """
         try:
             data = self._fernet.decrypt(str(stored[ENVELOPE_KEY]).encode("ascii"))
             token = json.loads(data)
-        except (self._invalid, UnicodeError, ValueError):
+        except (self._invalid, UnicodeError, ValueError, RecursionError):
             raise InvalidTokenError() from None
         if not isinstance(token, dict):
             raise InvalidTokenError()
+        if _TOKEN_FIELD in token and _BINDING_FIELD in token:
+            sealed_for, token = token[_BINDING_FIELD], token[_TOKEN_FIELD]
+            if not isinstance(token, dict):
+                raise InvalidTokenError()
+            if binding is not None and sealed_for != binding:
+                raise BindingMismatchError()
         return token
 
 
@@ -160,6 +188,26 @@ class InvalidTokenError(ValueError):
             "The stored token cannot be decrypted with any key in"
             f" '{CONFIG_KEY}'; it was encrypted with a key no longer listed."
         )
+
+
+class BindingMismatchError(InvalidTokenError):
+    """A stored token was sealed for another provider or user."""
+
+    def __init__(self) -> None:
+        ValueError.__init__(
+            self,
+            "The stored token was sealed for another provider or user; it was"
+            " copied from elsewhere.",
+        )
+
+
+def binding_of(provider: str, owner: t.Any = None) -> str:
+    """The binding of a token of ``provider`` owned by ``owner``.
+
+    :param provider: The blueprint's name.
+    :param owner: The user's id (compared as text), or ``None`` for no user.
+    """
+    return json.dumps([provider, None if owner is None else str(owner)])
 
 
 def is_sealed(value: t.Any) -> bool:
@@ -202,27 +250,29 @@ def current_codec() -> TokenCodec | None:
     return codec_from_config(app_ctx.app.config)
 
 
-def seal(token: TokenDict) -> t.Any:
+def seal(token: TokenDict, binding: str | None = None) -> t.Any:
     """Return what a storage should write for ``token``: the token itself
     when encryption is off, else its encrypted envelope.
 
     :param token: The token to store.
+    :param binding: What the token belongs to, from :func:`binding_of`.
     """
     codec = current_codec()
     if codec is None or not isinstance(token, Mapping):
         return token
-    return codec.seal(token)
+    return codec.seal(token, binding=binding)
 
 
-def unseal(stored: t.Any, name: str) -> t.Any:
+def unseal(stored: t.Any, name: str, binding: str | None = None) -> t.Any:
     """Return the token that a storage read, decrypted when it is sealed.
 
     A plaintext token is returned as it is. A sealed token that cannot be
-    decrypted (its key is no longer configured, or no key is) is logged as a
-    warning and read as no token.
+    decrypted (its key is no longer configured, or no key is), or that was
+    sealed for another binding, is logged as a warning and read as no token.
 
     :param stored: What the storage read.
     :param name: The blueprint's name, for the warning.
+    :param binding: What the token must belong to, from :func:`binding_of`.
     """
     if not is_sealed(stored):
         return stored
@@ -235,7 +285,14 @@ def unseal(stored: t.Any, name: str) -> t.Any:
         )
         return None
     try:
-        return codec.unseal(stored)
+        return codec.unseal(stored, binding=binding)
+    except BindingMismatchError:
+        log.warning(
+            "Ignoring the stored %r token: it was sealed for another provider or"
+            " user (copied from another row?).",
+            name,
+        )
+        return None
     except InvalidTokenError:
         log.warning(
             "Ignoring the stored %r token: no key in '%s' decrypts it (it was"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import typing as t
 
 import flask
 
+from .. import _cookie
 from .._context import browser_session
 from . import _crypto
 from . import BaseStorage
@@ -22,24 +22,6 @@ log: logging.Logger = logging.getLogger(__name__)
 #: browsers keep for a cookie (name and attributes included), and
 #: :class:`SessionStorage` logs a warning.
 COOKIE_SIZE_WARNING = 3500
-
-
-#: Compact JSON, as Flask's session serializer writes it; made once, since
-#: :func:`json.dumps` with arguments builds a new encoder on every call.
-_compact_json = json.JSONEncoder(separators=(",", ":"))
-
-
-def _clearly_small(session: t.Mapping[str, t.Any]) -> bool:
-    """Whether the session's cookie is sure to stay well below
-    :data:`COOKIE_SIZE_WARNING`, judged from its plain JSON, several times
-    quicker than signing it: the signed cookie is its base64 (compressed or
-    not) plus a timestamp and a signature, and Flask's type tags add a few
-    bytes per value, which the margin covers."""
-    try:
-        size = len(_compact_json.encode(dict(session)))
-    except (TypeError, ValueError):  # values only Flask can write: measure them
-        return False
-    return size * 4 // 3 + 64 < COOKIE_SIZE_WARNING * 3 // 4
 
 
 _NO_REQUEST_MESSAGE = (
@@ -107,7 +89,9 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint whose token is wanted.
         """
         token: TokenDict | None = _crypto.unseal(
-            _request_session(blueprint).get(self._key(blueprint)), blueprint.name
+            _request_session(blueprint).get(self._key(blueprint)),
+            blueprint.name,
+            _crypto.binding_of(blueprint.name),
         )
         return token
 
@@ -117,25 +101,19 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
         """
-        _request_session(blueprint)[self._key(blueprint)] = _crypto.seal(token)
+        _request_session(blueprint)[self._key(blueprint)] = _crypto.seal(
+            token, _crypto.binding_of(blueprint.name)
+        )
         if blueprint.name not in self._size_warned:
             self._check_cookie_size(blueprint)
 
     def _check_cookie_size(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
-        app = flask.current_app
-        make_serializer = getattr(app.session_interface, "get_signing_serializer", None)
-        if make_serializer is None:
-            return  # a server-side session: no cookie to measure
-        if _clearly_small(flask.session):
+        session = browser_session()
+        if _cookie.clearly_below(session, COOKIE_SIZE_WARNING):
             return
-        serializer = make_serializer(app)
-        if serializer is None:
-            return  # no secret key: the session cannot be saved anyway
-        try:
-            size = len(serializer.dumps(dict(flask.session)))
-        except Exception as exc:  # the session's own save reports it better
-            log.debug("Could not measure the session cookie (%s).", type(exc).__name__)
-            return
+        size = _cookie.signed_size(session, log)
+        if size is None:
+            return  # a server-side session, or none that can be saved
         if size <= COOKIE_SIZE_WARNING:
             return
         self._size_warned.add(blueprint.name)

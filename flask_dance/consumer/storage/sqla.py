@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
+from .._request_local import RequestLocal
 from . import _crypto
 from . import BaseStorage
 
@@ -253,6 +254,14 @@ class SQLAlchemyStorage(BaseStorage):
     across processes on PostgreSQL; see there.
     """
 
+    #: The user, or something that gives it. Assigned inside an app context
+    #: (a ``before_request`` hook), it holds for that context only; assigned
+    #: outside any, it is the default.
+    user: t.Any = RequestLocal()
+
+    #: The user's id, under the same rule as :attr:`user`.
+    user_id: t.Any = RequestLocal()
+
     #: Seconds :meth:`refresh_lock` waits for another process's refresh of
     #: the same token on PostgreSQL before it refreshes without the lock;
     #: ``None`` waits as long as it takes.
@@ -293,10 +302,8 @@ class SQLAlchemyStorage(BaseStorage):
         self.model = model
         #: The SQLAlchemy session.
         self.session = session
-        #: The user, or something that gives it.
-        self.user = user
-        #: The user's id.
-        self.user_id = user_id
+        _USER.set_default(self, user)
+        _USER_ID.set_default(self, user_id)
         if user_required is None:
             user_required = user is not None or user_id is not None
         #: Whether a call with no user raises :class:`ValueError`.
@@ -416,12 +423,16 @@ class SQLAlchemyStorage(BaseStorage):
         if (id(self), key) not in _FRESH_READS.get():
             cached = self._cache_call("get", key)
             if isinstance(cached, dict):
-                return _crypto.unseal(cached, blueprint.name)  # type: ignore[no-any-return]
+                return _crypto.unseal(  # type: ignore[no-any-return]
+                    cached, blueprint.name, _binding(blueprint, owner)
+                )
             if cached is _NO_TOKEN:
                 return None
         token = self._load(blueprint, owner)
         self._cache_call("set", key, token if token is not None else _NO_TOKEN)
-        return _crypto.unseal(token, blueprint.name)  # type: ignore[no-any-return]
+        return _crypto.unseal(  # type: ignore[no-any-return]
+            token, blueprint.name, _binding(blueprint, owner)
+        )
 
     def _cache_call(self, method: str, key: str, *args: t.Any) -> t.Any:
         """Call the cache's ``method``; a failing cache is logged and counts
@@ -496,10 +507,10 @@ class SQLAlchemyStorage(BaseStorage):
         """
         model = self.model
         session = self.session
-        stored = _crypto.seal(token)
         try:
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
+            stored = _crypto.seal(token, _binding(blueprint, owner))
             criteria = self._criteria(blueprint, owner)
             result = session.execute(
                 update(model).where(*criteria).values(token=stored)
@@ -654,6 +665,20 @@ class SQLAlchemyStorage(BaseStorage):
                 "Rolling back after a failed token write failed too (%s).",
                 type(rollback_exc).__name__,
             )
+
+
+def _binding(blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str | None:
+    """What a sealed token of this owner is bound to: the provider and the
+    user's id (or no user). A user not yet saved has no id to bind to: its
+    token is sealed unbound, as tokens sealed by earlier releases are."""
+    key = owner.key
+    if key is not None and not isinstance(key, (int, str)):
+        return None
+    return _crypto.binding_of(blueprint.name, key)
+
+
+_USER: RequestLocal = SQLAlchemyStorage.__dict__["user"]
+_USER_ID: RequestLocal = SQLAlchemyStorage.__dict__["user_id"]
 
 
 def _close_quietly(conn: Connection) -> None:

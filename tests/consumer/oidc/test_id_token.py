@@ -405,6 +405,22 @@ def test_c32_non_numeric_exp_rejected(
     )
 
 
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf", "auth_time"])
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), float("inf"), float("-inf"), 10**400, False],
+    ids=["nan", "inf", "-inf", "400-digits", "bool"],
+)
+def test_c46_non_finite_time_claims_rejected(
+    sign: t.Any, jwks: dict[str, t.Any], name: str, value: t.Any
+) -> None:
+    """NaN passes every comparison and Infinity never expires: a time claim
+    must be a finite number."""
+    err = expect("invalid_token", sign(claims(**{name: value})), jwks, max_age=600)
+    assert isinstance(err, IDTokenError)
+    assert err.claim == name
+
+
 def test_sub_required(sign: t.Any, jwks: dict[str, t.Any]) -> None:
     payload = claims()
     del payload["sub"]

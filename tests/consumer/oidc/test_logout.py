@@ -140,3 +140,19 @@ def test_c40_logout_token_signature_checked(
     with pytest.raises(IDTokenError) as exc_info:
         check(sign(logout_claims(), key=other_rsa_key), jwks)
     assert exc_info.value.error == "invalid_signature"
+
+
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), float("inf"), 10**400, True],
+    ids=["nan", "inf", "400-digits", "bool"],
+)
+def test_c46_logout_token_non_finite_times_rejected(
+    sign: t.Any, jwks: dict[str, t.Any], name: str, value: t.Any
+) -> None:
+    """A logout token with ``iat`` of NaN would escape the age check."""
+    with pytest.raises(IDTokenError) as exc_info:
+        check(sign(logout_claims(**{name: value})), jwks)
+    assert exc_info.value.error == "invalid_token"
+    assert exc_info.value.claim == name

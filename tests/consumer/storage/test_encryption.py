@@ -94,8 +94,9 @@ def _raw_tokens(session: Session) -> list[str]:
 
 
 def _decrypt_with(key: str, stored: t.Mapping[str, str]) -> dict[str, t.Any]:
-    data = Fernet(key.encode()).decrypt(stored["_fd_enc"].encode())
-    return t.cast("dict[str, t.Any]", json.loads(data))
+    """The token sealed in ``stored`` (inside its binding, if it has one)."""
+    data = json.loads(Fernet(key.encode()).decrypt(stored["_fd_enc"].encode()))
+    return t.cast("dict[str, t.Any]", data.get("_fd_token", data))
 
 
 # -- the codec ---------------------------------------------------------------
@@ -465,3 +466,98 @@ def test_unserializable_session_is_not_measured(app, blueprint, caplog):
     [record] = _size_warnings(caplog)
     assert record.levelno == logging.DEBUG
     assert "TypeError" in record.getMessage()
+
+
+# -- C47: a sealed token is bound to its provider and owner ------------------------
+
+
+def _people(session: Session, *names: str) -> list[Person]:
+    people = [Person(name=name) for name in names]
+    session.add_all(people)
+    session.commit()
+    return people
+
+
+def _move_token(session: Session, source: int, target: int) -> None:
+    """Copy one row's stored token into another row, as someone who can write
+    the table would."""
+    rows = {row.id: row for row in session.scalars(sa.select(SealedOAuth))}
+    rows[target].token = dict(rows[source].token)
+    session.commit()
+
+
+def test_c47_token_copied_to_another_users_row_is_refused(
+    app, session, blueprint, caplog
+):
+    alice, bob = _people(session, "alice", "bob")
+    app.config["FLASK_DANCE_TOKEN_KEYS"] = [KEY_A]
+    storage = SQLAlchemyStorage(SealedOAuth, session)
+    with app.app_context():
+        storage.set(blueprint, TOKEN, user_id=alice.id)
+        storage.set(blueprint, {"access_token": "bobs"}, user_id=bob.id)
+        rows = session.execute(sa.select(SealedOAuth.id, SealedOAuth.user_id)).all()
+        ids = {user_id: row_id for row_id, user_id in rows}
+        _move_token(session, ids[alice.id], ids[bob.id])
+        with caplog.at_level(logging.WARNING, logger=STORAGE_LOGGER):
+            assert storage.get(blueprint, user_id=bob.id) is None
+        assert storage.get(blueprint, user_id=alice.id) == TOKEN
+    [record] = [r for r in caplog.records if r.name == STORAGE_LOGGER]
+    assert "another provider or user" in record.getMessage()
+    assert ACCESS not in caplog.text
+
+
+def test_c47_token_copied_to_another_provider_or_to_no_user_is_refused(
+    app, session, blueprint, make_blueprint
+):
+    (alice,) = _people(session, "alice")
+    other = make_blueprint("other-service")
+    app.config["FLASK_DANCE_TOKEN_KEYS"] = [KEY_A]
+    storage = SQLAlchemyStorage(SealedOAuth, session)
+    with app.app_context():
+        storage.set(blueprint, TOKEN, user_id=alice.id)
+        storage.set(other, {"access_token": "other"}, user_id=alice.id)
+        storage.set(blueprint, {"access_token": "nobody"})  # a row of no user
+        rows = session.execute(
+            sa.select(SealedOAuth.id, SealedOAuth.provider, SealedOAuth.user_id)
+        ).all()
+        ids = {(provider, user_id): row_id for row_id, provider, user_id in rows}
+        _move_token(
+            session, ids[(blueprint.name, alice.id)], ids[(other.name, alice.id)]
+        )
+        _move_token(
+            session, ids[(blueprint.name, alice.id)], ids[(blueprint.name, None)]
+        )
+        assert storage.get(other, user_id=alice.id) is None
+        assert storage.get(blueprint) is None
+        assert storage.get(blueprint, user_id=alice.id) == TOKEN
+
+
+def test_c47_unbound_sealed_token_still_reads(app, session, blueprint):
+    """A token sealed before tokens were bound (no binding inside) reads."""
+    (alice,) = _people(session, "alice")
+    legacy = _crypto.TokenCodec([KEY_A]).seal(TOKEN)
+    session.add(SealedOAuth(provider=blueprint.name, user_id=alice.id, token=legacy))
+    session.commit()
+    app.config["FLASK_DANCE_TOKEN_KEYS"] = [KEY_A]
+    storage = SQLAlchemyStorage(SealedOAuth, session)
+    with app.app_context():
+        assert storage.get(blueprint, user_id=alice.id) == TOKEN
+
+
+def test_c47_codec_checks_the_binding():
+    codec = _crypto.TokenCodec([KEY_A])
+    sealed = codec.seal(TOKEN, binding="a")
+    assert codec.unseal(sealed, binding="a") == TOKEN
+    assert codec.unseal(sealed) == TOKEN  # no check asked for
+    with pytest.raises(_crypto.BindingMismatchError):
+        codec.unseal(sealed, binding="b")
+    assert codec.unseal(codec.seal(TOKEN), binding="b") == TOKEN  # unbound
+
+
+def test_c47_session_token_of_another_provider_is_refused(app, make_blueprint):
+    app.config["FLASK_DANCE_TOKEN_KEYS"] = [KEY_A]
+    storage = SessionStorage(key="shared_token")
+    with app.test_request_context("/"):
+        storage.set(make_blueprint("github"), TOKEN)
+        assert storage.get(make_blueprint("github")) == TOKEN
+        assert storage.get(make_blueprint("gitlab")) is None
