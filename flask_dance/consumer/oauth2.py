@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from . import _backchannel
 from . import _client_auth
+from . import _logout_guard
 from . import _openid
 from . import _par
 from . import _setup
@@ -264,6 +265,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         post_logout_redirect_uri: str | None = None,
         logout_url: str | None = None,
         logged_out_url: str | None = None,
+        logout: bool = False,
         token_endpoint_auth_method: str | None = None,
         client_signing_key: t.Any = None,
         client_signing_key_id: str | None = None,
@@ -345,9 +347,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         :param post_logout_redirect_uri: Where the provider sends the user
             after RP-initiated logout (default: the ``logged_out`` view).
         :param logout_url: The rule of the logout view; default
-            ``/{bp.name}/logout``.
+            ``/{bp.name}/logout``. Giving it turns the logout routes on.
         :param logged_out_url: The rule of the view the provider sends the user
-            back to after logout; default ``/{bp.name}/logged-out``.
+            back to after logout; default ``/{bp.name}/logged-out``. Giving it
+            turns the logout routes on.
+        :param logout: Register the ``logout`` and ``logged_out`` routes.
+            Off by default, so that the blueprint has Flask-Dance 7.1's two
+            routes; on when ``logout_url`` or ``logged_out_url`` is given.
         :param token_endpoint_auth_method: How the client authenticates on
             every call to the token endpoint, revocation, introspection and
             PAR: ``"client_secret_basic"``, ``"client_secret_post"``,
@@ -511,20 +517,25 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             from .oidc import require_oidc_dependencies
 
             require_oidc_dependencies()
+        #: Whether the ``logout`` and ``logged_out`` routes are registered.
+        self.logout_routes = bool(
+            logout or logout_url is not None or logged_out_url is not None
+        )
         rule_options = rule_kwargs or {}
-        self.add_url_rule(
-            (logout_url or "/{bp.name}/logout").format(bp=self),
-            endpoint="logout",
-            view_func=self.logout,
-            methods=["GET", "POST"],
-            **rule_options,
-        )
-        self.add_url_rule(
-            (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
-            endpoint="logged_out",
-            view_func=self.logged_out,
-            **rule_options,
-        )
+        if self.logout_routes:
+            self.add_url_rule(
+                (logout_url or "/{bp.name}/logout").format(bp=self),
+                endpoint="logout",
+                view_func=self._logout_view,
+                methods=["GET", "POST"],
+                **rule_options,
+            )
+            self.add_url_rule(
+                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+                endpoint="logged_out",
+                view_func=self.logged_out,
+                **rule_options,
+            )
         if backchannel_logout:
             self.add_url_rule(
                 (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
@@ -676,6 +687,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         user to the provider."""
         self._refresh_config()
         _setup.check_credentials(self)
+        _setup.check_issuer_transport(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:
@@ -1233,6 +1245,27 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             client_id=str(self.client_id) if self.client_id else None,
         )
         return flask.redirect(url)
+
+    @property
+    def logout_token(self) -> str:
+        """The current browser's token for the ``logout`` route: a request
+        to the route logs out only when it carries it, as the
+        ``logout_token`` query parameter (``url_for("<name>.logout",
+        logout_token=bp.logout_token)``) or form field, so that another site
+        can not log your users out."""
+        return _logout_guard.token_for(self.name)
+
+    def _logout_view(self) -> t.Any:
+        """The ``logout`` route: :meth:`logout`, for a request that carries
+        :attr:`logout_token`."""
+        if not _logout_guard.carries_token(self.name):
+            log.info("Refused a logout from %r without its token.", self.name)
+            return Response(
+                "The logout request did not carry its token.",
+                403,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.logout()
 
     @property
     def _logout_key(self) -> str:

@@ -862,7 +862,9 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
-        except (OAuth2Error, ClientAuthError) as exc:
+        except (OAuth2Error, ClientAuthError, _bounded.UnusableAnswer) as exc:
+            # (a redirect, an oversized or malformed answer: the provider's
+            # fault, as a refused client authentication is)
             self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
