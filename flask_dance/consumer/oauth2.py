@@ -687,6 +687,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         user to the provider."""
         self._refresh_config()
         _setup.check_credentials(self)
+        _setup.check_issuer_transport(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:

@@ -125,3 +125,14 @@ def test_security_checklist_is_readable(
         assert "digraph" not in page.inner_text("body")
     finally:
         context.close()
+
+
+def test_autodoc_documents_the_pytest_fixtures(built_docs: Path) -> None:
+    """The docs extra brings pytest, so autodoc can import the fixtures."""
+    api = (built_docs / "api" / "index.html").read_text("utf-8")
+    for fixture in (
+        "flask_dance.testing.pytest_fixtures.local_provider",
+        "flask_dance.testing.pytest_fixtures.local_provider_session",
+        "flask_dance.fixtures.pytest.betamax_record_flask_dance",
+    ):
+        assert f'id="{fixture}"' in api
