@@ -553,22 +553,18 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = _timeout_of(self.blueprint)
         method_name = method.decode() if isinstance(method, bytes) else method
-        prover = None
         if not withhold_token and self.token:
             for hook in self.compliance_hook["protected_request"]:
                 target, headers, data = hook(target, headers, data)
             if self._should_refresh():
                 self._refresh_once()
-            prover = self._dpop_prover(self.token)
-            if prover is None:
-                target, headers, data = self._add_token(
-                    target, method_name, headers, data
+            response = self._send_with_token(method_name, target, headers, data, kwargs)
+            if _replayable(data, kwargs) and self._refreshed_after(response):
+                response.close()
+                response = self._send_with_token(
+                    method_name, target, headers, data, kwargs
                 )
-            else:
-                sent = self._dpop_headers(target, method_name, headers, prover)
-                return self._send_with_dpop(
-                    method_name, target, headers, sent, data, prover, kwargs
-                )
+            return response
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -584,6 +580,43 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
+
+    def _send_with_token(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        data: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send the request with this user's token: as a bearer token, or
+        DPoP-bound with a new proof."""
+        prover = self._dpop_prover(self.token)
+        if prover is not None:
+            sent = self._dpop_headers(url, method, headers, prover)
+            return self._send_with_dpop(
+                method, url, headers, sent, data, prover, kwargs
+            )
+        if isinstance(headers, Mapping):
+            headers = dict(headers)  # the caller's stay as they were, for a retry
+        url, headers, data = self._add_token(url, method, headers, data)
+        return requests.Session.request(
+            self, method, url, headers=headers, data=data, **kwargs
+        )
+
+    def _refreshed_after(self, response: requests.Response) -> bool:
+        """Whether the resource server refused the access token
+        (``401`` with ``error="invalid_token"``, RFC 6750 3.1) and a refresh
+        then gave a new one, so that the request is worth sending again."""
+        if response.status_code != 401 or not self._can_refresh():
+            return False
+        if "invalid_token" not in response.headers.get("WWW-Authenticate", ""):
+            return False
+        before = self.token.get("access_token")
+        log.info("The provider refused an access token; refreshing it.")
+        self._refresh_once()
+        token = self.token
+        return bool(token) and token.get("access_token") != before
 
     def _dpop_headers(
         self, url: str, method: str, headers: t.Any, prover: t.Any
@@ -850,6 +883,13 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.token_updater:
             self.token_updater(new)
         self.token = new
+
+
+def _replayable(data: t.Any, kwargs: dict[str, t.Any]) -> bool:
+    """Whether a request body can be sent twice (no stream, no files)."""
+    if kwargs.get("files"):
+        return False
+    return data is None or isinstance(data, (str, bytes, Mapping, list, tuple))
 
 
 def _asks_for_dpop_nonce(response: requests.Response) -> bool:
