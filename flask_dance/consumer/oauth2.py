@@ -827,6 +827,8 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 error=params["error"],
                 error_description=params.get("error_description"),
                 error_uri=params.get("error_uri"),
+                message=params.get("error_description")
+                or f"The provider refused the login ({params['error']}).",
             )
         if (
             flask.request.method == "POST"
