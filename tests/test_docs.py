@@ -1003,25 +1003,25 @@ def test_twitter_quickstart_oauth1(
     set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/request_token",
+        "https://api.twitter.com/oauth/request_token",
         body="oauth_token=req&oauth_token_secret=req-secret"
         "&oauth_callback_confirmed=true",
     )
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/access_token",
+        "https://api.twitter.com/oauth/access_token",
         body="oauth_token=acc&oauth_token_secret=acc-secret&screen_name=jack",
     )
     responses.add(
         responses_lib.GET,
-        "https://api.x.com/1.1/account/verify_credentials.json",
+        "https://api.twitter.com/1.1/account/verify_credentials.json",
         json={"screen_name": "jack"},
     )
     example = load_example("twitter_quickstart", monkeypatch)
     with example.app.test_client() as client:
         assert client.get("/").headers["Location"] == "/login/twitter"
         location = client.get("/login/twitter").headers["Location"]
-        assert location == "https://api.x.com/oauth/authorize?oauth_token=req"
+        assert location == "https://api.twitter.com/oauth/authorize?oauth_token=req"
         response = client.get(
             "/login/twitter/authorized?oauth_token=req&oauth_verifier=v"
         )
