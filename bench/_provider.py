@@ -51,7 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
         auth = self.headers.get("Authorization", "")
-        if path == USER_PATH and auth.startswith("Bearer tok-"):
+        # (a DPoP-bound token comes with a proof, which is not checked here)
+        if path == USER_PATH and auth.startswith(("Bearer tok-", "DPoP tok-")):
             self._send(200, _USER)
         elif path == USER_PATH:
             self._send(401, b'{"message": "Bad credentials"}')

@@ -69,16 +69,21 @@ def _timed(client: FlaskClient, path: str) -> tuple[float, t.Any]:
     return time.perf_counter() - start, resp
 
 
-def _logged_in_client(app: flask.Flask) -> FlaskClient:
+def _logged_in_client(app: flask.Flask, dpop: bool = False) -> FlaskClient:
     from _apps import TOKEN_KEY
 
     client = app.test_client()
+    token: dict[str, t.Any] = {
+        "access_token": "tok-0123456789abcdef",
+        "token_type": "bearer",
+        "scope": ["read:user"],
+    }
+    if dpop:
+        from flask_dance.consumer._dpop import new_key
+
+        token.update(token_type="DPoP", dpop_jwk=new_key())
     with client.session_transaction() as sess:
-        sess[TOKEN_KEY] = {
-            "access_token": "tok-0123456789abcdef",
-            "token_type": "bearer",
-            "scope": ["read:user"],
-        }
+        sess[TOKEN_KEY] = token
     return client
 
 
@@ -90,6 +95,7 @@ class PageSide(Side):
     :param expect: The body a correct answer has.
     :param logged_in: Whether the browser holds a token in its session.
     :param provider: The provider whose connections this side opens.
+    :param dpop: Whether that token is DPoP-bound (each call signs a proof).
     """
 
     def __init__(
@@ -100,8 +106,9 @@ class PageSide(Side):
         *,
         logged_in: bool = True,
         provider: Provider | None = None,
+        dpop: bool = False,
     ) -> None:
-        self.client = _logged_in_client(app) if logged_in else app.test_client()
+        self.client = _logged_in_client(app, dpop) if logged_in else app.test_client()
         self.path = path
         self.expect = expect
         self.provider = provider
@@ -325,6 +332,15 @@ def build_scenarios(
             PageSide(_apps.baseline_app(plain.url), "/api", b"octocat", provider=plain),
             target=1.15,
             one_connection=True,
+        ),
+        Scenario(
+            "api_dpop",
+            "API call over TLS with a DPoP-bound token vs a bearer one",
+            PageSide(
+                _apps.ours_app(tls.url)[0], "/api", b"octocat", provider=tls, dpop=True
+            ),
+            PageSide(_apps.ours_app(tls.url)[0], "/api", b"octocat", provider=tls),
+            labels=("dpop", "bearer"),
         ),
         Scenario(
             "authorized_check",

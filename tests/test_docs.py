@@ -83,6 +83,33 @@ def dance_with(provider: t.Any, client: t.Any, login: str) -> t.Any:
     return client.get(local_path(result.url))
 
 
+def set_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    """Set the example's environment, with ``FLASK_SECRET_KEY`` too."""
+    monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+def oauth2_quickstart_dance(
+    example: types.ModuleType, name: str, authorize_url: str, base_url: str
+) -> tuple[dict[str, str], str]:
+    """Visit ``/`` (sent to the login), log in, come back with a code; return
+    the authorization request's query and the page ``/`` shows then."""
+    with example.app.test_client() as client:
+        first = client.get("/", base_url=base_url)
+        assert first.headers["Location"] == f"/login/{name}"
+        location = client.get(f"/login/{name}", base_url=base_url).headers["Location"]
+        assert location.startswith(authorize_url + "?")
+        query = query_of(location)
+        response = client.get(
+            f"/login/{name}/authorized?code=c&state={query['state']}",
+            base_url=base_url,
+        )
+        assert response.headers["Location"] == "/"
+        page = client.get("/", base_url=base_url).get_data(as_text=True)
+    return query, page
+
+
 # -- quickstart ------------------------------------------------------------------------
 
 
@@ -248,9 +275,9 @@ def test_google_quickstart(
     responses: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
-    monkeypatch.setenv("GOOGLE_OAUTH_CLIENT_ID", "the-id")
-    monkeypatch.setenv("GOOGLE_OAUTH_CLIENT_SECRET", "the-secret")
+    set_env(
+        monkeypatch, GOOGLE_OAUTH_CLIENT_ID="the-id", GOOGLE_OAUTH_CLIENT_SECRET="s"
+    )
     responses.add(
         responses_lib.POST,
         "https://accounts.google.com/o/oauth2/token",
@@ -262,17 +289,16 @@ def test_google_quickstart(
         json={"email": "alice@example.com"},
     )
     example = load_example("google_quickstart", monkeypatch)
-    with example.app.test_client() as client:
-        assert client.get("/").headers["Location"] == "/login/google"
-        location = client.get("/login/google").headers["Location"]
-        query = query_of(location)
-        assert query["scope"].split() == [
-            "https://www.googleapis.com/auth/userinfo.email",
-            "https://www.googleapis.com/auth/userinfo.profile",
-        ]
-        response = client.get(f"/login/google/authorized?code=c&state={query['state']}")
-        assert response.headers["Location"] == "/"
-        page = client.get("/").get_data(as_text=True)
+    query, page = oauth2_quickstart_dance(
+        example,
+        "google",
+        "https://accounts.google.com/o/oauth2/auth",
+        "http://localhost",
+    )
+    assert query["scope"].split() == [
+        "https://www.googleapis.com/auth/userinfo.email",
+        "https://www.googleapis.com/auth/userinfo.profile",
+    ]
     assert page == "You are alice@example.com on Google"
 
 
@@ -290,9 +316,9 @@ def test_oidc_quickstart(
         assert response.headers["Location"] == "/"
         page = client.get("/").get_data(as_text=True)
         assert page == (f"You are octocat@example.com (subject 1 at {provider.issuer})")
-        response = client.get("/logout")
-        assert response.headers["Location"] == "/login/acme/logout"
-        response = client.get("/login/acme/logout")
+        # without the token, as from another site, nothing happens
+        assert client.get("/login/acme/logout").status_code == 403
+        response = submit_logout_form(client)
         assert response.headers["Location"].startswith(provider.end_session_url)
         assert client.get("/").headers["Location"] == "/login/acme"
     assert provider.calls["revoke"] == 1
@@ -648,8 +674,7 @@ def test_magic_example(
     rules = {r.endpoint: r.rule for r in app.url_map.iter_rules()}
     assert rules["github.login"] == "/login/github"
     assert rules["github.authorized"] == "/login/github/authorized"
-    assert rules["github.logout"] == "/login/github/logout"
-    assert rules["github.logged_out"] == "/login/github/logged-out"
+    assert "github.logout" not in rules  # opt-in
     assert type(bp.storage).__name__ == "SessionStorage"
 
     with app.test_client() as client:
@@ -968,3 +993,310 @@ def test_deployment_fixed_redirect_uri_advice_works() -> None:
         "/login/github", base_url="http://internal:8000", headers={"Host": "evil.test"}
     )
     assert query_of(response.headers["Location"])["redirect_uri"] == match.group(1)
+
+
+# -- the provider quickstarts ----------------------------------------------------------
+
+
+def test_twitter_quickstart_oauth1(
+    insecure: None,
+    responses: responses_lib.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
+    responses.add(
+        responses_lib.POST,
+        "https://api.twitter.com/oauth/request_token",
+        body="oauth_token=req&oauth_token_secret=req-secret"
+        "&oauth_callback_confirmed=true",
+    )
+    responses.add(
+        responses_lib.POST,
+        "https://api.twitter.com/oauth/access_token",
+        body="oauth_token=acc&oauth_token_secret=acc-secret&screen_name=jack",
+    )
+    responses.add(
+        responses_lib.GET,
+        "https://api.twitter.com/1.1/account/verify_credentials.json",
+        json={"screen_name": "jack"},
+    )
+    example = load_example("twitter_quickstart", monkeypatch)
+    with example.app.test_client() as client:
+        assert client.get("/").headers["Location"] == "/login/twitter"
+        location = client.get("/login/twitter").headers["Location"]
+        assert location == "https://api.twitter.com/oauth/authorize?oauth_token=req"
+        response = client.get(
+            "/login/twitter/authorized?oauth_token=req&oauth_verifier=v"
+        )
+        assert response.headers["Location"] == "/"
+        page = client.get("/").get_data(as_text=True)
+    assert page == "You are @jack on X"
+    signed = responses.calls[0].request.headers["Authorization"]
+    assert 'oauth_consumer_key="the-key"' in str(signed)
+    assert 'oauth_token="acc"' in str(
+        responses.calls[-1].request.headers["Authorization"]
+    )
+
+
+def test_slack_quickstart(
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack wants https callbacks: the page runs the app with --cert adhoc."""
+    set_env(monkeypatch, SLACK_OAUTH_CLIENT_ID="the-id", SLACK_OAUTH_CLIENT_SECRET="s")
+    user = {"access_token": "xoxp-docs", "token_type": "user", "scope": "users:read"}
+    responses.add(
+        responses_lib.POST,
+        "https://slack.com/api/oauth.v2.access",
+        json={"ok": True, "authed_user": user, "team": {"name": "Acme"}},
+    )
+    responses.add(
+        responses_lib.GET,
+        "https://slack.com/api/auth.test",
+        json={"ok": True, "user": "alice", "team": "Acme"},
+    )
+    example = load_example("slack_quickstart", monkeypatch)
+    https = "https://localhost:5000"
+    query, page = oauth2_quickstart_dance(
+        example, "slack", "https://slack.com/oauth/v2/authorize", https
+    )
+    assert query["user_scope"] == "users:read"
+    assert query["redirect_uri"] == f"{https}/login/slack/authorized"
+    assert page == "You are alice in the Acme workspace"
+    assert responses.calls[-1].request.headers["Authorization"] == "Bearer xoxp-docs"
+
+
+def test_dropbox_quickstart(
+    insecure: None,
+    responses: responses_lib.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_env(monkeypatch, DROPBOX_APP_KEY="the-key", DROPBOX_APP_SECRET="the-secret")
+    responses.add(
+        responses_lib.POST,
+        "https://api.dropbox.com/oauth2/token",
+        json={"access_token": "sl.docs", "token_type": "bearer", "expires_in": 14400},
+    )
+    responses.add(
+        responses_lib.POST,
+        "https://api.dropbox.com/2/users/get_current_account",
+        json={"name": {"display_name": "Franz Ferdinand"}},
+    )
+    example = load_example("dropbox_quickstart", monkeypatch)
+    query, page = oauth2_quickstart_dance(
+        example,
+        "dropbox",
+        "https://www.dropbox.com/oauth2/authorize",
+        "http://localhost",
+    )
+    assert query["scope"] == "account_info.read"
+    assert page == "You are Franz Ferdinand on Dropbox"
+
+
+def test_oidc_quickstart_local_try_logs_out_at_the_provider(
+    insecure: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quickstart's "try it locally" commands: the provider as the page
+    starts it, the app as the page configures it; logging out at the
+    provider comes back to the app."""
+    import shlex
+
+    import requests
+
+    from flask_dance.testing.__main__ import make_provider
+
+    page = (DOCS / "quickstart.rst").read_text("utf-8")
+    start = page.index(".venv/bin/python -m flask_dance.testing")
+    command = page[start : page.index("\n\n", start)].replace("\\\n", " ")
+    argv = shlex.split(command)[3:]
+    assert "--post-logout-redirect-uri" in argv
+    argv[argv.index("--port") + 1] = "0"  # any free port in the test
+    for name in ("ACME_OAUTH_CLIENT_ID=test-client", "ACME_OAUTH_CLIENT_SECRET="):
+        assert name in page
+    monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
+    monkeypatch.setenv("ACME_OAUTH_CLIENT_ID", "test-client")
+    monkeypatch.setenv("ACME_OAUTH_CLIENT_SECRET", "test-secret")
+    with make_provider(argv) as provider:
+        monkeypatch.setenv("ACME_ISSUER", provider.issuer)
+        example = load_example("oidc_quickstart", monkeypatch)
+        base = "http://localhost:5000"
+        with example.app.test_client() as client:
+            response = client.get("/login/acme", base_url=base)
+            result = provider.authorize(response.headers["Location"])
+            client.get(local_path(result.url), base_url=base)
+            response = submit_logout_form(client, "/logout", base_url=base)
+            end_session = response.headers["Location"]
+            assert end_session.startswith(provider.end_session_url)
+            at_provider = requests.get(end_session, allow_redirects=False, timeout=10)
+            assert at_provider.status_code == 302, at_provider.text
+            back = at_provider.headers["Location"]
+            assert back.startswith(f"{base}/login/acme/logged-out?")
+            response = client.get(local_path(back), base_url=base)
+            assert response.headers["Location"] == "/"
+
+
+# -- logout, templates -----------------------------------------------------------------
+
+
+def submit_logout_form(client: t.Any, page: str = "/logout", **kwargs: t.Any) -> t.Any:
+    """Post the form of ``page`` that carries the logout token."""
+    html = client.get(page, **kwargs).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    action, body = next(found for found in forms if "logout_token" in found[1])
+    token = re.search(r'name="logout_token"\s+value="([^"]+)"', body)
+    assert token is not None, body
+    return client.post(
+        action.replace("&amp;", "&"), data={"logout_token": token.group(1)}, **kwargs
+    )
+
+
+def test_logout_example_local_and_provider_logout(
+    insecure: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    from flask_dance.testing import LocalProvider
+
+    base = "http://localhost:5000"
+    with LocalProvider() as provider:
+        client_record = provider.clients[provider.default_client_id]
+        client_record.post_logout_redirect_uris.append(f"{base}/login/acme/logged-out")
+        monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
+        monkeypatch.setenv("ACME_ISSUER", provider.issuer)
+        monkeypatch.setenv("ACME_OAUTH_CLIENT_ID", "test-client")
+        monkeypatch.setenv("ACME_OAUTH_CLIENT_SECRET", "test-secret")
+        example = load_example("logout", monkeypatch)
+
+        def log_in(client: t.Any) -> None:
+            response = client.get("/login/acme", base_url=base)
+            result = provider.authorize(response.headers["Location"])
+            client.get(local_path(result.url), base_url=base)
+            page = client.get("/", base_url=base).get_data(as_text=True)
+            assert "Signed in as octocat@example.com." in page
+
+        with example.app.test_client() as client:
+            log_in(client)
+            # Local logout: gone here, nothing asked of the provider.
+            response = client.post("/logout", base_url=base)
+            assert response.headers["Location"] == "/"
+            assert client.get("/", base_url=base).headers["Location"] == "/login/acme"
+            assert provider.calls.get("logout", 0) == 0
+
+            log_in(client)
+            response = submit_logout_form(client, "/", base_url=base)
+            end_session = response.headers["Location"]
+            assert end_session.startswith(provider.end_session_url)
+            at_provider = requests.get(end_session, allow_redirects=False, timeout=10)
+            assert at_provider.status_code == 302, at_provider.text
+            response = client.get(
+                local_path(at_provider.headers["Location"]), base_url=base
+            )
+            assert response.headers["Location"] == "/"
+            assert client.get("/", base_url=base).headers["Location"] == "/login/acme"
+        assert provider.calls["logout"] == 1
+        assert provider.calls["revoke"] == 1
+
+
+def test_templates_example(
+    insecure: None,
+    responses: responses_lib.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    github_env(monkeypatch)
+    mock_github(responses)
+    example = load_example("templates_app", monkeypatch)
+    with example.app.test_client() as client:
+        page = client.get("/").get_data(as_text=True)
+        assert 'href="/login/github?next=/"' in page
+        assert "Sign in with GitHub" in page
+        response = github_dance(client)
+        assert response.headers["Location"] == "/"
+        page = client.get("/").get_data(as_text=True)
+        assert '<p class="flash info">Signed in with GitHub.</p>' in page
+        assert "Signed in as <strong>octocat</strong>." in page
+        assert '<form method="post" action="/logout">' in page
+        assert client.post("/logout").headers["Location"] == "/"
+        assert "Sign in with GitHub" in client.get("/").get_data(as_text=True)
+        # A denied login comes back with a message for the page.
+        location = client.get("/login/github").headers["Location"]
+        state = query_of(location)["state"]
+        client.get(
+            f"/login/github/authorized?error=access_denied&state={state}"
+            "&error_description=The+user+has+denied+your+application+access."
+        )
+        page = client.get("/").get_data(as_text=True)
+    assert "GitHub sign-in failed: The user has denied your application access." in page
+
+
+# -- the pages that point newcomers around ---------------------------------------------
+
+
+def test_example_apps_page_lists_every_example() -> None:
+    page = (DOCS / "example-apps.rst").read_text("utf-8")
+    listed = set(re.findall(r"^    \*   - ``([\w./]+)``$", page, re.M))
+    files = {path.name for path in EXAMPLES.glob("*.py")} | {"testing/"}
+    assert listed == files
+    # and every example is included by some page, so it is explained there
+    pages = "".join(path.read_text("utf-8") for path in DOCS.glob("*.rst"))
+    for name in files - {"testing/"}:
+        assert f"literalinclude:: examples/{name}" in pages, name
+
+
+def test_provider_quickstarts_cover_the_providers() -> None:
+    page = (DOCS / "provider-quickstarts.rst").read_text("utf-8")
+    for heading in ("GitHub", "Google", "X (Twitter), with OAuth 1.0a", "Slack"):
+        assert f"\n{heading}\n" in page
+    for heading in ("Dropbox", "Any OpenID Connect provider"):
+        assert f"\n{heading}\n" in page
+    for name in ("github", "google", "twitter", "slack", "dropbox", "oidc"):
+        assert f"literalinclude:: examples/{name}_quickstart.py" in page
+        if name != "oidc":
+            assert f"/login/{name}/authorized" in page
+
+
+def test_contributing_page_has_the_readme_commands() -> None:
+    readme = (ROOT / "README.rst").read_text("utf-8")
+    page = (DOCS / "contributing.rst").read_text("utf-8")
+    commands = re.findall(r"^    ((?:python3 -m venv|\.venv/bin/pip).+)$", readme, re.M)
+    assert len(commands) == 3
+    for command in commands:
+        assert command in page
+
+
+def test_no_page_installs_flask_dance_from_pypi() -> None:
+    """PyPI's Flask-Dance is 7.1, the release this project replaces."""
+    for path in DOCS.glob("*.rst"):
+        text = path.read_text("utf-8")
+        for wrong in (
+            "pip install Flask-Dance\n",
+            "pip install --upgrade Flask-Dance",
+            "pip install 'Flask-Dance[",
+            'pip install "Flask-Dance[',
+        ):
+            assert wrong not in text, (path.name, wrong)
+    installation = (DOCS / "installation.rst").read_text("utf-8")
+    assert "pip install -e '.[oidc]'" in installation
+    assert "not on PyPI" in installation
+
+
+def test_multi_user_page_says_what_it_needs_and_how_to_run_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from flask.cli import ScriptInfo
+
+    page = (DOCS / "multi-user.rst").read_text("utf-8")
+    for package in ("Flask-SQLAlchemy", "Flask-Login", "Flask-Caching"):
+        assert package in page
+    match = re.search(r"flask --app '([\w:()]+)' run", page)
+    assert match is not None
+    # The app the command names starts with the environment the page sets.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.delitem(sys.modules, "multi_user", raising=False)
+    monkeypatch.setenv("FLASK_SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("FLASK_SESSION_COOKIE_SECURE", "false")
+    try:
+        app = ScriptInfo(app_import_path=match.group(1)).load_app()
+    finally:
+        sys.modules.pop("multi_user", None)
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert {"github", "google"} <= set(app.blueprints)

@@ -29,6 +29,7 @@ README_COMMANDS = (
 DOCS_PAGES = (
     "installation",
     "quickstart",
+    "provider-quickstarts",
     "concepts",
     "magic",
     "providers",
@@ -37,12 +38,16 @@ DOCS_PAGES = (
     "multi-user",
     "oidc",
     "lifecycle",
+    "logout",
+    "templates",
     "security",
     "testing",
     "deployment",
     "performance",
     "migrating",
+    "example-apps",
     "api",
+    "contributing",
     "changes",
 )
 

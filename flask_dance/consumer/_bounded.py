@@ -36,12 +36,21 @@ _CHUNK = 16384
 class ProviderCallError(requests.RequestException):
     """A call to the provider that was stopped before its answer was used."""
 
+    @property
+    def description(self) -> str:
+        """What went wrong, in a sentence."""
+        return str(self.args[0]) if self.args else type(self).__name__
 
-class RedirectRefused(ProviderCallError):
+
+class UnusableAnswer(ProviderCallError):
+    """The provider answered, but not with something that can be used."""
+
+
+class RedirectRefused(UnusableAnswer):
     """The provider answered with a redirect that is not followed."""
 
 
-class BodyTooLarge(ProviderCallError):
+class BodyTooLarge(UnusableAnswer):
     """The provider's answer is larger than allowed."""
 
 

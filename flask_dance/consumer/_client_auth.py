@@ -57,6 +57,13 @@ class ClientAuth:
     fields: dict[str, str]
     #: The :mod:`requests` auth to send the request with, or ``None``.
     auth: requests.auth.AuthBase | None
+    #: Builds the same authentication afresh (a new JWT assertion), for a
+    #: request sent again; ``None`` when it never changes.
+    renew: t.Callable[[], ClientAuth] | None = None
+
+    def renewed(self) -> ClientAuth:
+        """This authentication as a request sent again must carry it."""
+        return self.renew() if self.renew is not None else self
 
     def fetch_token_kwargs(self, client_secret: str | None) -> dict[str, t.Any]:
         """The keyword arguments that make requests-oauthlib's ``fetch_token``
@@ -216,7 +223,11 @@ def build(
     else:  # pragma: no cover - configured_method checked the name
         raise ClientAuthError(f"Unknown token_endpoint_auth_method {method!r}.")
     fields = {"client_id": client_id, **jwt_auth.client_assertion_params(assertion)}
-    return ClientAuth(method, fields, None)
+
+    def renew() -> ClientAuth:
+        return build(blueprint, endpoint, method)
+
+    return ClientAuth(method, fields, None, renew)
 
 
 def _signing_algs(blueprint: OAuth2ConsumerBlueprint) -> tuple[str, ...]:

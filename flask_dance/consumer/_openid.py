@@ -112,6 +112,22 @@ def _expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
     )
 
 
+def key_resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+    """The key resolver of the provider's published keys.
+
+    :raises flask_dance.consumer.oidc.JWKSError: without a key set URL.
+    """
+    return _resolver(blueprint)
+
+
+def expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
+    """The issuer tokens must name.
+
+    :raises RuntimeError: when the blueprint has none.
+    """
+    return _expected_issuer(blueprint)
+
+
 def validate_login_token(
     blueprint: OAuth2ConsumerBlueprint,
     token: dict[str, t.Any],

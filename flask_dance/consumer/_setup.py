@@ -15,6 +15,7 @@ import typing as t
 
 from flask import current_app
 from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 from werkzeug.exceptions import InternalServerError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -140,6 +141,20 @@ def check_credentials(bp: BaseOAuthConsumerBlueprint) -> None:
             bp.name,
             secret_key,
         )
+
+
+def check_issuer_transport(bp: BaseOAuthConsumerBlueprint) -> None:
+    """Refuse a plain-HTTP OpenID Connect issuer without
+    ``OAUTHLIB_INSECURE_TRANSPORT`` before discovery fails on it: the login
+    would otherwise end in ``oauth_error`` and a redirect, which an app that
+    sends logged-out users to the login turns into a redirect loop.
+
+    :param bp: The blueprint.
+    """
+    issuer = getattr(bp, "issuer", None)
+    if isinstance(issuer, str) and not is_secure_transport(issuer):
+        cause = InsecureTransportError()
+        refuse_insecure_transport(f"the issuer {issuer!r}", cause)
 
 
 def refuse_insecure_transport(what: str, cause: Exception) -> t.NoReturn:

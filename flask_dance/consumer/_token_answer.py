@@ -14,13 +14,13 @@ from urllib.parse import parse_qsl
 
 import requests
 
-from ._bounded import ProviderCallError
+from ._bounded import UnusableAnswer
 
 #: The largest ``expires_in`` accepted, in seconds (about 300 years).
 MAX_EXPIRES_IN: t.Final[int] = 10**10
 
 
-class MalformedAnswer(ProviderCallError):
+class MalformedAnswer(UnusableAnswer):
     """The provider's answer is not a token this library can use."""
 
 
@@ -42,12 +42,30 @@ def _malformed(why: str, response: requests.Response) -> MalformedAnswer:
     return MalformedAnswer(f"The provider's token answer {why}.", response=response)
 
 
+class _NotFinite(Exception):
+    """A JSON number that is not finite (``NaN``, ``Infinity``, ``1e400``)."""
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite()
+    return number
+
+
+def _no_constant(text: str) -> t.NoReturn:
+    raise _NotFinite()
+
+
 def _check_oauth2(response: requests.Response) -> None:
     text = response.text
     try:
-        data: t.Any = json.loads(text)
+        data: t.Any = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except RecursionError:
         raise _malformed("is nested too deep", response) from None
+    except _NotFinite:
+        # no database stores it as JSON, and no expiry can be computed
+        raise _malformed("holds a number that is not finite", response) from None
     except ValueError:
         # not JSON: oauthlib reads a form-encoded answer, as GitHub's once was
         try:

@@ -25,8 +25,26 @@ from ._urls import is_secure_url
 if t.TYPE_CHECKING:  # pragma: no cover
     from ._client_auth import ClientAuth
 
-#: Makes a DPoP proof for ``(method, url, nonce)``; see :mod:`._dpop`.
-Prover = t.Callable[[str, str, "str | None"], str]
+
+class Prover(t.Protocol):
+    """Makes DPoP proofs; see :class:`._dpop.Prover`."""
+
+    def proof(
+        self,
+        method: str,
+        url: str,
+        *,
+        nonce: str | None = None,
+        access_token: str | None = None,
+    ) -> str:
+        """A new proof for one request."""
+
+    def remember_nonce(self, url: str, response: requests.Response) -> None:
+        """Keep the nonce a server sent."""
+
+
+#: Where a token keeps its DPoP private key (a JWK); see :mod:`._dpop`.
+DPOP_KEY_FIELD: t.Final[str] = "dpop_jwk"
 
 _FORM_HEADERS = {
     "Accept": "application/json",
@@ -107,7 +125,7 @@ def post(
     :param hook: ``"access_token"`` or ``"refresh_token"``: run the
         session's requests-oauthlib compliance hooks of that name.
     :param prover: Makes the DPoP proof, for a DPoP client.
-    :param nonce: The server's last DPoP nonce, if known.
+    :param nonce: The server's DPoP nonce; default: the last one it sent.
     :raises oauthlib.oauth2.InsecureTransportError: for a URL that is not
         ``https`` (unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set).
     """
@@ -131,6 +149,12 @@ def post(
         if prover is not None:
             fresh = _asks_for_nonce(response)
             if fresh is not None:
+                if client_auth is not None:
+                    # a JWT assertion is single use: the first one may be spent
+                    renewed = client_auth.renewed()
+                    data = {**(request_kwargs.get("data") or {}), **renewed.fields}
+                    request_kwargs = {**request_kwargs, "data": data}
+                    auth = renewed.auth
                 response = _send(
                     session, url, headers, request_kwargs, auth, prover, fresh
                 )
@@ -150,7 +174,7 @@ def _send(
     nonce: str | None,
 ) -> requests.Response:
     if prover is not None:
-        headers = {**headers, "DPoP": prover("POST", url, nonce)}
+        headers = {**headers, "DPoP": prover.proof("POST", url, nonce=nonce)}
     response: requests.Response = session.post(
         url,
         headers=headers,
@@ -159,6 +183,8 @@ def _send(
         withhold_token=True,
         **request_kwargs,
     )
+    if prover is not None:
+        prover.remember_nonce(url, response)
     return response
 
 

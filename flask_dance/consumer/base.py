@@ -539,8 +539,7 @@ class BaseOAuthConsumerBlueprint(Blueprint, metaclass=ABCMeta):
         else:
             # As read from the storage: :attr:`token` makes its copy only
             # if a session is built.
-            getter = self._token_getter
-            stored = getter() if getter is not None else self.storage.get(self)
+            stored = self._stored_token()
             tokens[key] = stored
         if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
             stored = _token_copy(stored, self.name)

@@ -25,8 +25,11 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 from werkzeug.wrappers import Response
 
+from . import _backchannel
 from . import _client_auth
+from . import _logout_guard
 from . import _openid
+from . import _par
 from . import _setup
 from . import _token_endpoint
 from ._basic_auth import ClientAuthError
@@ -57,6 +60,9 @@ OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 #: What deciding the client authentication may raise: a configuration the
 #: method cannot use, or failed discovery.
 _CLIENT_AUTH_ERRORS: tuple[type[Exception], ...] = (ClientAuthError, *OIDCErrorTypes)
+
+#: What pushing an authorization request may raise.
+_PAR_ERRORS: tuple[type[Exception], ...] = (_par.PushRefused, *_CLIENT_AUTH_ERRORS)
 
 #: The PKCE code challenge methods this blueprint accepts. ``plain`` is
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
@@ -260,11 +266,18 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         post_logout_redirect_uri: str | None = None,
         logout_url: str | None = None,
         logged_out_url: str | None = None,
+        logout: bool = False,
         token_endpoint_auth_method: str | None = None,
         client_signing_key: t.Any = None,
         client_signing_key_id: str | None = None,
         client_assertion_audience: str | None = None,
         introspection_url: str | None = None,
+        use_par: bool | None = None,
+        par_url: str | None = None,
+        backchannel_logout: bool = False,
+        backchannel_logout_url: str | None = None,
+        backchannel_logout_store: _backchannel.LogoutStore | None = None,
+        dpop: bool | None = None,
         **kwargs: t.Any,
     ) -> None:
         """
@@ -335,9 +348,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         :param post_logout_redirect_uri: Where the provider sends the user
             after RP-initiated logout (default: the ``logged_out`` view).
         :param logout_url: The rule of the logout view; default
-            ``/{bp.name}/logout``.
+            ``/{bp.name}/logout``. Giving it turns the logout routes on.
         :param logged_out_url: The rule of the view the provider sends the user
-            back to after logout; default ``/{bp.name}/logged-out``.
+            back to after logout; default ``/{bp.name}/logged-out``. Giving it
+            turns the logout routes on.
+        :param logout: Register the ``logout`` and ``logged_out`` routes.
+            Off by default, so that the blueprint has Flask-Dance 7.1's two
+            routes; on when ``logout_url`` or ``logged_out_url`` is given.
         :param token_endpoint_auth_method: How the client authenticates on
             every call to the token endpoint, revocation, introspection and
             PAR: ``"client_secret_basic"``, ``"client_secret_post"``,
@@ -354,6 +371,24 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             assertions. Default: the issuer, else the token endpoint URL.
         :param introspection_url: The RFC 7662 introspection endpoint
             (default: discovered).
+        :param use_par: Push each authorization request to the provider
+            (RFC 9126) and send the browser only a ``request_uri``. Default:
+            when the provider's metadata says
+            ``require_pushed_authorization_requests``.
+        :param par_url: The PAR endpoint (default: discovered).
+        :param backchannel_logout: Add the ``backchannel_logout`` route (a
+            POST), where the provider sends logout tokens (OpenID Connect
+            Back-Channel Logout 1.0). Needs ``issuer``.
+        :param backchannel_logout_url: Its rule; default
+            ``/{bp.name}/backchannel-logout``.
+        :param backchannel_logout_store: Where logouts are remembered for
+            every process of the app: a
+            :class:`~flask_dance.consumer.CacheLogoutStore` over the app's
+            cache, say. Default: this process's memory.
+        :param dpop: Bind tokens to a key kept with each stored token (DPoP,
+            RFC 9449): proofs on the code exchange, every refresh and every
+            API call through the session. Default (``None``): only when the
+            provider's token endpoint asks for a DPoP proof.
         :param kwargs: Passed to ``session_class``. The older spellings
             ``client_key``, ``access_token_url``, ``authorize_url`` and
             ``request_token_params`` are accepted with a
@@ -459,24 +494,59 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.client_assertion_audience = client_assertion_audience
         #: The introspection endpoint, if not discovered.
         self.introspection_url = introspection_url
+        #: Push authorization requests (RFC 9126); ``None``: when required.
+        self.use_par = use_par
+        #: The PAR endpoint, if not discovered.
+        self.par_url = par_url
+        #: Whether the back-channel logout route is on.
+        self.backchannel_logout = backchannel_logout
+        #: Where back-channel logouts are remembered.
+        self.backchannel_logout_store: _backchannel.LogoutStore = (
+            backchannel_logout_store or _backchannel.MemoryLogoutStore()
+        )
+        #: Whether tokens are DPoP-bound; ``None``: when the provider asks.
+        self.dpop = dpop
+        self._dpop_nonces: t.Any = None
+        #: How long logout records and seen ``jti`` values are kept, seconds.
+        self.backchannel_logout_ttl: float = _backchannel.DEFAULT_RECORD_TTL
+        if backchannel_logout and not issuer:
+            raise ValueError(
+                "backchannel_logout=True needs the provider's 'issuer' to"
+                " validate logout tokens."
+            )
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
             require_oidc_dependencies()
+        #: Whether the ``logout`` and ``logged_out`` routes are registered.
+        self.logout_routes = bool(
+            logout or logout_url is not None or logged_out_url is not None
+        )
         rule_options = rule_kwargs or {}
-        self.add_url_rule(
-            (logout_url or "/{bp.name}/logout").format(bp=self),
-            endpoint="logout",
-            view_func=self.logout,
-            methods=["GET", "POST"],
-            **rule_options,
-        )
-        self.add_url_rule(
-            (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
-            endpoint="logged_out",
-            view_func=self.logged_out,
-            **rule_options,
-        )
+        if self.logout_routes:
+            self.add_url_rule(
+                (logout_url or "/{bp.name}/logout").format(bp=self),
+                endpoint="logout",
+                view_func=self._logout_view,
+                methods=["GET", "POST"],
+                **rule_options,
+            )
+            self.add_url_rule(
+                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+                endpoint="logged_out",
+                view_func=self.logged_out,
+                **rule_options,
+            )
+        if backchannel_logout:
+            self.add_url_rule(
+                (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
+                    bp=self
+                ),
+                endpoint="backchannel_logout",
+                view_func=self.receive_backchannel_logout,
+                methods=["POST"],
+                **rule_options,
+            )
 
         self._apply_renamed_arguments(renamed, request_token_params)
 
@@ -618,6 +688,7 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         user to the provider."""
         self._refresh_config()
         _setup.check_credentials(self)
+        _setup.check_issuer_transport(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCErrorTypes as exc:
@@ -648,6 +719,16 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         except InsecureTransportError as exc:
             what = f"the authorization URL {authorization_url!r}"
             _setup.refuse_insecure_transport(what, exc)
+        try:
+            if self.use_par is not False and _par.applies(self):
+                url = _par.push(self, authorization_url, url)
+        except _PAR_ERRORS as exc:
+            return self._fail(
+                f"the pushed authorization request failed: {exc}",
+                error=getattr(exc, "error", "par_failed"),
+                error_description=getattr(exc, "description", str(exc)),
+                error_uri=None,
+            )
         self.pending_logins.add(
             PendingLogin(
                 key=state,
@@ -747,6 +828,8 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 error=params["error"],
                 error_description=params.get("error_description"),
                 error_uri=params.get("error_uri"),
+                message=params.get("error_description")
+                or f"The provider refused the login ({params['error']}).",
             )
         if (
             flask.request.method == "POST"
@@ -802,6 +885,20 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
                 token_params.pop(key, None)
         return _client_auth.for_request(self, token_url, keep_legacy=True)
 
+    def _stored_token(self) -> t.Any:
+        token = super()._stored_token()
+        if token and self.backchannel_logout:
+            return _backchannel.check_token(self, token)
+        return token
+
+    def receive_backchannel_logout(self) -> t.Any:
+        """The ``backchannel_logout`` view: validate the provider's logout
+        token, forget the user's tokens, tell the app with
+        :data:`~flask_dance.consumer.oauth_backchannel_logout`, and answer
+        200, or 400 with an error object."""
+        self._refresh_config()
+        return _backchannel.receive(self)
+
     def _client_auth_failure(self, exc: Exception) -> t.Any:
         return self._fail(
             f"the client cannot authenticate: {exc}",
@@ -832,16 +929,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             client_auth = self._exchange_client_auth(token_url, token_params)
         except _CLIENT_AUTH_ERRORS as exc:
             return self._client_auth_failure(exc)
+        dpop_key = None
         try:
             if code and _fetch_token_is_stock(session):
                 # The state was checked against the pending login already:
                 # hand over the code rather than the callback URL to parse.
-                token = session._fetch_token_for_code(
-                    token_url,
-                    code,
-                    client_secret=self.client_secret,
-                    params=token_params,
-                    client_auth=client_auth,
+                token, dpop_key = self._fetch_code_token(
+                    session, token_url, code, token_params, client_auth
                 )
             else:
                 # As Flask-Dance 7.1 called it, for a patched fetch_token.
@@ -890,7 +984,80 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             token = dict(token)
             token[_openid.CLAIMS_KEY] = claims
             session.token = token
+        if dpop_key is not None and isinstance(token, dict):
+            # The key goes wherever the token goes (sealed with it).
+            token = {**token, _token_endpoint.DPOP_KEY_FIELD: dpop_key}
+            session.token = token
         return self._finish_login(token, pending.next_url)
+
+    def _fetch_code_token(
+        self,
+        session: OAuth2Session,
+        token_url: str,
+        code: str,
+        token_params: dict[str, t.Any],
+        client_auth: _client_auth.ClientAuth | None,
+    ) -> tuple[t.Any, dict[str, str] | None]:
+        """Exchange the code, with a DPoP proof when DPoP is on; left to
+        ``None``, once more with one when the provider asks for DPoP.
+        Return the token and the DPoP key it is bound to, if any."""
+        dpop_key = self._new_dpop_key() if self.dpop else None
+        while True:
+            try:
+                token = session._fetch_token_for_code(
+                    token_url,
+                    code,
+                    client_secret=self.client_secret,
+                    params=token_params,
+                    client_auth=client_auth,
+                    prover=self._dpop_prover(dpop_key),
+                )
+            except OAuth2Error as exc:
+                if dpop_key is not None or self.dpop is not None:
+                    raise
+                if not self._may_want_dpop(exc):
+                    raise
+                log.info(
+                    "%r's token endpoint asks for DPoP; sending a proof.", self.name
+                )
+                dpop_key = self._new_dpop_key()
+                client_auth = client_auth.renewed() if client_auth else None
+                continue
+            kind = token.get("token_type") if isinstance(token, t.Mapping) else None
+            return token, dpop_key if str(kind).lower() == "dpop" else None
+
+    def _may_want_dpop(self, exc: OAuth2Error) -> bool:
+        """Whether a refused proof-less code exchange may be for want of a
+        DPoP proof: the error says so, or the provider supports DPoP and
+        answered ``invalid_grant`` (as servers that hide the reason do)."""
+        if _asks_for_dpop(exc):
+            return True
+        if exc.error not in ("invalid_grant", "invalid_request"):
+            return False
+        try:
+            meta = _openid.metadata(self)
+        except OIDCErrorTypes:
+            return False
+        return bool(meta is not None and meta.get("dpop_signing_alg_values_supported"))
+
+    def _new_dpop_key(self) -> dict[str, str]:
+        from . import _dpop
+
+        return _dpop.new_key()
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker of a token's key (or of a bare key)."""
+        if not isinstance(token, t.Mapping):
+            return None
+        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
+        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
+            return None
+        from . import _dpop
+
+        nonces = self._dpop_nonces
+        if nonces is None:
+            nonces = self._dpop_nonces = _dpop.Nonces()
+        return _dpop.Prover(jwk, nonces)
 
     # -- OpenID Connect, revocation and logout --------------------------------------
 
@@ -1083,6 +1250,27 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         return flask.redirect(url)
 
     @property
+    def logout_token(self) -> str:
+        """The current browser's token for the ``logout`` route: a request
+        to the route logs out only when it carries it, as the
+        ``logout_token`` query parameter (``url_for("<name>.logout",
+        logout_token=bp.logout_token)``) or form field, so that another site
+        can not log your users out."""
+        return _logout_guard.token_for(self.name)
+
+    def _logout_view(self) -> t.Any:
+        """The ``logout`` route: :meth:`logout`, for a request that carries
+        :attr:`logout_token`."""
+        if not _logout_guard.carries_token(self.name):
+            log.info("Refused a logout from %r without its token.", self.name)
+            return Response(
+                "The logout request did not carry its token.",
+                403,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.logout()
+
+    @property
     def _logout_key(self) -> str:
         return f"{self.name}_oauth_logout"
 
@@ -1099,6 +1287,13 @@ class OAuth2ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             return self._oidc_failure(exc)
         next_url = pending.get("next") if isinstance(pending, dict) else None
         return flask.redirect(safe_next_url(next_url) or self._default_next_url())
+
+
+def _asks_for_dpop(exc: OAuth2Error) -> bool:
+    """Whether a token endpoint refused a request for want of a DPoP proof."""
+    if exc.error in ("invalid_dpop_proof", "use_dpop_nonce"):
+        return True
+    return "dpop" in str(exc.description or "").lower()
 
 
 def _token_response(session: t.Any, exc: Exception) -> requests.Response | None:

@@ -558,7 +558,13 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
                 target, headers, data = hook(target, headers, data)
             if self._should_refresh():
                 self._refresh_once()
-            target, headers, data = self._add_token(target, method_name, headers, data)
+            response = self._send_with_token(method_name, target, headers, data, kwargs)
+            if _replayable(data, kwargs) and self._refreshed_after(response):
+                response.close()
+                response = self._send_with_token(
+                    method_name, target, headers, data, kwargs
+                )
+            return response
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -574,6 +580,79 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
+
+    def _send_with_token(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        data: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send the request with this user's token: as a bearer token, or
+        DPoP-bound with a new proof."""
+        prover = self._dpop_prover(self.token)
+        if prover is not None:
+            sent = self._dpop_headers(url, method, headers, prover)
+            return self._send_with_dpop(
+                method, url, headers, sent, data, prover, kwargs
+            )
+        if isinstance(headers, Mapping):
+            headers = dict(headers)  # the caller's stay as they were, for a retry
+        url, headers, data = self._add_token(url, method, headers, data)
+        return requests.Session.request(
+            self, method, url, headers=headers, data=data, **kwargs
+        )
+
+    def _refreshed_after(self, response: requests.Response) -> bool:
+        """Whether the resource server refused the access token
+        (``401`` with ``error="invalid_token"``, RFC 6750 3.1) and a refresh
+        then gave a new one, so that the request is worth sending again."""
+        if response.status_code != 401 or not self._can_refresh():
+            return False
+        if "invalid_token" not in response.headers.get("WWW-Authenticate", ""):
+            return False
+        before = self.token.get("access_token")
+        log.info("The provider refused an access token; refreshing it.")
+        self._refresh_once()
+        token = self.token
+        return bool(token) and token.get("access_token") != before
+
+    def _dpop_headers(
+        self, url: str, method: str, headers: t.Any, prover: t.Any
+    ) -> dict[str, t.Any]:
+        """The request's headers with the DPoP-bound access token and a new
+        proof for it (RFC 9449 7.1)."""
+        access_token = str(self.token.get("access_token") or "")
+        sent = dict(headers or {})
+        sent["Authorization"] = f"DPoP {access_token}"
+        sent["DPoP"] = prover.proof(method, url, access_token=access_token)
+        return sent
+
+    def _send_with_dpop(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        sent: dict[str, t.Any],
+        data: t.Any,
+        prover: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send a DPoP request; once more with the resource server's nonce
+        when it asks for one."""
+        response = requests.Session.request(
+            self, method, url, headers=sent, data=data, **kwargs
+        )
+        prover.remember_nonce(url, response)
+        if _asks_for_dpop_nonce(response):
+            response.close()
+            sent = self._dpop_headers(url, method, headers, prover)
+            response = requests.Session.request(
+                self, method, url, headers=sent, data=data, **kwargs
+            )
+            prover.remember_nonce(url, response)
+        return response
 
     def _add_token(
         self, url: str, method: str, headers: t.Any, data: t.Any
@@ -684,9 +763,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         return None
 
     def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
-        """The DPoP proof maker for requests made with ``token``, if any."""
-        make = getattr(self.blueprint, "_dpop_prover", None)
-        return make(token) if callable(make) and _is_real(self.blueprint) else None
+        """The DPoP proof maker for requests made with ``token``: when the
+        token is DPoP-bound and keeps its key."""
+        if not (
+            isinstance(token, Mapping)
+            and token.get(_token_endpoint.DPOP_KEY_FIELD)
+            and str(token.get("token_type", "")).lower() == "dpop"
+            and _is_real(self.blueprint)
+        ):
+            return None
+        return self.blueprint._dpop_prover(token)  # type: ignore[no-any-return]
 
     def _request_refresh(self, url: str, refresh_token: str) -> t.Any:
         """Send the refresh request; return the new token.
@@ -776,11 +862,16 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
             log.warning("The provider refused to refresh a token: invalid_grant.")
             self._refresh_failed(exc, old)
             return
-        except (OAuth2Error, ClientAuthError) as exc:
+        except (OAuth2Error, ClientAuthError, _bounded.UnusableAnswer) as exc:
+            # (a redirect, an oversized or malformed answer: the provider's
+            # fault, as a refused client authentication is)
             self._refresh_refused(exc, old)
         new = dict(new)
         if not new.get("refresh_token"):
             new["refresh_token"] = old["refresh_token"]
+        key_field = _token_endpoint.DPOP_KEY_FIELD
+        if old.get(key_field) and str(new.get("token_type", "")).lower() == "dpop":
+            new[key_field] = old[key_field]
         validate = _hook(self.blueprint, "_validate_refreshed_token")
         if validate is not None:
             try:
@@ -792,6 +883,23 @@ class OAuth2Session(_BlueprintSessionMixin, _OAuth2Session, _PooledSessionInit):
         if self.token_updater:
             self.token_updater(new)
         self.token = new
+
+
+def _replayable(data: t.Any, kwargs: dict[str, t.Any]) -> bool:
+    """Whether a request body can be sent twice (no stream, no files)."""
+    if kwargs.get("files"):
+        return False
+    return data is None or isinstance(data, (str, bytes, Mapping, list, tuple))
+
+
+def _asks_for_dpop_nonce(response: requests.Response) -> bool:
+    """Whether a resource server refused a DPoP request for want of a nonce
+    (RFC 9449 9)."""
+    return (
+        response.status_code == 401
+        and bool(response.headers.get("DPoP-Nonce"))
+        and "use_dpop_nonce" in response.headers.get("WWW-Authenticate", "")
+    )
 
 
 def _is_real(blueprint: t.Any) -> bool:

@@ -48,6 +48,16 @@ oauth_error: NamedSignal = _signals.signal("oauth-error")
 #: Connect to it to send the user back to the login page.
 oauth_refresh_failed: NamedSignal = _signals.signal("oauth-refresh-failed")
 
+#: Sent when a user was logged out by the provider (OpenID Connect
+#: Back-Channel Logout). Sender: the blueprint. Keyword arguments: ``claims``
+#: and ``user_request``. When the provider's logout token arrives, ``claims``
+#: are its claims (``iss``, ``sub`` and/or ``sid``) and ``user_request`` is
+#: ``False``: there is no user's session at hand, so end server-side sessions
+#: matching ``(iss, sub)``. When a user's own request then finds its token
+#: dropped, ``claims`` are the id_token claims of that token and
+#: ``user_request`` is ``True``: call Flask-Login's ``logout_user()`` there.
+oauth_backchannel_logout: NamedSignal = _signals.signal("oauth-backchannel-logout")
+
 
 def is_response(value: t.Any) -> bool:
     """Whether a receiver returned a response to send to the browser.

@@ -17,7 +17,7 @@ needed: the demo registers its own client with the local provider. Options:
     Ask for ``response_mode=form_post``: the provider sends the user back
     with a POST instead of a redirect.
 
-The demo app has a home page with a "Log in" link. After the consent page of
+The demo app has a home page with a "Log in" button. After the consent page of
 the provider, it shows who you are (from the provider's API ``GET /user``,
 or from the userinfo endpoint for a real provider), the validated OpenID
 Connect claims, and the stored token with its secrets masked (only the first
@@ -65,12 +65,15 @@ from urllib.parse import urlsplit
 
 import flask
 import requests
+from markupsafe import Markup
 from oauthlib.oauth2 import OAuth2Error
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server as _werkzeug_make_server
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Response
 
+from .. import _html
 from ..consumer import OAuth2ConsumerBlueprint
 from ..consumer import oauth_authorized
 from ..consumer import oauth_error
@@ -98,30 +101,13 @@ _SECRET_FIELDS = ("access_token", "refresh_token", "id_token")
 #: Token fields shown as they are.
 _PLAIN_FIELDS = ("token_type", "scope", "expires_in")
 
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Flask-Dance demo</title>
-<style>
-body { font: 16px/1.5 system-ui, sans-serif; max-width: 50em; margin: 2em auto;
-       padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.5em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .25em .5em; border-bottom: 1px solid #ddd;
-         vertical-align: top; }
-th { width: 12em; font-weight: 600; }
-code { background: #f4f4f4; padding: 0 .2em; word-break: break-all; }
-.flash { padding: .5em 1em; border-radius: 4px; background: #e8f4e8; }
-.flash.error { background: #fbe9e9; }
-.actions { margin-top: 1.5em; }
-.actions form { display: inline; }
-button, a.button { font: inherit; padding: .4em 1em; margin-right: .5em; }
-footer { margin-top: 3em; color: #666; font-size: .9em; }
-</style>
-</head>
-<body>
+#: The banner on every page of the demo.
+BANNER = (
+    "<strong>Flask-Dance demo</strong>"
+    " <span>· an app that logs in with OpenID Connect</span>"
+)
+
+_BODY = """
 <h1>Flask-Dance demo</h1>
 {% for category, message in get_flashed_messages(with_categories=true) %}
 <p class="flash {{ category }}" id="flash-{{ loop.index }}">{{ message }}</p>
@@ -130,24 +116,6 @@ footer { margin-top: 3em; color: #666; font-size: .9em; }
 <h2>Signed in as <span id="name">{{ who.get("name") or who.get("login")
   or claims.get("name") or claims.get("sub") }}</span></h2>
 {% if api_error %}<p class="flash error" id="api-error">{{ api_error }}</p>{% endif %}
-<table id="who">
-<caption>From the provider's API ({{ api_label }})</caption>
-{% for key, value in who.items() %}
-<tr><th>{{ key }}</th><td id="who-{{ key }}">{{ value }}</td></tr>
-{% endfor %}
-</table>
-<h2>OpenID Connect claims (validated id_token)</h2>
-<table id="claims">
-{% for key, value in claims.items() %}
-<tr><th>{{ key }}</th><td id="claim-{{ key }}">{{ value }}</td></tr>
-{% endfor %}
-</table>
-<h2>Stored token</h2>
-<table id="token">
-{% for key, value in token %}
-<tr><th>{{ key }}</th><td><code id="token-{{ key }}">{{ value }}</code></td></tr>
-{% endfor %}
-</table>
 <div class="actions">
 <form method="post" action="{{ url_for('refresh') }}">
 <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
@@ -155,19 +123,56 @@ footer { margin-top: 3em; color: #666; font-size: .9em; }
 </form>
 <form method="post" action="{{ url_for(bp_name + '.logout') }}">
 <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+<input type="hidden" name="logout_token" value="{{ logout_token }}">
 <button type="submit" id="logout">Log out</button>
 </form>
 </div>
+<h2>From the provider's API</h2>
+<table id="who">
+<caption>{{ api_label }}</caption>
+{% for key, value in who.items() %}
+<tr><th scope="row">{{ key }}</th><td id="who-{{ key }}">{{ value }}</td></tr>
+{% endfor %}
+</table>
+<h2>OpenID Connect claims (validated id_token)</h2>
+<table id="claims">
+{% for key, value in claims.items() %}
+<tr><th scope="row">{{ key }}</th><td id="claim-{{ key }}">{{ value }}</td></tr>
+{% endfor %}
+</table>
+<h2>Stored token</h2>
+<table id="token">
+{% for key, value in token %}
+<tr><th scope="row">{{ key }}</th>
+<td><code id="token-{{ key }}">{{ value }}</code></td></tr>
+{% endfor %}
+</table>
 {% else %}
+<div class="card">
 <p id="status">You are not logged in.</p>
-<p><a class="button" id="login" href="{{ url_for(bp_name + '.login') }}">Log in</a></p>
+<p class="muted">Log in at the provider: it asks for your consent, then sends
+you back here with a code that the app exchanges for tokens.</p>
+<div class="actions">
+<form method="get" action="{{ url_for(bp_name + '.login') }}">
+<button type="submit" class="primary" id="login">Log in</button>
+</form>
+</div>
+</div>
 {% endif %}
 <footer>Provider: <code id="issuer">{{ issuer }}</code>
 {% if response_mode %}, response mode <code>{{ response_mode }}</code>{% endif %}
 </footer>
-</body>
-</html>
 """
+
+_PAGE = _html.page("Flask-Dance demo", _BODY, banner=BANNER)
+
+_ERROR_PAGE = _html.page(
+    "{{ name }} · Flask-Dance demo",
+    "{{ error_body }}"
+    '<div class="actions"><a class="button primary" id="home"'
+    " href=\"{{ url_for('index') }}\">Back to the demo</a></div>",
+    banner=BANNER,
+)
 
 
 def mask(value: t.Any) -> str:
@@ -281,6 +286,7 @@ def create_app(
         response_mode=response_mode,
         post_logout_redirect_uri=post_logout_redirect_uri,
         redirect_to="index",
+        logout=True,
     )
     app.register_blueprint(bp, url_prefix="/login")
     # The blueprint, for tests and for apps that build on the demo.
@@ -340,6 +346,14 @@ def create_app(
             if flask.request.endpoint == f"{BLUEPRINT_NAME}.logout":
                 flask.flash("You have been logged out.", "info")
 
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        """Error pages (400, 404, 405, ...) in the demo's style."""
+        code = exc.code or 500
+        body = Markup(_html.error_body(code, exc.name, exc.description))
+        page = flask.render_template_string(_ERROR_PAGE, name=exc.name, error_body=body)
+        return page, code
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Cache-Control", "no-store")
@@ -367,6 +381,7 @@ def create_app(
                     api_error=api_error,
                     claims=_claim_rows(bp.id_token_claims or {}),
                     csrf_token=_csrf_token(),
+                    logout_token=bp.logout_token,
                 )
         return flask.render_template_string(_PAGE, **context)
 

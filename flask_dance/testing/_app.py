@@ -20,7 +20,11 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth1.rfc5849.errors import OAuth1Error
 from oauthlib.oauth2.rfc6749.errors import FatalClientError
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from werkzeug.exceptions import HTTPException
 
+from .. import _html
+from . import _dpop
+from . import _par
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
 from ._oauth2 import PendingAuthorization
@@ -53,24 +57,24 @@ GARBAGE_BODY = b'<html><body><h1>502 Bad Gateway</h1>{"not": json</body></html>'
 #: Seconds a consent page stays valid.
 CONSENT_LIFETIME = 600
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body>{body}</body></html>
-"""
+#: The banner on every page: this is no real provider.
+BANNER = (
+    "<strong>Flask-Dance local test provider</strong>"
+    " <span>· for tests and demos on this machine, not a real sign-in</span>"
+)
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    html = _PAGE.format(title=escape(title), body=body)
+    html = _html.page(f"{title} · local test provider", body, banner=BANNER)
     headers = {**_NO_STORE, "X-Frame-Options": "DENY"}
     return Response(html, status, headers, content_type="text/html; charset=utf-8")
 
 
 def _error_page(error: str, description: str | None, status: int = 400) -> Response:
-    body = (
-        f"<h1>{escape(error)}</h1>"
-        f"<p id='error_description'>{escape(description or '')}</p>"
+    body = _html.error_body(status, error, description) + (
+        '<p class="muted">The local test provider refused this request.</p>'
     )
     return _page(error, body, status)
 
@@ -101,6 +105,12 @@ def create_app(provider: LocalProvider) -> Flask:
     """
     app = Flask(__name__)
     server = provider._oauth2_server
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        """Werkzeug's errors (404, 405, ...) in the provider's own style."""
+        return _error_page(exc.name, exc.description, exc.code or 500)
+
     oauth1 = provider._oauth1
     store = provider._oauth2_store
 
@@ -113,7 +123,7 @@ def create_app(provider: LocalProvider) -> Flask:
             return None
         form = request.form.to_dict() if request.method == "POST" else {}
         client_auth = None
-        if names[0] in ("token", "revoke", "introspect"):
+        if names[0] in ("token", "revoke", "introspect", "par"):
             client_auth = classify_client_auth(
                 request.headers.get("Authorization", ""), form
             )
@@ -156,9 +166,10 @@ def create_app(provider: LocalProvider) -> Flask:
                 for k, v in params
             )
             body = (
+                "<h1>Returning to the app…</h1>"
                 f'<form method="post" action="{escape(redirect_uri)}">{fields}'
-                '<noscript><button type="submit">Continue</button></noscript>'
-                "</form><script>document.forms[0].submit()</script>"
+                '<noscript><button type="submit" class="primary">Continue</button>'
+                "</noscript></form><script>document.forms[0].submit()</script>"
             )
             return _page("Submit this form", body)
         location = add_params_to_uri(redirect_uri, params)
@@ -209,25 +220,35 @@ def create_app(provider: LocalProvider) -> Flask:
         )
         body = (
             f"<h1>Authorize {escape(client_name)}</h1>"
+            '<div class="card">'
             f"<p><strong id='client_name'>{escape(client_name)}</strong>"
             " asks for access to your account.</p>"
-            f"<ul id='scopes'>{items}</ul>"
+            "<p class='muted'>It asks for these scopes:</p>"
+            f"<ul id='scopes' class='scopes'>{items}</ul>"
             f'<form method="post" action="{escape(action)}">'
             f'<input type="hidden" name="txn" value="{escape(txn)}">'
-            '<label for="user">Sign in as</label> '
-            f'<select name="user" id="user">{options}</select> '
-            '<button type="submit" name="approve" id="approve" value="1">'
-            "Approve</button> "
+            '<label for="user">Sign in as</label>'
+            f'<select name="user" id="user">{options}</select>'
+            '<div class="actions">'
+            '<button type="submit" class="primary" name="approve" id="approve"'
+            ' value="1">Approve</button>'
             '<button type="submit" name="deny" id="deny" value="1">Deny</button>'
-            "</form>"
+            "</div></form></div>"
+            "<p class='muted'>No password here: this local test provider signs in"
+            " whichever test user you pick.</p>"
         )
         return _page(f"Authorize {client_name}", body)
 
+    _par.register(app, provider)
+
     @app.get("/authorize", endpoint="authorize")
     def authorize() -> Response:
+        url = _par.authorization_url(provider)
+        if isinstance(url, Response):
+            return url
         try:
             scopes, info = server.validate_authorization_request(
-                request.url, "GET", None, dict(request.headers)
+                url, "GET", None, dict(request.headers)
             )
         except FatalClientError as exc:
             return _error_page(str(exc.error), exc.description)
@@ -263,7 +284,7 @@ def create_app(provider: LocalProvider) -> Flask:
             )
         client = provider.clients[info["client_id"]]
         pending = PendingAuthorization(
-            uri=request.url,
+            uri=url,
             scopes=list(scopes),
             client_id=client.client_id,
             redirect_uri=redirect_uri,
@@ -326,6 +347,19 @@ def create_app(provider: LocalProvider) -> Flask:
             return _json({"error": forced}, status, _NO_STORE)
         if grant_type not in ("authorization_code", "refresh_token"):
             return _json({"error": "unsupported_grant_type"}, 400, _NO_STORE)
+        try:
+            jkt = _dpop.check_proof(provider)
+        except _dpop.ProofError as exc:
+            return _dpop.token_error(provider, exc)
+        if jkt is None and _par.claimed_client(provider).require_dpop:
+            return _json(
+                {
+                    "error": "invalid_dpop_proof",
+                    "error_description": "This client must send a DPoP proof.",
+                },
+                400,
+                _NO_STORE,
+            )
         headers, body, status = server.create_token_response(
             request.url,
             "POST",
@@ -335,6 +369,12 @@ def create_app(provider: LocalProvider) -> Flask:
         if status != 200:
             return Response(body, status, headers)
         data: dict[str, t.Any] = json.loads(body)
+        if jkt is not None:
+            data["token_type"] = "DPoP"
+            with store.lock:
+                record = store.access_tokens.get(data["access_token"])
+                if record is not None:
+                    record.jkt = jkt
         if faults.omit_id_token:
             data.pop("id_token", None)
         overrides = dict(faults.token_response_overrides)
@@ -368,7 +408,17 @@ def create_app(provider: LocalProvider) -> Flask:
 
     def bearer(scopes: list[str]) -> Token | Response:
         header = request.headers.get("Authorization", "")
-        if header[:7].lower() != "bearer ":
+        jkt = None
+        if header[:5].lower() == "dpop ":
+            access_token = header[5:].strip()
+            try:
+                jkt = _dpop.check_proof(provider, access_token=access_token)
+            except _dpop.ProofError as exc:
+                return _dpop.resource_error(provider, exc.error, exc.description)
+            if jkt is None:
+                return _dpop.resource_error(provider, "invalid_token", "No proof.")
+            header = "Bearer " + access_token
+        elif header[:7].lower() != "bearer ":
             return Response(
                 "", 401, {"WWW-Authenticate": 'Bearer realm="local-provider"'}
             )
@@ -384,6 +434,11 @@ def create_app(provider: LocalProvider) -> Flask:
             record = store.access_tokens.get(header[7:].strip())
         if record is None:  # revoked meanwhile
             return _json({"error": "invalid_token"}, 401)
+        if record.jkt != jkt:
+            # a DPoP-bound token sent as Bearer, or with another key
+            return _dpop.resource_error(
+                provider, "invalid_token", "The token is bound to another key."
+            )
         return record
 
     @app.route("/user", endpoint="user", methods=["GET"])
@@ -439,7 +494,12 @@ def create_app(provider: LocalProvider) -> Flask:
                 params.append(("state", values["state"]))
             location = add_params_to_uri(target, params)
             return Response("", 302, {"Location": location, **_NO_STORE})
-        return _page("Signed out", "<h1>You are signed out.</h1>")
+        return _page(
+            "Signed out",
+            "<h1>You are signed out.</h1>"
+            "<p>You are signed out of the local test provider. You can close"
+            " this page.</p>",
+        )
 
     # -- OAuth 1 -------------------------------------------------------------
 
@@ -482,7 +542,8 @@ def create_app(provider: LocalProvider) -> Flask:
             verifier = dict(parse_qsl(body or "")).get("oauth_verifier", "")
             return _page(
                 "Verifier",
-                f"<p>Your verifier: <code id='verifier'>{escape(verifier)}</code></p>",
+                "<h1>Your verifier</h1><p>Enter it in the app:"
+                f" <code id='verifier'>{escape(verifier)}</code></p>",
             )
         return Response("", status, {**headers, **_NO_STORE})
 

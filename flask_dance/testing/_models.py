@@ -82,6 +82,8 @@ class Client:
         ``private_key_jwt`` client authentication.
     :param scopes: The scopes this client may ask for; ``None`` allows any.
     :param default_scopes: Scopes used when the request names none.
+    :param backchannel_logout_uri: Where the provider POSTs logout tokens.
+    :param require_dpop: Refuse token requests without a DPoP proof.
     """
 
     client_id: str
@@ -94,6 +96,8 @@ class Client:
     jwks: dict[str, t.Any] | None = None
     scopes: list[str] | None = None
     default_scopes: list[str] = dataclasses.field(default_factory=list)
+    backchannel_logout_uri: str | None = None
+    require_dpop: bool = False
 
     @property
     def is_public(self) -> bool:

@@ -29,6 +29,7 @@ from ._crypto import decode_jwt
 from ._crypto import encode_jws
 from ._crypto import token_hash
 from ._models import Client
+from ._par import Pushed
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2.rfc6749.request_validator import _AuthorizationCode
@@ -77,6 +78,8 @@ class Token:
     grant: Grant
     scopes: list[str]
     expires_at: float | None
+    #: The thumbprint of the DPoP key an access token is bound to.
+    jkt: str | None = None
 
 
 @dataclasses.dataclass
@@ -103,9 +106,13 @@ class OAuth2Store:
         self.refresh_tokens: dict[str, Token] = {}
         self.pending: dict[str, PendingAuthorization] = {}
         self.used_jtis: set[str] = set()
+        self.pushed: dict[str, Pushed] = {}
+        self.used_dpop_jtis: set[str] = set()
 
     def clear(self) -> None:
         with self.lock:
+            self.pushed.clear()
+            self.used_dpop_jtis.clear()
             self.codes.clear()
             self.access_tokens.clear()
             self.refresh_tokens.clear()
@@ -680,6 +687,7 @@ def build_id_token_claims(
         "iat": now,
         "exp": now + lifetime,
         "auth_time": grant.auth_time,
+        "sid": grant.grant_id,
         "name": user.name,
         "preferred_username": user.login,
         "email": user.email,

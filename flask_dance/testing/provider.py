@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
 from werkzeug.serving import WSGIRequestHandler
 
+from . import _backchannel
 from ._app import create_app
 from ._app import RESPONSE_PARAMS
 from ._crypto import make_tls_files
@@ -213,6 +214,12 @@ class LocalProvider:
         self.rotate_refresh_tokens = rotate_refresh_tokens
         self.require_pkce = require_pkce
         self.auto_approve = auto_approve
+        #: Refuse authorization requests that were not pushed (RFC 9126).
+        self.require_pushed_authorization_requests = False
+        #: Demand the current :attr:`dpop_nonce` in DPoP proofs (RFC 9449 8, 9).
+        self.dpop_nonces = False
+        #: The DPoP nonce the provider hands out; new after :meth:`reset`.
+        self.dpop_nonce = secrets.token_urlsafe(16)
         self._default_user = default_user
         #: The hostile behaviour knobs; see :class:`Faults`.
         self.faults: Faults = Faults()
@@ -473,6 +480,10 @@ class LocalProvider:
             ],
             "revocation_endpoint_auth_methods_supported": list(_AUTH_METHODS),
             "introspection_endpoint": url + "/introspect",
+            "pushed_authorization_request_endpoint": url + "/par",
+            "require_pushed_authorization_requests": (
+                self.require_pushed_authorization_requests
+            ),
             "introspection_endpoint_auth_methods_supported": list(_AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": [
@@ -491,6 +502,9 @@ class LocalProvider:
                 "email_verified",
             ],
             "authorization_response_iss_parameter_supported": True,
+            "backchannel_logout_supported": True,
+            "dpop_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+            "backchannel_logout_session_supported": True,
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
         }
@@ -665,6 +679,44 @@ class LocalProvider:
                 return access.expires_at is None or time.time() < access.expires_at
             return token in store.refresh_tokens
 
+    def logout_token(
+        self,
+        client_id: str | None = None,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+        **overrides: t.Any,
+    ) -> str:
+        """A back-channel logout token for a client (OpenID Connect
+        Back-Channel Logout 1.0), signed with the provider's key.
+
+        :param client_id: The audience; defaults to :attr:`default_client_id`.
+        :param sub: The user's subject (:attr:`User.subject`).
+        :param sid: The session: the ``sid`` of the id_tokens of one login.
+        :param overrides: Claims to set, or remove with ``None``.
+        """
+        return _backchannel.logout_token(
+            self, client_id or self.default_client_id, sub=sub, sid=sid, **overrides
+        )
+
+    def send_backchannel_logout(
+        self,
+        client_id: str | None = None,
+        *,
+        sub: str | None = None,
+        sid: str | None = None,
+    ) -> requests.Response:
+        """POST a logout token to the client's ``backchannel_logout_uri``.
+
+        :param client_id: The client; defaults to :attr:`default_client_id`.
+        :param sub: The user's subject.
+        :param sid: The session id.
+        :raises ValueError: when the client registered no URI.
+        """
+        client_id = client_id or self.default_client_id
+        token = self.logout_token(client_id, sub=sub, sid=sid)
+        return _backchannel.send(self, client_id, token)
+
     def requests_for(self, name: str) -> list[RecordedRequest]:
         """The recorded requests that carry the endpoint name ``name``."""
         with self._lock:
@@ -676,6 +728,7 @@ class LocalProvider:
         Users, clients and keys stay.
         """
         self.faults.reset()
+        self.dpop_nonce = secrets.token_urlsafe(16)
         with self._lock:
             self.calls.clear()
             self.requests.clear()

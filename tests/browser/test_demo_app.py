@@ -24,7 +24,6 @@ from flask_dance.demo.__main__ import main
 from flask_dance.testing import LocalProvider
 from processes import running
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SECRET = "demo-test-secret"
 
 
@@ -51,8 +50,8 @@ def _login(
     return client.get(f"{url.path}?{url.query}", follow_redirects=True)
 
 
-def _csrf(page: str) -> str:
-    match = _CSRF.search(page)
+def _csrf(page: str, field: str = "csrf_token") -> str:
+    match = re.search(f'name="{field}" value="([^"]+)"', page)
     assert match is not None, page
     return match.group(1)
 
@@ -66,8 +65,31 @@ def test_mask_shows_four_characters() -> None:
 
 def test_home_page_offers_login(app: flask.Flask) -> None:
     page = app.test_client().get("/").get_data(as_text=True)
-    assert 'id="login" href="/login/demo"' in page
+    # A button, like the page's other controls.
+    assert '<form method="get" action="/login/demo">' in page
+    assert '<button type="submit" class="primary" id="login">Log in</button>' in page
     assert "You are not logged in." in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code", "name"),
+    [
+        ("GET", "/nowhere", 404, "Not Found"),
+        ("GET", "/refresh", 405, "Method Not Allowed"),
+        ("POST", "/refresh", 400, "Bad Request"),
+    ],
+)
+def test_error_pages_share_the_style(
+    app: flask.Flask, method: str, path: str, code: int, name: str
+) -> None:
+    response = app.test_client().open(path, method=method)
+    assert response.status_code == code
+    page = response.get_data(as_text=True)
+    assert f'<h1 id="error">{name}</h1>' in page
+    assert f"Error {code}" in page
+    assert "Flask-Dance demo" in page
+    assert 'id="home"' in page
+    assert "<style>" in page
 
 
 def test_login_shows_user_claims_and_masked_token(
@@ -137,7 +159,15 @@ def test_logout_revokes_and_goes_through_the_provider(
     page = _login(client, provider).get_data(as_text=True)
     with client.session_transaction() as session:
         token = session["demo_oauth_token"]
-    response = client.post("/login/demo/logout", data={"csrf_token": _csrf(page)})
+    # the demo's own CSRF check, and the blueprint's logout token
+    assert (
+        client.post("/login/demo/logout", data={"csrf_token": _csrf(page)}).status_code
+        == 403
+    )
+    response = client.post(
+        "/login/demo/logout",
+        data={"csrf_token": _csrf(page), "logout_token": _csrf(page, "logout_token")},
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(provider.end_session_url + "?")

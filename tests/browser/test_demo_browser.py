@@ -342,3 +342,76 @@ def test_form_post_login_with_cookie_settings(
     assert set(callbacks) == {"POST"}
     assert len(callbacks) in expected_posts
     assert provider.calls["exchange"] == 1
+
+
+def _fits(page: Page) -> None:
+    """No horizontal scrolling: the page is no wider than the window."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], (page.url, widths)
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_pages_fit_the_window_and_share_the_style(
+    provider: LocalProvider,
+    start_demo: t.Callable[..., Demo],
+    browser: Browser,
+    shot: _Shots,
+    width: int,
+) -> None:
+    """Each page of the demo and of the local provider, at a desktop width and
+    a phone's: no horizontal overflow, the same banner and buttons. The
+    screenshots are in the test's temporary directory."""
+    demo = start_demo()
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.goto(demo.url + "/")
+        assert page.eval_on_selector("#login", "e => e.tagName") == "BUTTON"
+        _fits(page)
+        shot(page, f"{width}-home")
+
+        page.click("#login")
+        page.wait_for_selector("#approve")
+        assert "local test provider" in page.inner_text(".banner")
+        assert page.eval_on_selector("#approve", "e => e.className") == "primary"
+        _fits(page)
+        shot(page, f"{width}-consent")
+
+        page.click("#approve")
+        page.wait_for_url(demo.url + "/")
+        page.wait_for_selector("#claims")
+        _fits(page)
+        # Long values wrap inside the window, and short words stay whole.
+        for cell in page.query_selector_all("#claims td, #token td"):
+            box = cell.bounding_box()
+            assert box is not None
+            assert box["x"] + box["width"] <= width
+        assert page.inner_text("#claim-email") == "octocat@example.com"
+        # Names and short values are never broken across lines.
+        for selector in ("#claims th", "#token th", "#claim-email", "#claim-aud"):
+            for element in page.query_selector_all(selector):
+                lines = element.evaluate(
+                    "e => { const r = document.createRange();"
+                    " r.selectNodeContents(e); return r.getClientRects().length; }"
+                )
+                assert lines == 1, (selector, element.inner_text(), width)
+        shot(page, f"{width}-logged-in")
+
+        page.goto(demo.url + "/no/such/page")
+        assert page.inner_text("#error") == "Not Found"
+        _fits(page)
+        shot(page, f"{width}-demo-404")
+
+        page.goto(provider.url + "/authorize?client_id=nobody")
+        assert "local test provider" in page.inner_text(".banner")
+        assert page.is_visible("#error_description")
+        _fits(page)
+        shot(page, f"{width}-provider-error")
+
+        page.goto(provider.url + "/logout")
+        assert "signed out of the local test provider" in page.inner_text("main")
+        _fits(page)
+        shot(page, f"{width}-provider-logout")
+    finally:
+        context.close()

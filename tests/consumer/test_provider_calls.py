@@ -24,6 +24,7 @@ from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
+from flask_dance.consumer import TokenRefreshError
 from flask_dance.consumer.oidc import DiscoveryError
 from flask_dance.consumer.oidc import fetch_jwks
 from flask_dance.consumer.oidc import fetch_provider_metadata
@@ -111,11 +112,18 @@ def test_c43_refresh_follows_no_redirect(
     old = token_response(refresh_token="old-refresh", expires_at=time.time() - 10)
     storage = MemoryStorage(dict(old))
     bp = make_blueprint(storage=storage)
+    errors: list[dict[str, t.Any]] = []
+
+    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+        errors.append(kwargs)
+
     with make_app(bp).test_request_context("/"):
-        with pytest.raises(requests.RequestException, match="redirect"):
-            bp.session.get(API_URL)
+        with oauth_error.connected_to(receiver, sender=bp):
+            with pytest.raises(TokenRefreshError, match="redirect"):
+                bp.session.get(API_URL)
     assert len(responses.calls) == 1
     assert storage.token == old
+    assert [e["error"] for e in errors] == ["refresh_failed"]
 
 
 def test_c43_revocation_follows_no_redirect(
@@ -263,6 +271,9 @@ def test_c43_jwks_follows_no_foreign_redirect(
         '{"access_token": "a", "token_type": "Bearer", "scope": {"a": 1}}',
         '{"access_token": "a", "token_type": "Bearer", "scope": [1]}',
         "access_token=a&token_type=Bearer&expires_in=" + "9" * 400,
+        '{"access_token": "a", "token_type": "Bearer", "extra": NaN}',
+        '{"access_token": "a", "token_type": "Bearer", "extra": [-Infinity]}',
+        '{"access_token": "a", "token_type": "Bearer", "extra": {"x": 1e999}}',
     ],
     ids=[
         "null",
@@ -280,6 +291,9 @@ def test_c43_jwks_follows_no_foreign_redirect(
         "scope-object",
         "scope-list-of-numbers",
         "form-expires_in-400-digits",
+        "nan-elsewhere",
+        "infinity-elsewhere",
+        "overflow-elsewhere",
     ],
 )
 @pytest.mark.parametrize(
@@ -297,6 +311,24 @@ def test_malformed_token_answer_fails_the_login(
     bp = make_blueprint(storage=storage, token_url_params=token_url_params)
     response, errors = dance(bp)
     assert_failed_login(response, errors, storage)
+
+
+@pytest.mark.parametrize(
+    "body", ["null", "[1]", '{"access_token": "a", "expires_in": 1e400}']
+)
+def test_malformed_refresh_answer_keeps_the_token(
+    responses: responses_lib.RequestsMock, body: str
+) -> None:
+    responses.add(
+        responses_lib.POST, TOKEN_URL, body=body, content_type="application/json"
+    )
+    old = token_response(refresh_token="old-refresh", expires_at=time.time() - 10)
+    storage = MemoryStorage(dict(old))
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        with pytest.raises(TokenRefreshError):
+            bp.session.get(API_URL)
+    assert storage.token == old
 
 
 @pytest.mark.parametrize("expires_in", [3600, 3600.0, "3600", None])

@@ -23,19 +23,12 @@ from jwt.algorithms import RSAAlgorithm
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer import TokenRefreshError
-from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
 REDIRECT = "http://localhost/login/corp/authorized"
 #: Long enough for HS256 without a warning from the provider's JWT library.
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
-
-
-@pytest.fixture(scope="module")
-def provider() -> t.Iterator[LocalProvider]:
-    with LocalProvider() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +39,6 @@ def rsa_key() -> rsa.RSAPrivateKey:
 @pytest.fixture(scope="module")
 def ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
-
-
-@pytest.fixture
-def local(provider: LocalProvider, monkeypatch: pytest.MonkeyPatch) -> LocalProvider:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    provider.reset()
-    clear_caches()
-    return provider
 
 
 def rsa_pem(key: rsa.RSAPrivateKey) -> str:

@@ -135,3 +135,19 @@ class MemoryStorage(BaseStorage):
         :param blueprint: Ignored.
         """
         self.token = None
+
+    def delete_where(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        match: t.Callable[[TokenDict], bool],
+    ) -> int:
+        """Forget the token if ``match(token)`` is true (back-channel logout).
+
+        :param blueprint: Ignored.
+        :param match: Says whether a token goes.
+        :return: How many tokens went: 0 or 1.
+        """
+        if self.token is not None and match(self.token):
+            self.token = None
+            return 1
+        return 0

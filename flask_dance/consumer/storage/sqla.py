@@ -561,6 +561,49 @@ class SQLAlchemyStorage(BaseStorage):
             raise
         self._cache_call("delete", self._cache_key(blueprint, owner))
 
+    def delete_where(
+        self,
+        blueprint: BaseOAuthConsumerBlueprint,
+        match: t.Callable[[TokenDict], bool],
+    ) -> int:
+        """Delete every stored token of this provider, whoever it belongs to,
+        for which ``match(token)`` is true, and commit. Back-channel logout
+        uses it to forget the tokens of a session the provider ended. It
+        reads every row of the provider.
+
+        :param blueprint: The blueprint whose tokens are looked at.
+        :param match: Says whether a (decrypted) token goes.
+        :return: How many rows were deleted.
+        :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
+            session was rolled back.
+        """
+        model: t.Any = self.model
+        has_user_id = hasattr(model, "user_id")
+        columns = [model.id, model.token]
+        if has_user_id:
+            columns.append(model.user_id)
+        doomed: list[t.Any] = []
+        keys: list[str] = []
+        try:
+            rows = self.session.execute(
+                select(*columns).where(model.provider == blueprint.name)
+            ).all()
+            for row in rows:
+                token = _crypto.unseal(row[1], blueprint.name)
+                if isinstance(token, dict) and match(token):
+                    doomed.append(row[0])
+                    uid = row[2] if has_user_id else None
+                    keys.append(f"flask_dance_token|{blueprint.name}|{uid}")
+            if doomed:
+                self.session.execute(delete(model).where(model.id.in_(doomed)))
+                self.session.commit()
+        except SQLAlchemyError as exc:
+            self._rollback(exc)
+            raise
+        for key in keys:
+            self._cache_call("delete", key)
+        return len(doomed)
+
     @contextlib.contextmanager
     def refresh_lock(
         self,
