@@ -1206,7 +1206,8 @@ def test_templates_example(
     example = load_example("templates_app", monkeypatch)
     with example.app.test_client() as client:
         page = client.get("/").get_data(as_text=True)
-        assert 'href="/login/github?next=/"' in page
+        # (Werkzeug before 2.3 quotes the slash)
+        assert 'href="/login/github?next=/"' in unquote(page)
         assert "Sign in with GitHub" in page
         response = github_dance(client)
         assert response.headers["Location"] == "/"
