@@ -41,7 +41,7 @@ th { width: 13rem; font-weight: 600; color: #3a444e; }
 button, .button { font: inherit; font-weight: 500; display: inline-block;
          padding: .5rem 1.1rem; border-radius: 6px; border: 1px solid var(--border);
          background: #fff; color: #1d2329; cursor: pointer; text-decoration: none;
-         line-height: 1.4; }
+         line-height: 1.4; text-align: center; }
 button:hover, .button:hover { background: var(--bg-soft); }
 button.primary, .button.primary { background: var(--accent);
          border-color: var(--accent); color: #fff; }

@@ -17,6 +17,7 @@ import types
 import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import flask
@@ -632,7 +633,8 @@ def test_lifecycle_example(
             )
         response = client.get("/")
         assert response.status_code == 302
-        assert response.headers["Location"] == "/login/acme?next=/"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/acme?next=/"
         with client.session_transaction() as sess:
             assert "acme_oauth_token" not in sess
             assert sess["_flashes"][-1][1].startswith("Your Acme session has ended")
@@ -677,7 +679,8 @@ def test_magic_example(
 
     with app.test_client() as client:
         response = client.get("/settings")
-        assert response.headers["Location"] == "/login/github?next=/settings"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/github?next=/settings"
         location = client.get(response.headers["Location"]).headers["Location"]
         query = query_of(location)
         assert query["client_id"] == "from-config"
@@ -1003,25 +1006,25 @@ def test_twitter_quickstart_oauth1(
     set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/request_token",
+        "https://api.twitter.com/oauth/request_token",
         body="oauth_token=req&oauth_token_secret=req-secret"
         "&oauth_callback_confirmed=true",
     )
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/access_token",
+        "https://api.twitter.com/oauth/access_token",
         body="oauth_token=acc&oauth_token_secret=acc-secret&screen_name=jack",
     )
     responses.add(
         responses_lib.GET,
-        "https://api.x.com/1.1/account/verify_credentials.json",
+        "https://api.twitter.com/1.1/account/verify_credentials.json",
         json={"screen_name": "jack"},
     )
     example = load_example("twitter_quickstart", monkeypatch)
     with example.app.test_client() as client:
         assert client.get("/").headers["Location"] == "/login/twitter"
         location = client.get("/login/twitter").headers["Location"]
-        assert location == "https://api.x.com/oauth/authorize?oauth_token=req"
+        assert location == "https://api.twitter.com/oauth/authorize?oauth_token=req"
         response = client.get(
             "/login/twitter/authorized?oauth_token=req&oauth_verifier=v"
         )
@@ -1203,7 +1206,8 @@ def test_templates_example(
     example = load_example("templates_app", monkeypatch)
     with example.app.test_client() as client:
         page = client.get("/").get_data(as_text=True)
-        assert 'href="/login/github?next=/"' in page
+        # (Werkzeug before 2.3 quotes the slash)
+        assert 'href="/login/github?next=/"' in unquote(page)
         assert "Sign in with GitHub" in page
         response = github_dance(client)
         assert response.headers["Location"] == "/"

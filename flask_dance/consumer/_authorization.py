@@ -65,7 +65,8 @@ def _random_state(length: int = 30) -> str:
 _STOCK_AUTHORIZATION_URL = _RequestsOAuth2Session.authorization_url
 
 
-_STOCK_SCOPE = _RequestsOAuth2Session.scope
+# requests-oauthlib 2 made ``scope`` a property; 1.3 sets it per instance.
+_STOCK_SCOPE = getattr(_RequestsOAuth2Session, "scope", None)
 
 
 _STOCK_PREPARE_REQUEST_URI = WebApplicationClient.prepare_request_uri

@@ -124,6 +124,8 @@ class CallbackMixin(OAuth2Host):
                 error=params["error"],
                 error_description=params.get("error_description"),
                 error_uri=params.get("error_uri"),
+                message=params.get("error_description")
+                or f"The provider refused the login ({params['error']}).",
             )
         if (
             flask.request.method == "POST"

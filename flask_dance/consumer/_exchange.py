@@ -140,7 +140,7 @@ class ExchangeMixin(OAuth2SessionHost):
         client = self._client
         if (
             type(client).prepare_request_body is not _STOCK_PREPARE_REQUEST_BODY
-            or self._pkce
+            or getattr(self, "_pkce", None)
             or any(
                 not isinstance(value, str) or key in _CODE_GRANT_FIELDS
                 for key, value in params.items()

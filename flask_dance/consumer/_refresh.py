@@ -98,6 +98,20 @@ class RefreshMixin(ExchangeMixin):
             return True  # not a time: refresh rather than fail
         return seconds - time.time() < self.refresh_leeway
 
+    def _refreshed_after(self, response: requests.Response) -> bool:
+        """Whether the resource server refused the access token
+        (``401`` with ``error="invalid_token"``, RFC 6750 3.1) and a refresh
+        then gave a new one, so that the request is worth sending again."""
+        if response.status_code != 401 or not self._can_refresh():
+            return False
+        if "invalid_token" not in response.headers.get("WWW-Authenticate", ""):
+            return False
+        before = self.token.get("access_token")
+        log.info("The provider refused an access token; refreshing it.")
+        self._refresh_once()
+        token = self.token
+        return bool(token) and token.get("access_token") != before
+
     def _refresh_once(self) -> None:
         """Refresh the token, once per user even under concurrency.
 

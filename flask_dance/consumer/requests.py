@@ -200,22 +200,18 @@ class OAuth2Session(
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
         method_name = method.decode() if isinstance(method, bytes) else method
-        prover = None
         if not withhold_token and self.token:
             for hook in self.compliance_hook["protected_request"]:
                 target, headers, data = hook(target, headers, data)
             if self._should_refresh():
                 self._refresh_once()
-            prover = self._dpop_prover(self.token)
-            if prover is None:
-                target, headers, data = self._add_token(
-                    target, method_name, headers, data
+            response = self._send_with_token(method_name, target, headers, data, kwargs)
+            if _replayable(data, kwargs) and self._refreshed_after(response):
+                response.close()
+                response = self._send_with_token(
+                    method_name, target, headers, data, kwargs
                 )
-            else:
-                sent = self._dpop_headers(target, method_name, headers, prover)
-                return self._send_with_dpop(
-                    method_name, target, headers, sent, data, prover, kwargs
-                )
+            return response
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -230,6 +226,29 @@ class OAuth2Session(
             return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
+        )
+
+    def _send_with_token(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        data: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send the request with this user's token: as a bearer token, or
+        DPoP-bound with a new proof."""
+        prover = self._dpop_prover(self.token)
+        if prover is not None:
+            sent = self._dpop_headers(url, method, headers, prover)
+            return self._send_with_dpop(
+                method, url, headers, sent, data, prover, kwargs
+            )
+        if isinstance(headers, Mapping):
+            headers = dict(headers)  # the caller's stay as they were, for a retry
+        url, headers, data = self._add_token(url, method, headers, data)
+        return requests.Session.request(
+            self, method, url, headers=headers, data=data, **kwargs
         )
 
     def _add_token(
@@ -252,6 +271,13 @@ class OAuth2Session(
         )
 
     # -- refresh ------------------------------------------------------------------
+
+
+def _replayable(data: t.Any, kwargs: dict[str, t.Any]) -> bool:
+    """Whether a request body can be sent twice (no stream, no files)."""
+    if kwargs.get("files"):
+        return False
+    return data is None or isinstance(data, (str, bytes, Mapping, list, tuple))
 
 
 def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:

@@ -22,6 +22,7 @@ signal receivers connected to it and attributes set on it stay.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 from ..consumer.base import BaseOAuthConsumerBlueprint
@@ -40,6 +41,9 @@ __maintainer__ = "Flask-Dance contributors"
 
 _DEFAULT_SCOPE = ["tweet.read", "users.read"]
 _TOKEN_URL = "https://api.x.com/2/oauth2/token"
+
+#: Held while a blueprint changes protocol (the first requests may race).
+_SETTLING = threading.Lock()
 
 OAUTH1 = "OAuth 1.0a"
 OAUTH2 = "OAuth 2.0"
@@ -129,7 +133,9 @@ class _Settles(BaseOAuthConsumerBlueprint):
     def _settle(self, config: Mapping[str, t.Any]) -> None:
         protocol = _protocol(self._fixed_protocol, config)
         if protocol != self.protocol:
-            self._become(protocol)
+            with _SETTLING:
+                if protocol != self.protocol:
+                    self._become(protocol)
 
     def _become(self, protocol: str) -> None:
         """Take the other protocol's settings and class, keeping everything

@@ -21,6 +21,9 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 from oauthlib.openid import RequestValidator
 from oauthlib.openid import Server
+from oauthlib.openid.connect.core.grant_types import (
+    RefreshTokenGrant as OpenIDRefreshTokenGrant,
+)
 
 from ._crypto import decode_jwt
 from ._crypto import encode_jws
@@ -775,6 +778,11 @@ def build_server(provider: Provider, validator: OAuth2Validator) -> Server:
         return provider.access_token_lifetime
 
     server = Server(validator, token_expires_in=expires_in)
+    # A refresh answers with a new id_token on every supported oauthlib: its
+    # Server uses the OpenID Connect refresh grant only from 3.3 on.
+    refresh_grant = OpenIDRefreshTokenGrant(validator)
+    server.refresh_grant = refresh_grant  # type: ignore[assignment]
+    server.grant_types["refresh_token"] = refresh_grant
     s256_only = {"S256": code_challenge_method_s256}
     for grant in (server.auth_grant, server.openid_connect_auth.proxy_target):
         # RFC 9700 section 2.1.1: "plain" is refused (also when it is implied).

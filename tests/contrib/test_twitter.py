@@ -93,6 +93,8 @@ def test_oauth1_config_keys_give_oauth1_and_a_working_dance(
 
     @oauth_authorized.connect_via(bp)
     def logged_in(blueprint: t.Any, token: t.Any) -> None:
+        # as Flask-Dance 6's Twitter+SQLAlchemy example does, before storing
+        blueprint.session.get("account/settings.json")
         tokens.append(token)
 
     app = make_app(
@@ -110,7 +112,10 @@ def test_oauth1_config_keys_give_oauth1_and_a_working_dance(
         assert done.status_code == 302
         assert client.get("/").get_data(as_text=True) == "You are @dance on Twitter"
     assert tokens[0]["oauth_token"] == "at"
-    assert responses.calls[-1].request.url == SETTINGS_URL
+    in_receiver, on_page = responses.calls[2], responses.calls[3]
+    assert in_receiver.request.url == on_page.request.url == SETTINGS_URL
+    for call in (in_receiver, on_page):
+        assert 'oauth_token="at"' in str(call.request.headers["Authorization"])
 
 
 def test_unset_oauth1_key_still_means_oauth1() -> None:

@@ -10,6 +10,7 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from sqlalchemy import Column
 from sqlalchemy import DateTime
 from sqlalchemy import delete
 from sqlalchemy import event
@@ -28,7 +29,6 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
@@ -70,6 +70,21 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The mixin's columns and table name, declared so that SQLAlchemy 1.4 (plain
+# ``Column`` objects and ``declared_attr``) and 2.x (``mapped_column`` and
+# ``declared_attr.directive``, which its typed declarative models expect)
+# both map them.
+if t.TYPE_CHECKING:
+    from sqlalchemy.orm import mapped_column as _column
+
+    _directive = declared_attr.directive
+else:
+    from sqlalchemy import orm as _orm
+
+    _column = getattr(_orm, "mapped_column", Column)
+    _directive = getattr(declared_attr, "directive", declared_attr)
+
+
 class OAuthConsumerMixin:
     """A declarative mixin for the table that :class:`SQLAlchemyStorage`
     reads and writes. Each row holds one token for one provider.
@@ -97,21 +112,20 @@ class OAuthConsumerMixin:
     that already exists, add it with a migration.
     """
 
-    @declared_attr.directive
-    @classmethod
-    def __tablename__(cls) -> str:
+    @_directive
+    def __tablename__(cls: t.Any) -> str:
         return f"flask_dance_{cls.__name__.lower()}"
 
     #: The primary key.
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = _column(Integer, primary_key=True)
     #: The blueprint's name, such as ``"github"``.
-    provider: Mapped[str] = mapped_column(String(50), nullable=False)
+    provider: Mapped[str] = _column(String(50), nullable=False)
     #: When the row was created, timezone-aware, in UTC.
-    created_at: Mapped[datetime] = mapped_column(
+    created_at: Mapped[datetime] = _column(
         DateTime(timezone=True), nullable=False, default=_utcnow
     )
     #: The token, as the provider returned it.
-    token: Mapped[dict[str, t.Any]] = mapped_column(
+    token: Mapped[dict[str, t.Any]] = _column(
         MutableDict.as_mutable(JSON), nullable=False
     )
 
@@ -652,6 +666,9 @@ class SQLAlchemyStorage(BaseStorage):
         conn: Connection | None = None
         try:
             conn = engine.connect()
+            # An explicit transaction: SQLAlchemy 1.4's connections do not
+            # begin one by themselves.
+            conn.begin()
             timeout = self.refresh_lock_timeout
             if timeout is not None:
                 conn.execute(
@@ -708,7 +725,9 @@ def _close_quietly(conn: Connection) -> None:
     connection back; a connection that fails to roll back is discarded, which
     ends its database session and so releases the lock too."""
     try:
-        conn.rollback()
+        transaction = conn.get_transaction()
+        if transaction is not None:
+            transaction.rollback()
     except SQLAlchemyError as exc:
         log.warning("Releasing the token refresh lock failed (%s).", type(exc).__name__)
         with contextlib.suppress(SQLAlchemyError):

@@ -13,9 +13,7 @@ import flask
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import close_all_sessions
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -26,16 +24,18 @@ from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.testing import LocalProvider
+from sqla_compat import column
+from sqla_compat import new_base
+from sqla_compat import postgresql_url
 
 SERVICE = "test-service"
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class LockedToken(OAuthConsumerMixin, Base):
-    user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    user_id: Mapped[int | None] = column(sa.Integer)
 
 
 class DictCache:
@@ -206,7 +206,7 @@ def test_a_lock_not_had_in_time_lets_the_refresh_go_on(engine, make_blueprint, c
 
 def test_a_database_that_is_down_lets_the_refresh_go_on(make_blueprint, caplog):
     engine = sa.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:9/test",
+        postgresql_url("postgresql+psycopg://postgres@127.0.0.1:9/test"),
         connect_args={"connect_timeout": 2},
     )
     storage = SQLAlchemyStorage(LockedToken, Session(engine), user_id=1)
