@@ -314,6 +314,25 @@ class CallbackMixin(OAuth2Host):
             return False
         return bool(meta is not None and meta.get("dpop_signing_alg_values_supported"))
 
+    def _new_dpop_key(self) -> dict[str, str]:
+        from . import _dpop
+
+        return _dpop.new_key()
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker of a token's key (or of a bare key)."""
+        if not isinstance(token, t.Mapping):
+            return None
+        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
+        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
+            return None
+        from . import _dpop
+
+        nonces = self._dpop_nonces
+        if nonces is None:
+            nonces = self._dpop_nonces = _dpop.Nonces()
+        return _dpop.Prover(jwk, nonces)
+
 
 def _asks_for_dpop(exc: OAuth2Error) -> bool:
     """Whether a token endpoint refused a request for want of a DPoP proof."""

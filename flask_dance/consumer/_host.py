@@ -35,6 +35,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
         post_logout_redirect_uri: str | None
         use_par: bool | None
         dpop: bool | None
+        _dpop_nonces: t.Any
+        add_url_rule: t.Callable[..., None]
+        _stored_token: t.Callable[[], t.Any]
 
         client_id: str | None
         #: The blueprint's :class:`~.requests.OAuth2Session` of this request.

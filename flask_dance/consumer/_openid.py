@@ -312,6 +312,34 @@ class OpenIDMixin(OAuth2Host):
         )
         return flask.redirect(url)
 
+    def _add_logout_routes(
+        self,
+        logout: bool,
+        logout_url: str | None,
+        logged_out_url: str | None,
+        rule_options: dict[str, t.Any],
+    ) -> None:
+        """Register the ``logout`` and ``logged_out`` routes when asked for:
+        ``logout=True``, or a rule for either."""
+        #: Whether the ``logout`` and ``logged_out`` routes are registered.
+        self.logout_routes = bool(
+            logout or logout_url is not None or logged_out_url is not None
+        )
+        if self.logout_routes:
+            self.add_url_rule(
+                (logout_url or "/{bp.name}/logout").format(bp=self),
+                endpoint="logout",
+                view_func=self._logout_view,
+                methods=["GET", "POST"],
+                **rule_options,
+            )
+            self.add_url_rule(
+                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+                endpoint="logged_out",
+                view_func=self.logged_out,
+                **rule_options,
+            )
+
     @property
     def logout_token(self) -> str:
         """The current browser's token for the ``logout`` route: a request
