@@ -22,12 +22,16 @@ import typing as t
 import flask
 
 from . import _openid
-from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from .signals import oauth_backchannel_logout
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 

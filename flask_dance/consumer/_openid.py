@@ -19,14 +19,17 @@ import flask
 import requests
 from werkzeug.wrappers import Response
 
-from . import _logout_guard
-from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._urls import safe_next_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -347,11 +350,15 @@ class OpenIDMixin(OAuth2Host):
         ``logout_token`` query parameter (``url_for("<name>.logout",
         logout_token=bp.logout_token)``) or form field, so that another site
         can not log your users out."""
+        from . import _logout_guard
+
         return _logout_guard.token_for(self.name)
 
     def _logout_view(self) -> t.Any:
         """The ``logout`` route: :meth:`logout`, for a request that carries
         :attr:`logout_token`."""
+        from . import _logout_guard
+
         if not _logout_guard.carries_token(self.name):
             log.info("Refused a logout from %r without its token.", self.name)
             return Response(

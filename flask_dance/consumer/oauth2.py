@@ -10,7 +10,6 @@ import flask
 
 from . import _backchannel
 from . import _openid
-from . import _renamed
 from ._authorization import _STOCK_AUTHORIZATION_URL
 from ._authorization import _STOCK_SCOPE
 from ._authorization import LoginMixin
@@ -18,7 +17,6 @@ from ._authorization import make_code_challenge as make_code_challenge
 from ._authorization import make_code_verifier as make_code_verifier
 from ._backchannel import BackchannelMixin
 from ._callback import CallbackMixin
-from ._jose import ASYMMETRIC_ALGS
 from ._oidc_errors import OIDCError
 from ._openid import OpenIDMixin
 from ._pending import DEFAULT_TTL
@@ -48,7 +46,22 @@ OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
 _CHALLENGE_METHODS = ("S256",)
 
-_DEFAULT_ID_TOKEN_ALGORITHMS = ASYMMETRIC_ALGS
+
+def _default_id_token_algorithms() -> tuple[str, ...]:
+    """The id_token signature algorithms accepted unless told otherwise."""
+    from ._jose import ASYMMETRIC_ALGS
+
+    return ASYMMETRIC_ALGS
+
+
+def _pop_renamed(kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The older argument names in ``kwargs``, taken out (see :mod:`._renamed`,
+    loaded only when there are some)."""
+    if not kwargs:
+        return {}
+    from . import _renamed
+
+    return _renamed.pop_renamed(kwargs)
 
 
 class OAuth2ConsumerBlueprint(
@@ -248,7 +261,7 @@ class OAuth2ConsumerBlueprint(
             ``request_token_params`` are accepted with a
             :class:`DeprecationWarning`.
         """
-        renamed = _renamed.pop_renamed(kwargs)
+        renamed = _pop_renamed(kwargs)
         super().__init__(name, import_name, **shared_arguments(locals()))
         if code_challenge_method not in _CHALLENGE_METHODS:
             raise ValueError(
@@ -298,7 +311,7 @@ class OAuth2ConsumerBlueprint(
         self.response_mode = response_mode
         #: The id_token signature algorithms accepted.
         self.id_token_algorithms: t.Collection[str] = tuple(
-            id_token_algorithms or _DEFAULT_ID_TOKEN_ALGORITHMS
+            id_token_algorithms or _default_id_token_algorithms()
         )
         #: Audiences besides the client id an id_token may name.
         self.trusted_audiences: tuple[str, ...] = tuple(trusted_audiences)
@@ -334,7 +347,10 @@ class OAuth2ConsumerBlueprint(
             backchannel_logout_store,
             rule_options,
         )
-        _renamed.apply_renamed(self, renamed)
+        if renamed:
+            from . import _renamed
+
+            _renamed.apply_renamed(self, renamed)
 
     # -- the session --------------------------------------------------------------
 
