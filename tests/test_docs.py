@@ -17,6 +17,7 @@ import types
 import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import flask
@@ -632,7 +633,8 @@ def test_lifecycle_example(
             )
         response = client.get("/")
         assert response.status_code == 302
-        assert response.headers["Location"] == "/login/acme?next=/"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/acme?next=/"
         with client.session_transaction() as sess:
             assert "acme_oauth_token" not in sess
             assert sess["_flashes"][-1][1].startswith("Your Acme session has ended")
@@ -677,7 +679,8 @@ def test_magic_example(
 
     with app.test_client() as client:
         response = client.get("/settings")
-        assert response.headers["Location"] == "/login/github?next=/settings"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/github?next=/settings"
         location = client.get(response.headers["Location"]).headers["Location"]
         query = query_of(location)
         assert query["client_id"] == "from-config"
@@ -1203,7 +1206,8 @@ def test_templates_example(
     example = load_example("templates_app", monkeypatch)
     with example.app.test_client() as client:
         page = client.get("/").get_data(as_text=True)
-        assert 'href="/login/github?next=/"' in page
+        # (Werkzeug before 2.3 quotes the slash)
+        assert 'href="/login/github?next=/"' in unquote(page)
         assert "Sign in with GitHub" in page
         response = github_dance(client)
         assert response.headers["Location"] == "/"

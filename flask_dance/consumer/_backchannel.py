@@ -26,7 +26,7 @@ from ._oidc_errors import OIDCError
 from .signals import oauth_backchannel_logout
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _matches(logout: t.Mapping[str, t.Any], claims: t.Any) -> bool:
     return bool(logout.get("sub")) and claims.get("sub") == logout.get("sub")
 
 
-def _delete_stored(blueprint: OAuth2ConsumerBlueprint, claims: dict[str, t.Any]) -> int:
+def _delete_stored(blueprint: AnyBlueprint, claims: dict[str, t.Any]) -> int:
     """Delete the matching tokens a server-side storage holds."""
     delete_where = getattr(blueprint.storage, "delete_where", None)
     if not callable(delete_where):
@@ -153,7 +153,7 @@ def _delete_stored(blueprint: OAuth2ConsumerBlueprint, claims: dict[str, t.Any])
     return int(delete_where(blueprint, match) or 0)
 
 
-def receive(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+def receive(blueprint: AnyBlueprint) -> t.Any:
     """The ``backchannel_logout`` view: answer the provider's POST."""
     logout_token = flask.request.form.get("logout_token")
     if not logout_token:
@@ -202,7 +202,7 @@ def receive(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     return _answer(200)
 
 
-def logged_out(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> bool:
+def logged_out(blueprint: AnyBlueprint, token: t.Any) -> bool:
     """Whether a back-channel logout recorded since ``token``'s login names
     its session."""
     if not isinstance(token, t.Mapping):
@@ -231,7 +231,7 @@ def logged_out(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> bool:
     return False
 
 
-def check_token(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> t.Any:
+def check_token(blueprint: AnyBlueprint, token: t.Any) -> t.Any:
     """``token``, or ``None`` after dropping it when a back-channel logout
     recorded since its login names its session."""
     if not logged_out(blueprint, token):

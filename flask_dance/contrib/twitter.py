@@ -22,6 +22,7 @@ signal receivers connected to it and attributes set on it stay.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 from ..consumer.base import BaseOAuthConsumerBlueprint
@@ -40,6 +41,9 @@ __maintainer__ = "Flask-Dance contributors"
 
 _DEFAULT_SCOPE = ["tweet.read", "users.read"]
 _TOKEN_URL = "https://api.x.com/2/oauth2/token"
+
+#: Held while a blueprint changes protocol (the first requests may race).
+_SETTLING = threading.Lock()
 
 OAUTH1 = "OAuth 1.0a"
 OAUTH2 = "OAuth 2.0"
@@ -129,7 +133,9 @@ class _Settles(BaseOAuthConsumerBlueprint):
     def _settle(self, config: Mapping[str, t.Any]) -> None:
         protocol = _protocol(self._fixed_protocol, config)
         if protocol != self.protocol:
-            self._become(protocol)
+            with _SETTLING:
+                if protocol != self.protocol:
+                    self._become(protocol)
 
     def _become(self, protocol: str) -> None:
         """Take the other protocol's settings and class, keeping everything
@@ -175,10 +181,18 @@ class _Probe(BaseOAuthConsumerBlueprint):
 _SHARED: set[str] = set()
 
 
+#: Settings every blueprint has whose values depend on the protocol.
+_PROTOCOL_SETTINGS = frozenset(
+    ("base_url", "client_secret", "authorization_url", "session_class")
+)
+
+
 def _shared_attributes() -> set[str]:
-    """The attributes every blueprint has, whatever its protocol."""
+    """The attributes every blueprint has, whatever its protocol, other
+    than the protocol's settings."""
     if not _SHARED:
         _SHARED.update(vars(_Probe("probe", __name__)))
+        _SHARED.difference_update(_PROTOCOL_SETTINGS)
         _SHARED.update(("_fixed_protocol", "_factory_args"))
     return _SHARED
 
