@@ -9,7 +9,6 @@ import sys
 import textwrap
 
 import flask
-import pytest
 
 from flask_dance.consumer import _context
 
@@ -66,14 +65,6 @@ def test_imports_and_logs_in_without_version_specific_attributes() -> None:
     assert result.stdout.strip() == "ok"
 
 
-@pytest.fixture
-def public_proxies_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on a Flask whose context variables have other names."""
-    monkeypatch.setattr(_context, "_request_var", None)
-    monkeypatch.setattr(_context, "_app_var", None)
-
-
-@pytest.mark.usefixtures("public_proxies_only")
 def test_contexts_found_through_the_public_proxies() -> None:
     app = flask.Flask(__name__)
     app.secret_key = "k"

@@ -181,10 +181,18 @@ class _Probe(BaseOAuthConsumerBlueprint):
 _SHARED: set[str] = set()
 
 
+#: Settings every blueprint has whose values depend on the protocol.
+_PROTOCOL_SETTINGS = frozenset(
+    ("base_url", "client_secret", "authorization_url", "session_class")
+)
+
+
 def _shared_attributes() -> set[str]:
-    """The attributes every blueprint has, whatever its protocol."""
+    """The attributes every blueprint has, whatever its protocol, other
+    than the protocol's settings."""
     if not _SHARED:
         _SHARED.update(vars(_Probe("probe", __name__)))
+        _SHARED.difference_update(_PROTOCOL_SETTINGS)
         _SHARED.update(("_fixed_protocol", "_factory_args"))
     return _SHARED
 

@@ -46,8 +46,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
+    from ..._typing import AnyBlueprint
     from ..._typing import TokenDict
-    from ..base import BaseOAuthConsumerBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -315,9 +315,7 @@ class SQLAlchemyStorage(BaseStorage):
         #: The token cache.
         self.cache: _Cache = cache if cache is not None else FakeCache()
 
-    def _owner(
-        self, blueprint: BaseOAuthConsumerBlueprint, user: t.Any, user_id: t.Any
-    ) -> _Owner:
+    def _owner(self, blueprint: AnyBlueprint, user: t.Any, user_id: t.Any) -> _Owner:
         config = blueprint.config
         uid = _first_given(user_id, self.user_id, config.get("user_id"))
         u = None
@@ -363,7 +361,7 @@ class SQLAlchemyStorage(BaseStorage):
     def _resolve(
         self,
         verb: str,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any,
         user_id: t.Any,
     ) -> _Owner:
@@ -377,12 +375,12 @@ class SQLAlchemyStorage(BaseStorage):
             )
         return owner
 
-    def _cache_key(self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str:
+    def _cache_key(self, blueprint: AnyBlueprint, owner: _Owner) -> str:
         return f"flask_dance_token|{blueprint.name}|{owner.key}"
 
     def make_cache_key(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> str:
@@ -395,13 +393,13 @@ class SQLAlchemyStorage(BaseStorage):
         return self._cache_key(blueprint, self._owner(blueprint, user, user_id))
 
     def _criteria(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
+        self, blueprint: AnyBlueprint, owner: _Owner
     ) -> tuple[ColumnElement[bool], ...]:
         return (self.model.provider == blueprint.name, *owner.criteria)
 
     def get(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> TokenDict | None:
@@ -447,9 +445,7 @@ class SQLAlchemyStorage(BaseStorage):
             )
             return None
 
-    def _load(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
-    ) -> TokenDict | None:
+    def _load(self, blueprint: AnyBlueprint, owner: _Owner) -> TokenDict | None:
         model = self.model
         stmt = (
             select(model.token)
@@ -483,7 +479,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def set(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         token: TokenDict,
         user: t.Any = None,
         user_id: t.Any = None,
@@ -535,7 +531,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def delete(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> None:
@@ -563,7 +559,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def delete_where(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         match: t.Callable[[TokenDict], bool],
     ) -> int:
         """Delete every stored token of this provider, whoever it belongs to,
@@ -607,7 +603,7 @@ class SQLAlchemyStorage(BaseStorage):
     @contextlib.contextmanager
     def refresh_lock(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> Iterator[None]:
@@ -710,7 +706,7 @@ class SQLAlchemyStorage(BaseStorage):
             )
 
 
-def _binding(blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str | None:
+def _binding(blueprint: AnyBlueprint, owner: _Owner) -> str | None:
     """What a sealed token of this owner is bound to: the provider and the
     user's id (or no user). A user not yet saved has no id to bind to: its
     token is sealed unbound, as tokens sealed by earlier releases are."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-import flask_dance.consumer.requests as requests_module
+import flask_dance.consumer._refresh as refresh_module
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
@@ -277,7 +277,7 @@ def _refresh_storm(
     """``count`` threads, each with its own session and no process-local
     lock between them, call the API with one user's expired token."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    monkeypatch.setattr(requests_module, "_refresh_locks", _LockPerCall())
+    monkeypatch.setattr(refresh_module, "_refresh_locks", _LockPerCall())
     cache = DictCache()
     storage = SQLAlchemyStorage(
         LockedToken, scoped_session(sessionmaker(engine)), user_id=1, cache=cache
