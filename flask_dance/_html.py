@@ -29,7 +29,7 @@ caption { text-align: left; color: var(--muted); font-size: .9rem;
           padding-bottom: .25rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--border);
          vertical-align: top; overflow-wrap: break-word; }
-th { width: 11rem; font-weight: 600; color: #3a444e; }
+th { width: 13rem; font-weight: 600; color: #3a444e; }
 .card { border: 1px solid var(--border); border-radius: 8px; padding: 1rem 1.25rem;
         background: #fff; box-shadow: 0 1px 2px rgba(0, 0, 0, .04); }
 .flash { padding: .6rem 1rem; border-radius: 6px; background: #e7f4ea;
@@ -41,7 +41,7 @@ th { width: 11rem; font-weight: 600; color: #3a444e; }
 button, .button { font: inherit; font-weight: 500; display: inline-block;
          padding: .5rem 1.1rem; border-radius: 6px; border: 1px solid var(--border);
          background: #fff; color: #1d2329; cursor: pointer; text-decoration: none;
-         line-height: 1.4; }
+         line-height: 1.4; text-align: center; }
 button:hover, .button:hover { background: var(--bg-soft); }
 button.primary, .button.primary { background: var(--accent);
          border-color: var(--accent); color: #fff; }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import random
 import typing as t
 
 import flask
@@ -47,5 +48,68 @@ def memory_storage() -> MemoryStorage:
     return MemoryStorage()
 
 
-def pytest_report_header() -> list[str]:
-    return [f"CI={os.environ.get('CI', '')}"]
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"CI={os.environ.get('CI', '')}"]
+    order = config.getoption("test_order")
+    if order == "random":
+        seed = _order_seed(config)
+        lines.append(f"test order: random, seed {seed} (--test-order-seed={seed})")
+    elif order != "given":
+        lines.append(f"test order: {order}")
+    return lines
+
+
+# -- test order --------------------------------------------------------------
+# No test may depend on the ones before it. CI checks it by running the suite
+# in reverse order and in a random order (see .ci/matrix).
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("test order")
+    group.addoption(
+        "--test-order",
+        choices=("given", "reverse", "random"),
+        default="given",
+        help="run the collected tests in the given, reversed or a random order",
+    )
+    group.addoption(
+        "--test-order-seed",
+        type=int,
+        default=None,
+        help="the seed of --test-order=random (default: a new one, printed)",
+    )
+
+
+def _order_seed(config: pytest.Config) -> int:
+    seed = config.getoption("test_order_seed")
+    if seed is None:
+        seed = getattr(config, "_test_order_seed", None)
+        if seed is None:
+            seed = random.SystemRandom().randrange(10**8)
+        config._test_order_seed = seed  # type: ignore[attr-defined]
+    return int(seed)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    order = config.getoption("test_order")
+    if order == "reverse":
+        items.reverse()
+    elif order == "random":
+        random.Random(_order_seed(config)).shuffle(items)
+
+
+def pytest_terminal_summary(
+    terminalreporter: t.Any, exitstatus: int, config: pytest.Config
+) -> None:
+    order = config.getoption("test_order")
+    if order == "random":
+        seed = _order_seed(config)
+        terminalreporter.write_line(
+            f"test order: random, seed {seed} (replay: --test-order=random"
+            f" --test-order-seed={seed})"
+        )
+    elif order != "given":
+        terminalreporter.write_line(f"test order: {order}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import threading
 import typing as t
 from urllib.parse import parse_qs
@@ -11,6 +12,13 @@ from flask.testing import FlaskClient
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 
 BASE = "https://a.b.c"
+
+#: Whether the installed Werkzeug is older than 2.3, which percent-encodes
+#: more characters of request URLs (``{`` in the query; ``/`` in the query of
+#: the URLs it builds).
+WERKZEUG_QUOTES_THE_URL = tuple(
+    int(part) for part in importlib.metadata.version("werkzeug").split(".")[:2]
+) < (2, 3)
 AUTHORIZE_URL = "https://example.com/oauth/authorize"
 TOKEN_URL = "https://example.com/oauth/access_token"
 
@@ -67,6 +75,28 @@ def token_response(**extra: t.Any) -> dict[str, t.Any]:
     token: dict[str, t.Any] = {"access_token": "access-1", "token_type": "Bearer"}
     token.update(extra)
     return token
+
+
+def set_client_cookie(
+    client: FlaskClient, name: str, value: str, domain: str = "localhost"
+) -> None:
+    """Set a cookie in the test client, on every supported Werkzeug (2.3
+    changed the signature of ``set_cookie``)."""
+    if hasattr(client, "get_cookie"):  # Werkzeug 2.3 and later
+        client.set_cookie(name, value, domain=domain)
+    else:
+        client.set_cookie(domain, name, value)  # type: ignore[arg-type]
+
+
+def client_cookie_value(client: FlaskClient, name: str) -> str | None:
+    """The value of the test client's cookie ``name``, or ``None``, on every
+    supported Werkzeug (2.3 added ``get_cookie``)."""
+    get_cookie = getattr(client, "get_cookie", None)
+    if get_cookie is not None:
+        cookie = get_cookie(name)
+        return None if cookie is None else t.cast(str, cookie.value)
+    jar: t.Any = client.cookie_jar  # type: ignore[attr-defined]
+    return next((c.value for c in jar if c.name == name), None)
 
 
 def run_threads(target: t.Callable[[int], None], count: int) -> None:

@@ -22,6 +22,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from oauthlib.oauth2 import MissingCodeError
 
+from dance_helpers import set_client_cookie
+from dance_helpers import WERKZEUG_QUOTES_THE_URL
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
@@ -196,7 +198,7 @@ def _send(
         with client.session_transaction() as sess:
             sess.update(session)
     if cookie is not None:
-        client.set_cookie("session", cookie, domain="localhost")
+        set_client_cookie(client, "session", cookie)
     return client.get(path, query_string=query, base_url="https://localhost")
 
 
@@ -386,9 +388,14 @@ def test_oauth1_callback_with_a_raw_brace(
             "/login/fuzzy/authorized?oauth_token={", base_url="https://localhost"
         )
     assert response.status_code == 302
-    assert len(errors) == 1
-    assert errors[0]["message"] == "The provider's answer could not be read."
-    assert errors[0]["response"] is None
+    if WERKZEUG_QUOTES_THE_URL:
+        # The brace reaches the app as %7B: a well-formed callback that
+        # matches no pending login.
+        message = "The login could not be completed: it expired, was already"
+    else:
+        message = "The provider's answer could not be read."
+    assert [e["message"][: len(message)] for e in errors] == [message]
+    assert [e["response"] for e in errors] == [None]
     assert storage.stored == []
 
 

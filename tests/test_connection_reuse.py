@@ -316,9 +316,13 @@ def test_the_tls_context_is_built_once_for_all_connections(
     for client in clients:
         assert client.get("/api").get_data(as_text=True).startswith("at-user-")
     # Three connections at once, kept for the next page views; the CA bundle
-    # was loaded into one context, once.
+    # was loaded into one context, once. requests before 2.32 gives adapters
+    # no say in the pool's TLS context: there each connection loads it.
     assert tls_provider.accepted == 3
-    assert len(loads) == 1
+    shared = hasattr(
+        requests.adapters.HTTPAdapter, "build_connection_pool_key_attributes"
+    )
+    assert len(loads) == (1 if shared else 3)
 
 
 def test_a_certificate_from_another_ca_is_refused(

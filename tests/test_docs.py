@@ -17,6 +17,7 @@ import types
 import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import flask
@@ -315,9 +316,9 @@ def test_oidc_quickstart(
         assert response.headers["Location"] == "/"
         page = client.get("/").get_data(as_text=True)
         assert page == (f"You are octocat@example.com (subject 1 at {provider.issuer})")
-        response = client.get("/logout")
-        assert response.headers["Location"] == "/login/acme/logout"
-        response = client.get("/login/acme/logout")
+        # without the token, as from another site, nothing happens
+        assert client.get("/login/acme/logout").status_code == 403
+        response = submit_logout_form(client)
         assert response.headers["Location"].startswith(provider.end_session_url)
         assert client.get("/").headers["Location"] == "/login/acme"
     assert provider.calls["revoke"] == 1
@@ -632,7 +633,8 @@ def test_lifecycle_example(
             )
         response = client.get("/")
         assert response.status_code == 302
-        assert response.headers["Location"] == "/login/acme?next=/"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/acme?next=/"
         with client.session_transaction() as sess:
             assert "acme_oauth_token" not in sess
             assert sess["_flashes"][-1][1].startswith("Your Acme session has ended")
@@ -672,13 +674,13 @@ def test_magic_example(
     rules = {r.endpoint: r.rule for r in app.url_map.iter_rules()}
     assert rules["github.login"] == "/login/github"
     assert rules["github.authorized"] == "/login/github/authorized"
-    assert rules["github.logout"] == "/login/github/logout"
-    assert rules["github.logged_out"] == "/login/github/logged-out"
+    assert "github.logout" not in rules  # opt-in
     assert type(bp.storage).__name__ == "SessionStorage"
 
     with app.test_client() as client:
         response = client.get("/settings")
-        assert response.headers["Location"] == "/login/github?next=/settings"
+        # (Werkzeug before 2.3 quotes the slashes)
+        assert unquote(response.headers["Location"]) == "/login/github?next=/settings"
         location = client.get(response.headers["Location"]).headers["Location"]
         query = query_of(location)
         assert query["client_id"] == "from-config"
@@ -1004,25 +1006,25 @@ def test_twitter_quickstart_oauth1(
     set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/request_token",
+        "https://api.twitter.com/oauth/request_token",
         body="oauth_token=req&oauth_token_secret=req-secret"
         "&oauth_callback_confirmed=true",
     )
     responses.add(
         responses_lib.POST,
-        "https://api.x.com/oauth/access_token",
+        "https://api.twitter.com/oauth/access_token",
         body="oauth_token=acc&oauth_token_secret=acc-secret&screen_name=jack",
     )
     responses.add(
         responses_lib.GET,
-        "https://api.x.com/1.1/account/verify_credentials.json",
+        "https://api.twitter.com/1.1/account/verify_credentials.json",
         json={"screen_name": "jack"},
     )
     example = load_example("twitter_quickstart", monkeypatch)
     with example.app.test_client() as client:
         assert client.get("/").headers["Location"] == "/login/twitter"
         location = client.get("/login/twitter").headers["Location"]
-        assert location == "https://api.x.com/oauth/authorize?oauth_token=req"
+        assert location == "https://api.twitter.com/oauth/authorize?oauth_token=req"
         response = client.get(
             "/login/twitter/authorized?oauth_token=req&oauth_verifier=v"
         )
@@ -1121,7 +1123,7 @@ def test_oidc_quickstart_local_try_logs_out_at_the_provider(
             response = client.get("/login/acme", base_url=base)
             result = provider.authorize(response.headers["Location"])
             client.get(local_path(result.url), base_url=base)
-            response = client.get("/login/acme/logout", base_url=base)
+            response = submit_logout_form(client, "/logout", base_url=base)
             end_session = response.headers["Location"]
             assert end_session.startswith(provider.end_session_url)
             at_provider = requests.get(end_session, allow_redirects=False, timeout=10)
@@ -1133,6 +1135,18 @@ def test_oidc_quickstart_local_try_logs_out_at_the_provider(
 
 
 # -- logout, templates -----------------------------------------------------------------
+
+
+def submit_logout_form(client: t.Any, page: str = "/logout", **kwargs: t.Any) -> t.Any:
+    """Post the form of ``page`` that carries the logout token."""
+    html = client.get(page, **kwargs).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    action, body = next(found for found in forms if "logout_token" in found[1])
+    token = re.search(r'name="logout_token"\s+value="([^"]+)"', body)
+    assert token is not None, body
+    return client.post(
+        action.replace("&amp;", "&"), data={"logout_token": token.group(1)}, **kwargs
+    )
 
 
 def test_logout_example_local_and_provider_logout(
@@ -1168,9 +1182,7 @@ def test_logout_example_local_and_provider_logout(
             assert provider.calls.get("logout", 0) == 0
 
             log_in(client)
-            response = client.post("/logout/everywhere", base_url=base)
-            assert response.headers["Location"] == "/login/acme/logout?next=/"
-            response = client.get(response.headers["Location"], base_url=base)
+            response = submit_logout_form(client, "/", base_url=base)
             end_session = response.headers["Location"]
             assert end_session.startswith(provider.end_session_url)
             at_provider = requests.get(end_session, allow_redirects=False, timeout=10)
@@ -1194,7 +1206,8 @@ def test_templates_example(
     example = load_example("templates_app", monkeypatch)
     with example.app.test_client() as client:
         page = client.get("/").get_data(as_text=True)
-        assert 'href="/login/github?next=/"' in page
+        # (Werkzeug before 2.3 quotes the slash)
+        assert 'href="/login/github?next=/"' in unquote(page)
         assert "Sign in with GitHub" in page
         response = github_dance(client)
         assert response.headers["Location"] == "/"

@@ -1,13 +1,17 @@
-"""What importing the package costs: no OpenID Connect or encryption
-dependency is loaded before it is used."""
+"""The package's imports: what importing it costs (no OpenID Connect or
+encryption dependency is loaded before it is used), and its layering (no
+module imports a module that imports it back, however indirectly)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
+import flask_dance
 import flask_dance.contrib
 
 #: Packages that only OpenID Connect and token encryption need.
@@ -62,3 +66,112 @@ def test_the_probe_notices_a_heavy_import() -> None:
     # The check above would pass vacuously if the probe could not see one.
     found = _first_heavy_import(("flask_dance", "flask_dance.consumer.oidc"))
     assert found == {"module": "flask_dance.consumer.oidc", "loaded": sorted(HEAVY)}
+
+
+# -- no import circles -----------------------------------------------------------
+
+#: The package's root directory.
+PACKAGE = Path(flask_dance.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(module: str, path: Path, tree: ast.AST, known: set[str]) -> set[str]:
+    """The package's modules that ``module`` imports, wherever the import
+    statement stands: at the top, under ``TYPE_CHECKING``, or in a function."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # ``from package import module`` imports that module.
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            # ``import a.b.c`` of a name that is no module: its package.
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != module:
+                found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every module of the package and the package's modules it imports."""
+    paths = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    known = set(paths)
+    return {
+        module: _imported(module, path, ast.parse(path.read_text("utf-8")), known)
+        for module, path in paths.items()
+    }
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_package_has_no_import_circles() -> None:
+    # A module imports only modules below it: the rule holds for every import
+    # statement, at the top of a module, under TYPE_CHECKING, or deferred into
+    # a function, since each of them is a dependency. A package's
+    # ``__init__`` that re-exports its modules stands above them.
+    assert circles(import_graph()) == []
+
+
+def test_circles_are_found() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert circles(graph) == [["a", "b", "c"]]
+
+
+def test_the_import_graph_sees_every_kind_of_import() -> None:
+    graph = import_graph()
+    # top level, relative
+    assert "flask_dance.consumer.oauth2" in graph["flask_dance.consumer"]
+    # ``from . import module``
+    assert "flask_dance.contrib._base" in graph["flask_dance.contrib.github"]
+    # inside a function
+    assert "flask_dance.consumer.oidc" in graph["flask_dance.consumer._openid"]

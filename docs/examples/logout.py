@@ -7,7 +7,9 @@ app = Flask(__name__)
 app.secret_key = os.environ["FLASK_SECRET_KEY"]
 app.config["ACME_OAUTH_CLIENT_ID"] = os.environ["ACME_OAUTH_CLIENT_ID"]
 app.config["ACME_OAUTH_CLIENT_SECRET"] = os.environ["ACME_OAUTH_CLIENT_SECRET"]
-acme_blueprint = make_oidc_blueprint("acme", issuer=os.environ["ACME_ISSUER"])
+acme_blueprint = make_oidc_blueprint(
+    "acme", issuer=os.environ["ACME_ISSUER"], logout=True
+)
 app.register_blueprint(acme_blueprint, url_prefix="/login")
 
 PAGE = """
@@ -15,7 +17,8 @@ PAGE = """
 <form method="post" action="{{ url_for('logout') }}">
   <button>Log out of this app</button>
 </form>
-<form method="post" action="{{ url_for('logout_everywhere') }}">
+<form method="post" action="{{ url_for('acme.logout', next=url_for('index')) }}">
+  <input type="hidden" name="logout_token" value="{{ logout_token }}">
   <button>Log out of this app and of Acme</button>
 </form>
 """
@@ -26,7 +29,9 @@ def index():
     claims = acme_blueprint.id_token_claims
     if claims is None:
         return redirect(url_for("acme.login"))
-    return render_template_string(PAGE, claims=claims)
+    return render_template_string(
+        PAGE, claims=claims, logout_token=acme_blueprint.logout_token
+    )
 
 
 @app.post("/logout")
@@ -36,11 +41,3 @@ def logout():
     del acme_blueprint.token
     session.clear()
     return redirect(url_for("index"))
-
-
-@app.post("/logout/everywhere")
-def logout_everywhere():
-    # Provider logout: the blueprint's logout view revokes and forgets the
-    # token, then sends the user to Acme's end-session endpoint, which sends
-    # them back to /login/acme/logged-out and from there to "next".
-    return redirect(url_for("acme.logout", next=url_for("index")))

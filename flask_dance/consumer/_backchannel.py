@@ -26,7 +26,7 @@ from ._oidc_errors import OIDCError
 from .signals import oauth_backchannel_logout
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _matches(logout: t.Mapping[str, t.Any], claims: t.Any) -> bool:
     return bool(logout.get("sub")) and claims.get("sub") == logout.get("sub")
 
 
-def _delete_stored(blueprint: OAuth2ConsumerBlueprint, claims: dict[str, t.Any]) -> int:
+def _delete_stored(blueprint: AnyBlueprint, claims: dict[str, t.Any]) -> int:
     """Delete the matching tokens a server-side storage holds."""
     delete_where = getattr(blueprint.storage, "delete_where", None)
     if not callable(delete_where):
@@ -153,7 +153,7 @@ def _delete_stored(blueprint: OAuth2ConsumerBlueprint, claims: dict[str, t.Any])
     return int(delete_where(blueprint, match) or 0)
 
 
-def receive(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+def receive(blueprint: AnyBlueprint) -> t.Any:
     """The ``backchannel_logout`` view: answer the provider's POST."""
     logout_token = flask.request.form.get("logout_token")
     if not logout_token:
@@ -175,15 +175,24 @@ def receive(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     store = blueprint.backchannel_logout_store
     ttl = blueprint.backchannel_logout_ttl
     issuer = str(claims["iss"])
-    if not store.add(_key("jti", issuer, str(claims["jti"])), time.time(), ttl):
-        log.warning("Refused a replayed back-channel logout token.")
-        return _answer(400, "invalid_request", "The logout token was already used.")
-    at = float(claims["iat"])
-    if claims.get("sid"):
-        store.put(_key("sid", issuer, str(claims["sid"])), at, ttl)
-    else:
-        store.put(_key("sub", issuer, str(claims["sub"])), at, ttl)
-    deleted = _delete_stored(blueprint, claims)
+    try:
+        if not store.add(_key("jti", issuer, str(claims["jti"])), time.time(), ttl):
+            log.warning("Refused a replayed back-channel logout token.")
+            return _answer(400, "invalid_request", "The logout token was already used.")
+        at = float(claims["iat"])
+        if claims.get("sid"):
+            store.put(_key("sid", issuer, str(claims["sid"])), at, ttl)
+        else:
+            store.put(_key("sub", issuer, str(claims["sub"])), at, ttl)
+        deleted = _delete_stored(blueprint, claims)
+    except Exception as exc:
+        # The provider may send it again; the logout is not lost silently.
+        log.error(
+            "A back-channel logout could not be recorded (%s).", type(exc).__name__
+        )
+        return _answer(
+            400, "invalid_request", "The logout could not be recorded; try again."
+        )
     log.info(
         "Back-channel logout from %r: %d stored token(s) deleted.",
         blueprint.name,
@@ -193,7 +202,7 @@ def receive(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     return _answer(200)
 
 
-def logged_out(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> bool:
+def logged_out(blueprint: AnyBlueprint, token: t.Any) -> bool:
     """Whether a back-channel logout recorded since ``token``'s login names
     its session."""
     if not isinstance(token, t.Mapping):
@@ -209,13 +218,20 @@ def logged_out(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> bool:
         value = claims.get(kind)
         if not isinstance(value, str) or not value:
             continue
-        at = store.get(_key(kind, issuer, value))
+        try:
+            at = store.get(_key(kind, issuer, value))
+        except Exception as exc:
+            log.warning(
+                "The back-channel logout store failed (%s); the token is kept.",
+                type(exc).__name__,
+            )
+            return False
         if at is not None and at >= since:
             return True
     return False
 
 
-def check_token(blueprint: OAuth2ConsumerBlueprint, token: t.Any) -> t.Any:
+def check_token(blueprint: AnyBlueprint, token: t.Any) -> t.Any:
     """``token``, or ``None`` after dropping it when a back-channel logout
     recorded since its login names its session."""
     if not logged_out(blueprint, token):

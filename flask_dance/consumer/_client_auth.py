@@ -31,7 +31,7 @@ from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 #: The client authentication methods a blueprint can use.
 METHODS: t.Final[tuple[str, ...]] = (
@@ -84,7 +84,7 @@ class ClientAuth:
         }
 
 
-def _can_use(blueprint: OAuth2ConsumerBlueprint, method: str) -> bool:
+def _can_use(blueprint: AnyBlueprint, method: str) -> bool:
     if method in _SECRET_METHODS:
         return bool(blueprint.client_secret)
     if method == "private_key_jwt":
@@ -94,7 +94,7 @@ def _can_use(blueprint: OAuth2ConsumerBlueprint, method: str) -> bool:
     return False
 
 
-def configured_method(blueprint: OAuth2ConsumerBlueprint) -> str | None:
+def configured_method(blueprint: AnyBlueprint) -> str | None:
     """The method the blueprint was told to use, checked; ``None`` if unset.
 
     :raises ClientAuthError: for a name that is not in :data:`METHODS`.
@@ -110,7 +110,7 @@ def configured_method(blueprint: OAuth2ConsumerBlueprint) -> str | None:
     return str(method)
 
 
-def resolve_method(blueprint: OAuth2ConsumerBlueprint) -> str | None:
+def resolve_method(blueprint: AnyBlueprint) -> str | None:
     """The method the blueprint uses, or ``None`` for Flask-Dance 7.1's
     behaviour (plain OAuth 2 without a setting).
 
@@ -138,7 +138,7 @@ def resolve_method(blueprint: OAuth2ConsumerBlueprint) -> str | None:
     return None
 
 
-def effective_method(blueprint: OAuth2ConsumerBlueprint) -> str:
+def effective_method(blueprint: AnyBlueprint) -> str:
     """The method to use where Flask-Dance 7.1 had no rule of its own
     (revocation, introspection, PAR, client credentials): the resolved one,
     else Basic with a secret, else ``none``."""
@@ -152,7 +152,7 @@ def effective_method(blueprint: OAuth2ConsumerBlueprint) -> str:
     return "none"
 
 
-def _assertion_audience(blueprint: OAuth2ConsumerBlueprint, endpoint: str) -> str:
+def _assertion_audience(blueprint: AnyBlueprint, endpoint: str) -> str:
     """``aud`` of a JWT assertion: the configured one, else the issuer
     identifier (accepted by every endpoint of the server, RFC 7523bis), else
     the token endpoint URL (RFC 7523 3, OpenID Connect Core 9)."""
@@ -165,7 +165,7 @@ def _assertion_audience(blueprint: OAuth2ConsumerBlueprint, endpoint: str) -> st
 
 
 def build(
-    blueprint: OAuth2ConsumerBlueprint, endpoint: str, method: str | None = None
+    blueprint: AnyBlueprint, endpoint: str, method: str | None = None
 ) -> ClientAuth:
     """Build the client authentication of one request to ``endpoint``.
 
@@ -230,7 +230,7 @@ def build(
     return ClientAuth(method, fields, None, renew)
 
 
-def _signing_algs(blueprint: OAuth2ConsumerBlueprint) -> tuple[str, ...]:
+def _signing_algs(blueprint: AnyBlueprint) -> tuple[str, ...]:
     """The assertion signing algorithms the provider announces, if known."""
     if not blueprint.issuer:
         return ()

@@ -1,9 +1,9 @@
-"""Quick access to Flask's current contexts.
+"""Flask's current contexts, as the objects themselves.
 
-Flask's proxies (:data:`flask.request`, :data:`flask.session`, ...) look the
-context up on every attribute access. Code that runs on every request reads
-the context variables behind them once instead, where the installed Flask
-has them, and falls back to the public proxies otherwise.
+Code that runs on every request reads the current request context or app
+context once through Flask's public proxies (:data:`flask.globals.request_ctx`,
+:data:`flask.globals.app_ctx`), then works with the object rather than going
+through a proxy for each attribute.
 """
 
 from __future__ import annotations
@@ -13,17 +13,9 @@ import typing as t
 import flask
 import flask.globals
 
-#: The context variable behind :data:`flask.globals.request_ctx`, if any.
-_request_var: t.Any = getattr(flask.globals, "_cv_request", None)
-
-#: The context variable behind :data:`flask.globals.app_ctx`, if any.
-_app_var: t.Any = getattr(flask.globals, "_cv_app", None)
-
 
 def current_request() -> t.Any:
     """The current request context, or ``None`` outside a request."""
-    if _request_var is not None:
-        return _request_var.get(None)
     if not flask.has_request_context():
         return None
     ctx: t.Any = flask.globals.request_ctx
@@ -32,8 +24,6 @@ def current_request() -> t.Any:
 
 def app_context() -> t.Any:
     """The current app context, or ``None`` outside one."""
-    if _app_var is not None:
-        return _app_var.get(None)
     if not flask.has_app_context():
         return None
     ctx: t.Any = flask.globals.app_ctx

@@ -10,15 +10,25 @@ OpenID Connect need neither PyJWT nor cryptography.
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import secrets
 import typing as t
 
+import flask
 import requests
+from werkzeug.wrappers import Response
+
+from . import _logout_guard
+from ._host import OAuth2Host
+from ._oidc_errors import OIDCError
+from ._urls import safe_next_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
+
+log: logging.Logger = logging.getLogger(__name__)
 
 #: Key of the validated id_token claims inside a stored token.
 CLAIMS_KEY = "id_token_claims"
@@ -42,7 +52,7 @@ def scope_has_openid(scope: t.Any) -> bool:
     return "openid" in words
 
 
-def plain_session(blueprint: OAuth2ConsumerBlueprint) -> requests.Session:
+def plain_session(blueprint: AnyBlueprint) -> requests.Session:
     """A session without any user's token, on the blueprint's shared pool,
     for discovery and key-set requests."""
     session = requests.Session()
@@ -50,7 +60,7 @@ def plain_session(blueprint: OAuth2ConsumerBlueprint) -> requests.Session:
     return session
 
 
-def metadata(blueprint: OAuth2ConsumerBlueprint) -> ProviderMetadata | None:
+def metadata(blueprint: AnyBlueprint) -> ProviderMetadata | None:
     """The issuer's metadata, discovered on first use and cached; ``None``
     when the blueprint has no issuer.
 
@@ -68,7 +78,7 @@ def metadata(blueprint: OAuth2ConsumerBlueprint) -> ProviderMetadata | None:
     )
 
 
-def check_callback_issuer(blueprint: OAuth2ConsumerBlueprint, iss: str | None) -> None:
+def check_callback_issuer(blueprint: AnyBlueprint, iss: str | None) -> None:
     """RFC 9207: an ``iss`` on the callback must name our issuer, and is
     required when the provider says it sends one.
 
@@ -86,7 +96,7 @@ def check_callback_issuer(blueprint: OAuth2ConsumerBlueprint, iss: str | None) -
     )
 
 
-def _resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+def _resolver(blueprint: AnyBlueprint) -> t.Any:
     from .oidc import get_jwks_cache
 
     meta = metadata(blueprint)
@@ -103,16 +113,16 @@ def _resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     )
 
 
-def _expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
+def _expected_issuer(blueprint: AnyBlueprint) -> str:
     if blueprint.issuer:
-        return blueprint.issuer
+        return str(blueprint.issuer)
     raise RuntimeError(
         f"The blueprint {blueprint.name!r} asks for 'openid' but has no 'issuer';"
         " pass issuer='https://...' so that id_tokens can be validated."
     )
 
 
-def key_resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
+def key_resolver(blueprint: AnyBlueprint) -> t.Any:
     """The key resolver of the provider's published keys.
 
     :raises flask_dance.consumer.oidc.JWKSError: without a key set URL.
@@ -120,7 +130,7 @@ def key_resolver(blueprint: OAuth2ConsumerBlueprint) -> t.Any:
     return _resolver(blueprint)
 
 
-def expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
+def expected_issuer(blueprint: AnyBlueprint) -> str:
     """The issuer tokens must name.
 
     :raises RuntimeError: when the blueprint has none.
@@ -129,7 +139,7 @@ def expected_issuer(blueprint: OAuth2ConsumerBlueprint) -> str:
 
 
 def validate_login_token(
-    blueprint: OAuth2ConsumerBlueprint,
+    blueprint: AnyBlueprint,
     token: dict[str, t.Any],
     *,
     nonce: str | None,
@@ -165,7 +175,7 @@ def validate_login_token(
 
 
 def validate_refreshed_token(
-    blueprint: OAuth2ConsumerBlueprint,
+    blueprint: AnyBlueprint,
     old: t.Mapping[str, t.Any],
     new: dict[str, t.Any],
 ) -> None:
@@ -199,7 +209,7 @@ def validate_refreshed_token(
     new[CLAIMS_KEY] = claims
 
 
-def endpoint(blueprint: OAuth2ConsumerBlueprint, name: str) -> str | None:
+def endpoint(blueprint: AnyBlueprint, name: str) -> str | None:
     """An endpoint the app set on the blueprint, else the one the metadata
     announces: ``name`` is ``"authorization"``, ``"token"``, ``"userinfo"``,
     ``"revocation"`` or ``"end_session"``."""
@@ -211,3 +221,132 @@ def endpoint(blueprint: OAuth2ConsumerBlueprint, name: str) -> str | None:
         return None
     value: str | None = getattr(meta, f"{name}_endpoint")
     return value
+
+
+class OpenIDMixin(OAuth2Host):
+    """What OpenID Connect adds to :class:`~.oauth2.OAuth2ConsumerBlueprint`:
+    the claims of the login, userinfo, checked refreshes, and RP-initiated
+    logout."""
+
+    @property
+    def is_openid(self) -> bool:
+        """Whether logins are OpenID Connect logins: an issuer is set, or the
+        scope asks for ``openid``. Such logins send a nonce; their id_token is
+        validated when :attr:`issuer` is set (without an issuer, such as
+        Azure's multi-tenant ``common`` endpoint, it is stored unvalidated and
+        no claims are added)."""
+        return bool(self.issuer) or scope_has_openid(self.scope)
+
+    def _oidc_failure(self, exc: Exception) -> t.Any:
+        return self._fail(
+            f"OpenID Connect check failed: {getattr(exc, 'error', exc)}",
+            error=getattr(exc, "error", "invalid_id_token"),
+            error_description=str(exc),
+            error_uri=None,
+        )
+
+    def _validate_refreshed_token(
+        self, old: t.Mapping[str, t.Any], new: dict[str, t.Any]
+    ) -> None:
+        if self.issuer:
+            validate_refreshed_token(self, old, new)
+
+    @property
+    def id_token_claims(self) -> dict[str, t.Any] | None:
+        """The validated id_token claims of the current user's login, or
+        ``None``. Inside an :data:`~flask_dance.consumer.oauth_authorized`
+        receiver, read ``token["id_token_claims"]`` instead."""
+        token = self.token
+        if isinstance(token, t.Mapping):
+            claims = token.get(CLAIMS_KEY)
+            return dict(claims) if isinstance(claims, t.Mapping) else None
+        return None
+
+    def userinfo(self) -> dict[str, t.Any]:
+        """Fetch the current user's claims from the provider's userinfo
+        endpoint. Their ``sub`` must equal the id_token's.
+
+        :raises flask_dance.consumer.oidc.OIDCError: on a ``sub`` mismatch.
+        :raises requests.HTTPError: when the endpoint answers an error.
+        """
+        response = self.session.get(self._endpoint("userinfo"))
+        response.raise_for_status()
+        info: dict[str, t.Any] = response.json()
+        claims = self.id_token_claims
+        if claims is not None:
+            from .oidc import check_userinfo
+
+            check_userinfo(info, claims)
+        return info
+
+    def logout(self) -> t.Any:
+        """Log the current user out of this provider: revoke the token,
+        delete it, and for an OpenID Connect provider with an end-session
+        endpoint, redirect there (RP-initiated logout) with the id_token as a
+        hint and a state checked on return. ``?next=`` says where to land."""
+        self.load_config()
+        token = self.token
+        next_url = self._requested_next_url() or self._default_next_url()
+        if isinstance(token, t.Mapping):
+            self.revoke_token(token)
+        del self.token
+        id_token = token.get("id_token") if isinstance(token, t.Mapping) else None
+        try:
+            end_session = endpoint(self, "end_session") if id_token else None
+        except OIDCError:
+            end_session = None
+        if not end_session:
+            return flask.redirect(next_url)
+        from .oidc import build_end_session_url
+        from .oidc import new_logout_state
+
+        logout_state = new_logout_state()
+        flask.session[self._logout_key] = {"state": logout_state, "next": next_url}
+        url = build_end_session_url(
+            self._absolute(end_session),
+            id_token_hint=id_token,
+            post_logout_redirect_uri=self.post_logout_redirect_uri
+            or flask.url_for(".logged_out", _external=True),
+            state=logout_state,
+            client_id=str(self.client_id) if self.client_id else None,
+        )
+        return flask.redirect(url)
+
+    @property
+    def logout_token(self) -> str:
+        """The current browser's token for the ``logout`` route: a request
+        to the route logs out only when it carries it, as the
+        ``logout_token`` query parameter (``url_for("<name>.logout",
+        logout_token=bp.logout_token)``) or form field, so that another site
+        can not log your users out."""
+        return _logout_guard.token_for(self.name)
+
+    def _logout_view(self) -> t.Any:
+        """The ``logout`` route: :meth:`logout`, for a request that carries
+        :attr:`logout_token`."""
+        if not _logout_guard.carries_token(self.name):
+            log.info("Refused a logout from %r without its token.", self.name)
+            return Response(
+                "The logout request did not carry its token.",
+                403,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.logout()
+
+    @property
+    def _logout_key(self) -> str:
+        return f"{self.name}_oauth_logout"
+
+    def logged_out(self) -> t.Any:
+        """Where the provider sends the user back after logout: check the
+        state, then redirect to where the logout asked to land."""
+        from .oidc import check_logout_state
+
+        pending = flask.session.pop(self._logout_key, None)
+        expected = pending.get("state") if isinstance(pending, dict) else None
+        try:
+            check_logout_state(flask.request.args.get("state"), expected)
+        except OIDCError as exc:
+            return self._oidc_failure(exc)
+        next_url = pending.get("next") if isinstance(pending, dict) else None
+        return flask.redirect(safe_next_url(next_url) or self._default_next_url())

@@ -22,7 +22,7 @@ from . import _openid
 from . import _token_endpoint
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .oauth2 import OAuth2ConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 
 class PushRefused(Exception):
@@ -40,7 +40,7 @@ class PushRefused(Exception):
         self.description = description
 
 
-def endpoint(blueprint: OAuth2ConsumerBlueprint) -> str | None:
+def endpoint(blueprint: AnyBlueprint) -> str | None:
     """The PAR endpoint: the blueprint's ``par_url``, else the discovered one."""
     own: str | None = getattr(blueprint, "par_url", None)
     if own:
@@ -49,7 +49,7 @@ def endpoint(blueprint: OAuth2ConsumerBlueprint) -> str | None:
     return meta.pushed_authorization_request_endpoint if meta else None
 
 
-def applies(blueprint: OAuth2ConsumerBlueprint) -> bool:
+def applies(blueprint: AnyBlueprint) -> bool:
     """Whether the login pushes its request: ``use_par=True``, or, left to
     ``None``, when the provider's metadata requires it."""
     if blueprint.use_par is not None:
@@ -58,7 +58,7 @@ def applies(blueprint: OAuth2ConsumerBlueprint) -> bool:
     return bool(meta is not None and meta.require_pushed_authorization_requests)
 
 
-def push(blueprint: OAuth2ConsumerBlueprint, authorization_url: str, url: str) -> str:
+def push(blueprint: AnyBlueprint, authorization_url: str, url: str) -> str:
     """Push the request that ``url`` carries; return the URL to send the
     browser to.
 

@@ -21,14 +21,14 @@ import flask
 from ._context import browser_session
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .base import BaseOAuthConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 
-def _restart_key(blueprint: BaseOAuthConsumerBlueprint) -> str:
+def _restart_key(blueprint: AnyBlueprint) -> str:
     return f"{blueprint.name}_oauth_restarted"
 
 
-def may_restart(blueprint: BaseOAuthConsumerBlueprint) -> bool:
+def may_restart(blueprint: AnyBlueprint) -> bool:
     """Whether the dance may start again by itself; if so, note that it did,
     so that the next time within the pending-login lifetime it does not.
 
@@ -48,7 +48,7 @@ def may_restart(blueprint: BaseOAuthConsumerBlueprint) -> bool:
     return True
 
 
-def forget_restart(blueprint: BaseOAuthConsumerBlueprint) -> None:
+def forget_restart(blueprint: AnyBlueprint) -> None:
     """Allow an automatic restart again: a login succeeded.
 
     :param blueprint: The blueprint.
@@ -57,7 +57,7 @@ def forget_restart(blueprint: BaseOAuthConsumerBlueprint) -> None:
     session.pop(_restart_key(blueprint), None)
 
 
-def restart(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+def restart(blueprint: AnyBlueprint) -> t.Any:
     """A redirect to the blueprint's login view.
 
     :param blueprint: The blueprint.
@@ -65,7 +65,7 @@ def restart(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
     return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
 
 
-def is_own_callback(blueprint: BaseOAuthConsumerBlueprint, url: str) -> bool:
+def is_own_callback(blueprint: AnyBlueprint, url: str) -> bool:
     """Whether ``url`` leads to the blueprint's own ``authorized`` view.
 
     :param blueprint: The blueprint.
@@ -83,7 +83,7 @@ def is_own_callback(blueprint: BaseOAuthConsumerBlueprint, url: str) -> bool:
     return path == own or (bool(script_root) and script_root + path == own)
 
 
-def failure_redirect(blueprint: BaseOAuthConsumerBlueprint, next_url: str) -> t.Any:
+def failure_redirect(blueprint: AnyBlueprint, next_url: str) -> t.Any:
     """A redirect to ``next_url`` after a failure, or a page that offers to
     log in again when ``next_url`` is the blueprint's own callback.
 
@@ -96,7 +96,7 @@ def failure_redirect(blueprint: BaseOAuthConsumerBlueprint, next_url: str) -> t.
 
 
 def login_again_page(
-    blueprint: BaseOAuthConsumerBlueprint,
+    blueprint: AnyBlueprint,
     status: int,
     reason: str,
     *,

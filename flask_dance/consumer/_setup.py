@@ -15,10 +15,11 @@ import typing as t
 
 from flask import current_app
 from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 from werkzeug.exceptions import InternalServerError
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .base import BaseOAuthConsumerBlueprint
+    from .._typing import AnyBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _refuse(error: Exception, message: str) -> t.NoReturn:
     raise SetupErrorPage(description=message) from error
 
 
-def config_key(bp: BaseOAuthConsumerBlueprint, *attrs: str) -> str | None:
+def config_key(bp: AnyBlueprint, *attrs: str) -> str | None:
     """The config key :attr:`~BaseOAuthConsumerBlueprint.from_config` reads
     for the first of ``attrs`` it maps (directly or through the session).
 
@@ -78,13 +79,15 @@ def config_key(bp: BaseOAuthConsumerBlueprint, *attrs: str) -> str | None:
     :param attrs: Attribute names, such as ``"client_id"``.
     """
     for attr in attrs:
-        key = bp.from_config.get(attr) or bp.from_config.get(f"session.{attr}")
+        key: str | None = bp.from_config.get(attr) or bp.from_config.get(
+            f"session.{attr}"
+        )
         if key:
             return key
     return None
 
 
-def _factory(bp: BaseOAuthConsumerBlueprint) -> str:
+def _factory(bp: AnyBlueprint) -> str:
     """How the app made ``bp``: ``make_github_blueprint()`` for a preset."""
     package, _, module = bp.import_name.rpartition(".")
     if package == "flask_dance.contrib" and not module.startswith("_"):
@@ -92,7 +95,7 @@ def _factory(bp: BaseOAuthConsumerBlueprint) -> str:
     return type(bp).__name__ + "(...)"
 
 
-def _credentials_fix(bp: BaseOAuthConsumerBlueprint, missing: list[str]) -> str:
+def _credentials_fix(bp: AnyBlueprint, missing: list[str]) -> str:
     keys = [config_key(bp, attr, attr.replace("key", "id")) for attr in missing]
     args = " and ".join(f"{attr}=" for attr in missing)
     if all(keys):
@@ -104,7 +107,7 @@ def _credentials_fix(bp: BaseOAuthConsumerBlueprint, missing: list[str]) -> str:
     return f"Pass {args} to {_factory(bp)}."
 
 
-def check_credentials(bp: BaseOAuthConsumerBlueprint) -> None:
+def check_credentials(bp: AnyBlueprint) -> None:
     """Refuse to start a login without a client ID (or, for OAuth 1, without
     a client secret or RSA key), naming the config keys that would set them;
     warn about a missing OAuth 2 client secret that a config key should set.
@@ -140,6 +143,20 @@ def check_credentials(bp: BaseOAuthConsumerBlueprint) -> None:
             bp.name,
             secret_key,
         )
+
+
+def check_issuer_transport(bp: AnyBlueprint) -> None:
+    """Refuse a plain-HTTP OpenID Connect issuer without
+    ``OAUTHLIB_INSECURE_TRANSPORT`` before discovery fails on it: the login
+    would otherwise end in ``oauth_error`` and a redirect, which an app that
+    sends logged-out users to the login turns into a redirect loop.
+
+    :param bp: The blueprint.
+    """
+    issuer = getattr(bp, "issuer", None)
+    if isinstance(issuer, str) and not is_secure_transport(issuer):
+        cause = InsecureTransportError()
+        refuse_insecure_transport(f"the issuer {issuer!r}", cause)
 
 
 def refuse_insecure_transport(what: str, cause: Exception) -> t.NoReturn:

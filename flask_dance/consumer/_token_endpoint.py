@@ -13,17 +13,30 @@ proof, sent once more with the server's nonce when it asks for one
 
 from __future__ import annotations
 
+import logging
 import typing as t
 
 import requests
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import OAuth2Error
+from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
 from . import _bounded
+from . import _client_auth
+from . import _openid
+from ._basic_auth import ClientAuthError
+from ._host import OAuth2Host
+from ._oidc_errors import OIDCError
 from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ._client_auth import ClientAuth
+
+
+log: logging.Logger = logging.getLogger(__name__)
+
+#: What a client authentication that can not be done raises.
+CLIENT_AUTH_ERRORS: tuple[type[Exception], ...] = (ClientAuthError, OIDCError)
 
 
 class Prover(t.Protocol):
@@ -205,3 +218,134 @@ def parse_token(session: t.Any, response: requests.Response) -> dict[str, t.Any]
     client = session._client
     client.parse_request_body_response(response.text, scope=session.scope)
     return dict(client.token)
+
+
+def _token_response(session: t.Any, exc: Exception) -> requests.Response | None:
+    """The token endpoint's answer behind ``exc``, if there was one."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, requests.Response):
+        return response
+    noted = getattr(session, "_token_response", None)
+    return noted if isinstance(noted, requests.Response) else None
+
+
+class TokenCallsMixin(OAuth2Host):
+    """The blueprint's own calls to the token-side endpoints: revocation,
+    introspection and the client-credentials grant."""
+
+    def revoke_token(self, token: t.Mapping[str, t.Any] | None = None) -> bool:
+        """Revoke the current user's token (or ``token``) at the provider
+        (RFC 7009): the refresh token if there is one, else the access token.
+
+        :param token: The token to revoke; default: the stored one.
+        :return: Whether the provider confirmed the revocation. ``False`` also
+            when the provider has no revocation endpoint or is unreachable.
+        """
+        if token is None:
+            token = self.token
+        if not isinstance(token, t.Mapping):
+            return False
+        try:
+            url = _openid.endpoint(self, "revocation")
+        except OIDCError:
+            return False
+        if not url:
+            return False
+        hint = "refresh_token" if token.get("refresh_token") else "access_token"
+        value = token.get(hint)
+        if not value:
+            return False
+        response = self._token_side_post(
+            "revocation", url, {"token": value, "token_type_hint": hint}
+        )
+        if response is None:
+            return False
+        if response.status_code != 200:
+            log.warning(
+                "%r's revocation endpoint answered HTTP %s.",
+                self.name,
+                response.status_code,
+            )
+            return False
+        return True
+
+    def _token_side_post(
+        self, what: str, url: str, fields: dict[str, str]
+    ) -> requests.Response | None:
+        """POST to a token-side endpoint other than the token endpoint,
+        authenticated the blueprint's way; ``None`` (logged) when the request
+        could not be made."""
+        target = self._absolute(url)
+        try:
+            client_auth = _client_auth.for_request(self, target, keep_legacy=False)
+            return post(self.session, target, fields, client_auth=client_auth)
+        except CLIENT_AUTH_ERRORS as exc:
+            log.warning(
+                "Cannot authenticate to %r's %s endpoint: %s", self.name, what, exc
+            )
+        except requests.RequestException:
+            log.warning("Could not reach %r's %s endpoint.", self.name, what)
+        return None
+
+    def introspect_token(
+        self, token: str | None = None, token_type_hint: str = "access_token"
+    ) -> dict[str, t.Any] | None:
+        """Ask the provider about a token (RFC 7662 token introspection),
+        authenticated as every token-side call is.
+
+        :param token: The token; default: the current user's access token.
+        :param token_type_hint: ``"access_token"`` or ``"refresh_token"``.
+        :return: The provider's answer (``{"active": false}`` for a dead
+            token), or ``None`` when there is no token, no introspection
+            endpoint, or no usable answer.
+        """
+        if token is None:
+            stored = self.token
+            token = (
+                stored.get(token_type_hint) if isinstance(stored, t.Mapping) else None
+            )
+        if not token:
+            return None
+        try:
+            url = _openid.endpoint(self, "introspection")
+        except OIDCError:
+            return None
+        if not url:
+            return None
+        response = self._token_side_post(
+            "introspection", url, {"token": token, "token_type_hint": token_type_hint}
+        )
+        if response is None or response.status_code != 200:
+            return None
+        try:
+            answer = response.json()
+        except ValueError:
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    def client_credentials_token(
+        self, scope: t.Any = None, **params: str
+    ) -> dict[str, t.Any]:
+        """Get a token for the client itself (the client-credentials grant,
+        RFC 6749 4.4), authenticated as every token-side call is. The token
+        is returned, not stored: it belongs to no user.
+
+        :param scope: The scope to ask for.
+        :param params: Extra fields of the token request.
+        :raises oauthlib.oauth2.OAuth2Error: when the provider refuses.
+        :raises requests.RequestException: when it cannot be reached.
+        """
+        from oauthlib.oauth2.rfc6749.parameters import parse_token_response
+
+        target = self._endpoint("token")
+        fields = {"grant_type": "client_credentials", **params}
+        if scope:
+            fields["scope"] = str(list_to_scope(scope))
+        client_auth = _client_auth.for_request(self, target, keep_legacy=False)
+        response = post(self.session, target, fields, client_auth=client_auth)
+        if response.status_code >= 500:
+            response.raise_for_status()
+        try:
+            return dict(parse_token_response(response.text, scope=scope))
+        except Warning as warning:
+            return dict(getattr(warning, "token", None) or {})

@@ -41,6 +41,10 @@ class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
 _POOL_CLASSES = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
 
 
+#: Default timeout, in seconds, for every request to a provider: (connect, read).
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 30.0)
+
+
 class PoolAdapter(requests.adapters.HTTPAdapter):
     """An :class:`~requests.adapters.HTTPAdapter` whose TLS contexts are
     shared by its connections.

@@ -21,6 +21,7 @@ from ._urls import join_url
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
+from .base import shared_arguments
 from .requests import OAuth1Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +41,9 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
     started the login; the callback must bring back that request token, and
     the access-token request is signed with its secret (RFC 5849).
     """
+
+    #: The class of the per-request sessions.
+    session_class: type[OAuth1Session] = OAuth1Session
 
     def __init__(
         self,
@@ -115,31 +119,9 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             take before its callback is refused.
         :param kwargs: Passed to ``session_class``.
         """
-        super().__init__(
-            name,
-            import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            url_prefix=url_prefix,
-            subdomain=subdomain,
-            url_defaults=url_defaults,
-            root_path=root_path,
-            login_url=login_url,
-            authorized_url=authorized_url,
-            storage=storage,
-            rule_kwargs=rule_kwargs,
-            timeout=timeout,
-            pending_login_ttl=pending_login_ttl,
-        )
-        #: The provider's API root.
-        self.base_url = base_url
-        #: The class of the per-request sessions.
-        self.session_class: type[OAuth1Session] = session_class or OAuth1Session
+        super().__init__(name, import_name, **shared_arguments(locals()))
         #: The client key.
         self.client_key = client_key
-        #: The client secret.
-        self.client_secret = client_secret
         #: The signature method.
         self.signature_method = signature_method
         #: Where the OAuth parameters go.
@@ -152,16 +134,8 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         self.force_include_body = force_include_body
         #: The request-token endpoint.
         self.request_token_url = request_token_url
-        #: The authorization endpoint.
-        self.authorization_url = authorization_url
         #: The access-token endpoint.
         self.access_token_url = access_token_url
-        #: Where to go after logging in.
-        self.redirect_url = redirect_url
-        #: The endpoint to go to after logging in.
-        self.redirect_to = redirect_to
-        #: A fixed callback URL, or ``None`` to build it per request.
-        self.redirect_uri = redirect_uri
         #: Keyword arguments for ``session_class``.
         self.kwargs = kwargs
 

@@ -22,7 +22,7 @@ from functools import partial
 from werkzeug.local import LocalProxy
 
 from ..consumer._context import app_context as _app_context
-from ..consumer.base import _context_state
+from ..consumer._sessions import context_state
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
@@ -66,7 +66,7 @@ def _current_session(name: str) -> t.Any:
         raise RuntimeError(_NO_CONTEXT_MSG.format(name=name))
     # g's attributes, without the sessions an earlier request sharing this
     # app context left there.
-    state = _context_state(app_ctx)
+    state = context_state(app_ctx)
     attr = f"flask_dance_{name}"
     session = state.get(attr)
     if session is None:
@@ -114,7 +114,7 @@ class _SessionProxy(LocalProxy[t.Any]):
         # The app context itself: quicker than the proxies to its parts.
         app_ctx = _app_context()
         if app_ctx is not None:
-            state = _context_state(app_ctx)
+            state = context_state(app_ctx)
             if state.get(self._flask_dance_attr) is None:
                 registered = app_ctx.app.extensions.get("flask_dance", {})
                 blueprint = registered.get(self._flask_dance_name)

@@ -123,6 +123,7 @@ _BODY = """
 </form>
 <form method="post" action="{{ url_for(bp_name + '.logout') }}">
 <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+<input type="hidden" name="logout_token" value="{{ logout_token }}">
 <button type="submit" id="logout">Log out</button>
 </form>
 </div>
@@ -285,6 +286,7 @@ def create_app(
         response_mode=response_mode,
         post_logout_redirect_uri=post_logout_redirect_uri,
         redirect_to="index",
+        logout=True,
     )
     app.register_blueprint(bp, url_prefix="/login")
     # The blueprint, for tests and for apps that build on the demo.
@@ -379,6 +381,7 @@ def create_app(
                     api_error=api_error,
                     claims=_claim_rows(bp.id_token_claims or {}),
                     csrf_token=_csrf_token(),
+                    logout_token=bp.logout_token,
                 )
         return flask.render_template_string(_PAGE, **context)
 

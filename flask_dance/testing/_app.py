@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 
 from .. import _html
 from . import _dpop
+from . import _oauth1
+from . import _oauth2
 from . import _par
 from ._crypto import decode_jwt
 from ._oauth2 import classify_client_auth
@@ -32,7 +34,10 @@ from ._oauth2 import REASON_KEY
 from ._oauth2 import Token
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .provider import LocalProvider
+    import threading
+
+    from flask import Request
+    from oauthlib.openid import Server
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -64,6 +69,34 @@ BANNER = (
 )
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class Provider(_oauth1.Provider, _oauth2.Provider, t.Protocol):
+    """What the app needs of the provider it serves: both halves' needs, and
+    the consent settings, the request log and the documents it publishes.
+    :class:`~.provider.LocalProvider` has all of it."""
+
+    auto_approve: bool
+    _oauth1: _oauth1.OAuth1Endpoints
+    _oauth2_server: Server
+    _stopping: threading.Event
+
+    @property
+    def default_user(self) -> str | None: ...
+
+    def metadata(self) -> dict[str, t.Any]: ...
+
+    def jwks(self) -> dict[str, t.Any]: ...
+
+    def _record(
+        self,
+        names: tuple[str, ...],
+        req: Request,
+        form: dict[str, str],
+        client_auth: str | None,
+    ) -> None: ...
+
+    def _userinfo(self, login: str) -> dict[str, t.Any]: ...
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
@@ -98,7 +131,7 @@ def _names(endpoint: str | None) -> tuple[str, ...]:
     return (endpoint,)
 
 
-def create_app(provider: LocalProvider) -> Flask:
+def create_app(provider: Provider) -> Flask:
     """Build the provider's Flask application.
 
     :param provider: The provider whose state the views use.

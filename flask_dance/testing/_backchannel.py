@@ -11,15 +11,12 @@ import requests
 
 from ._crypto import encode_jws
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .provider import LocalProvider
-
 #: The event a logout token carries.
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 def logout_token(
-    provider: LocalProvider,
+    provider: t.Any,
     client_id: str,
     *,
     sub: str | None = None,
@@ -55,7 +52,7 @@ def logout_token(
     return encode_jws(claims, provider.signing_key)
 
 
-def send(provider: LocalProvider, client_id: str, token: str) -> requests.Response:
+def send(provider: t.Any, client_id: str, token: str) -> requests.Response:
     """POST ``token`` to the client's ``backchannel_logout_uri``.
 
     :raises ValueError: when the client registered none.

@@ -20,7 +20,7 @@ from ._models import OAuth1Client
 from ._oauth2 import redirect_uri_allowed
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .provider import LocalProvider
+    from ._crypto import SigningKey
 
 _TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_.~\-]{1,128}$")
 #: Unknown consumers and tokens still get a full signature check (oauthlib
@@ -69,10 +69,25 @@ class OAuth1Store:
             self.pending.clear()
 
 
+class Provider(t.Protocol):
+    """What the OAuth 1 half needs of the provider it serves.
+    :class:`~.provider.LocalProvider` has all of it."""
+
+    oauth1_clients: dict[str, OAuth1Client]
+    code_lifetime: int
+    _oauth1_store: OAuth1Store
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def signing_key(self) -> SigningKey: ...
+
+
 class OAuth1Validator(RequestValidator):
     """oauthlib's OAuth 1 validator over the provider's consumers and store."""
 
-    def __init__(self, provider: LocalProvider) -> None:
+    def __init__(self, provider: Provider) -> None:
         super().__init__()
         self.provider = provider
         self.store = provider._oauth1_store
@@ -280,7 +295,7 @@ class OAuth1Validator(RequestValidator):
 class OAuth1Endpoints:
     """The four oauthlib OAuth 1 endpoints sharing one validator."""
 
-    def __init__(self, provider: LocalProvider) -> None:
+    def __init__(self, provider: Provider) -> None:
         self.validator = OAuth1Validator(provider)
         self.request_token = RequestTokenEndpoint(self.validator)
         self.authorization = AuthorizationEndpoint(self.validator)

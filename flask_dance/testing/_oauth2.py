@@ -21,6 +21,9 @@ from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
 )
 from oauthlib.openid import RequestValidator
 from oauthlib.openid import Server
+from oauthlib.openid.connect.core.grant_types import (
+    RefreshTokenGrant as OpenIDRefreshTokenGrant,
+)
 
 from ._crypto import decode_jwt
 from ._crypto import encode_jws
@@ -32,7 +35,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2.rfc6749.request_validator import _AuthorizationCode
     from oauthlib.oauth2.rfc6749.request_validator import _BearerToken
 
-    from .provider import LocalProvider
+    from ._crypto import SigningKey
+    from ._models import Faults
+    from ._models import User
 
 #: The ``client_assertion_type`` of RFC 7523 client authentication.
 JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -44,6 +49,37 @@ _GRANT_KEY = "flask_dance.testing.grant"
 _REFRESH_KEY = "flask_dance.testing.refresh"
 #: Where :meth:`OAuth2Validator.validate_bearer_token` leaves why it said no.
 REASON_KEY = "flask_dance.testing.reason"
+
+
+class Provider(t.Protocol):
+    """What the OAuth 2 half needs of the provider it serves: its settings,
+    its users and clients, and its store. :class:`~.provider.LocalProvider`
+    has all of it."""
+
+    users: dict[str, User]
+    clients: dict[str, Client]
+    faults: Faults
+    access_token_lifetime: int
+    id_token_lifetime: int
+    code_lifetime: int
+    rotate_refresh_tokens: bool
+    require_pkce: bool
+    _oauth2_store: OAuth2Store
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def signing_key(self) -> SigningKey: ...
+
+    def _mint_id_token(
+        self,
+        grant: Grant,
+        *,
+        access_token: str | None,
+        nonce: str | None,
+        refresh: bool,
+    ) -> str: ...
 
 
 @dataclasses.dataclass
@@ -173,7 +209,7 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 class OAuth2Validator(RequestValidator):
     """oauthlib's validator over the provider's users, clients and store."""
 
-    def __init__(self, provider: LocalProvider) -> None:
+    def __init__(self, provider: Provider) -> None:
         self.provider = provider
         self.store = provider._oauth2_store
 
@@ -664,7 +700,7 @@ class OAuth2Validator(RequestValidator):
 
 
 def build_id_token_claims(
-    provider: LocalProvider,
+    provider: Provider,
     grant: Grant,
     *,
     access_token: str | None,
@@ -723,7 +759,7 @@ def build_id_token_claims(
     return claims
 
 
-def sign_id_token(provider: LocalProvider, claims: dict[str, t.Any]) -> str:
+def sign_id_token(provider: Provider, claims: dict[str, t.Any]) -> str:
     """Sign id_token claims with the provider's key, honouring the faults."""
     faults = provider.faults
     return encode_jws(
@@ -735,13 +771,18 @@ def sign_id_token(provider: LocalProvider, claims: dict[str, t.Any]) -> str:
     )
 
 
-def build_server(provider: LocalProvider, validator: OAuth2Validator) -> Server:
+def build_server(provider: Provider, validator: OAuth2Validator) -> Server:
     """oauthlib's OpenID Connect server, with PKCE limited to ``S256``."""
 
     def expires_in(request: Request) -> int:
         return provider.access_token_lifetime
 
     server = Server(validator, token_expires_in=expires_in)
+    # A refresh answers with a new id_token on every supported oauthlib: its
+    # Server uses the OpenID Connect refresh grant only from 3.3 on.
+    refresh_grant = OpenIDRefreshTokenGrant(validator)
+    server.refresh_grant = refresh_grant  # type: ignore[assignment]
+    server.grant_types["refresh_token"] = refresh_grant
     s256_only = {"S256": code_challenge_method_s256}
     for grant in (server.auth_grant, server.openid_connect_auth.proxy_target):
         # RFC 9700 section 2.1.1: "plain" is refused (also when it is implied).

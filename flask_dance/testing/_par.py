@@ -17,9 +17,6 @@ from oauthlib.common import Request
 
 from ._models import Client
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .provider import LocalProvider
-
 #: The prefix of the ``request_uri`` values the endpoint hands out.
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
@@ -46,7 +43,7 @@ def _error(error: str, description: str, status: int = 400) -> Response:
     return Response(body, status, _NO_STORE, content_type="application/json")
 
 
-def authenticate(provider: LocalProvider) -> str | None:
+def authenticate(provider: t.Any) -> str | None:
     """Authenticate the client of the current POST as the token endpoint
     does; return its client ID, or ``None``."""
     validator = provider._oauth2_validator
@@ -64,7 +61,7 @@ def authenticate(provider: LocalProvider) -> str | None:
     return str(oauth_request.client_id)
 
 
-def claimed_client(provider: LocalProvider) -> Client:
+def claimed_client(provider: t.Any) -> Client:
     """The registered client the current token-side POST claims to be (not
     yet authenticated), or a stand-in with the defaults."""
     oauth_request = Request(
@@ -74,7 +71,7 @@ def claimed_client(provider: LocalProvider) -> Client:
     return provider.clients.get(client_id or "") or Client("")
 
 
-def register(app: Flask, provider: LocalProvider) -> None:
+def register(app: Flask, provider: t.Any) -> None:
     """Add the ``/par`` endpoint to the provider's app."""
 
     @app.post("/par", endpoint="par")
@@ -97,7 +94,7 @@ def register(app: Flask, provider: LocalProvider) -> None:
         return Response(body, 201, _NO_STORE, content_type="application/json")
 
 
-def authorization_url(provider: LocalProvider) -> str | Response:
+def authorization_url(provider: t.Any) -> str | Response:
     """The authorization request to validate: the pushed one a
     ``request_uri`` names (used once), else the request itself; an error
     page when a pushed request is required, unknown or not the client's."""

@@ -24,7 +24,6 @@ from flask_dance.demo.__main__ import main
 from flask_dance.testing import LocalProvider
 from processes import running
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SECRET = "demo-test-secret"
 
 
@@ -51,8 +50,8 @@ def _login(
     return client.get(f"{url.path}?{url.query}", follow_redirects=True)
 
 
-def _csrf(page: str) -> str:
-    match = _CSRF.search(page)
+def _csrf(page: str, field: str = "csrf_token") -> str:
+    match = re.search(f'name="{field}" value="([^"]+)"', page)
     assert match is not None, page
     return match.group(1)
 
@@ -160,7 +159,15 @@ def test_logout_revokes_and_goes_through_the_provider(
     page = _login(client, provider).get_data(as_text=True)
     with client.session_transaction() as session:
         token = session["demo_oauth_token"]
-    response = client.post("/login/demo/logout", data={"csrf_token": _csrf(page)})
+    # the demo's own CSRF check, and the blueprint's logout token
+    assert (
+        client.post("/login/demo/logout", data={"csrf_token": _csrf(page)}).status_code
+        == 403
+    )
+    response = client.post(
+        "/login/demo/logout",
+        data={"csrf_token": _csrf(page), "logout_token": _csrf(page, "logout_token")},
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(provider.end_session_url + "?")

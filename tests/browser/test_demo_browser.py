@@ -388,6 +388,14 @@ def test_pages_fit_the_window_and_share_the_style(
             assert box is not None
             assert box["x"] + box["width"] <= width
         assert page.inner_text("#claim-email") == "octocat@example.com"
+        # Names and short values are never broken across lines.
+        for selector in ("#claims th", "#token th", "#claim-email", "#claim-aud"):
+            for element in page.query_selector_all(selector):
+                lines = element.evaluate(
+                    "e => { const r = document.createRange();"
+                    " r.selectNodeContents(e); return r.getClientRects().length; }"
+                )
+                assert lines == 1, (selector, element.inner_text(), width)
         shot(page, f"{width}-logged-in")
 
         page.goto(demo.url + "/no/such/page")

@@ -60,7 +60,7 @@ def docs_browser() -> cabc.Iterator[Browser]:
     executable = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or shutil.which(
         "chromium"
     )
-    if executable is None:
+    if executable is None or not os.path.exists(executable):
         if os.environ.get("CI") == "true":
             pytest.fail("No Chromium binary")
         pytest.skip("No Chromium binary: install 'chromium'")
@@ -76,9 +76,11 @@ def docs_browser() -> cabc.Iterator[Browser]:
             browser.close()
 
 
+# The tests ask for the browser before the docs: without Chromium they skip
+# before spending half a minute on a build.
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
 def test_pages_fit_the_window(
-    built_docs: Path, docs_browser: Browser, width: int
+    docs_browser: Browser, built_docs: Path, width: int
 ) -> None:
     shots = built_docs.parent / "screenshots"
     shots.mkdir(exist_ok=True)
@@ -105,7 +107,7 @@ def test_pages_fit_the_window(
 
 
 def test_security_checklist_is_readable(
-    built_docs: Path, docs_browser: Browser
+    docs_browser: Browser, built_docs: Path
 ) -> None:
     """The Tests column is wide enough to read a test id in a few lines, not
     one letter per line."""
@@ -125,3 +127,14 @@ def test_security_checklist_is_readable(
         assert "digraph" not in page.inner_text("body")
     finally:
         context.close()
+
+
+def test_autodoc_documents_the_pytest_fixtures(built_docs: Path) -> None:
+    """The docs extra brings pytest, so autodoc can import the fixtures."""
+    api = (built_docs / "api" / "index.html").read_text("utf-8")
+    for fixture in (
+        "flask_dance.testing.pytest_fixtures.local_provider",
+        "flask_dance.testing.pytest_fixtures.local_provider_session",
+        "flask_dance.fixtures.pytest.betamax_record_flask_dance",
+    ):
+        assert f'id="{fixture}"' in api

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 from cachelib import SimpleCache
+from freezegun import freeze_time
 from sqlalchemy import create_engine
 from sqlalchemy import Integer
 from sqlalchemy.orm import DeclarativeBase
@@ -23,6 +24,8 @@ from flask_dance.consumer.storage import BaseStorage
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
+from flask_dance.consumer.storage.sqla_logout import LogoutRecordMixin
+from flask_dance.consumer.storage.sqla_logout import SQLAlchemyLogoutStore
 from flask_dance.testing import LocalProvider
 
 from .conftest import corp_blueprint
@@ -258,3 +261,74 @@ def test_cache_store_is_shared_between_app_instances(local: LocalProvider) -> No
 def test_provider_sends_to_the_registered_uri(local: LocalProvider) -> None:
     with pytest.raises(ValueError, match="backchannel_logout_uri"):
         local.send_backchannel_logout("corp-client", sub="x")
+
+
+class LogoutRecord(LogoutRecordMixin, Base):
+    __tablename__ = "fapi_backchannel_logouts"
+
+
+def test_sqlalchemy_logout_store(local: LocalProvider) -> None:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as db:
+        store = SQLAlchemyLogoutStore(LogoutRecord, db)
+        bp, app = make_app(local, backchannel_logout_store=store)
+        browser = app.test_client()
+        login(local, browser)
+        sid = claims_of(bp, app, browser)["sid"]
+        token = local.logout_token("corp-client", sid=sid)
+        assert (
+            app.test_client()
+            .post(LOGOUT_PATH, data={"logout_token": token})
+            .status_code
+            == 200
+        )
+        assert browser.get("/me").data == b"out"
+        replay = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+        assert replay.status_code == 400
+        keys = sorted(row.key.split("|")[1] for row in db.query(LogoutRecord))
+        assert keys == ["jti", "sid"]
+
+
+def test_sqlalchemy_logout_store_expires_and_replaces() -> None:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as db, freeze_time("2026-01-01") as frozen:
+        store = SQLAlchemyLogoutStore(LogoutRecord, db)
+        assert store.add("k", 1.0, 60) is True
+        assert store.add("k", 2.0, 60) is False
+        assert store.get("k") == 1.0
+        store.put("k", 3.0, 60)
+        assert store.get("k") == 3.0
+        frozen.tick(61)
+        assert store.get("k") is None
+        assert store.add("k", 4.0, 60) is True
+        assert store.get("k") == 4.0
+
+
+class BrokenStore:
+    """A logout store whose backend is down."""
+
+    def add(self, key: str, value: float, ttl: float) -> bool:
+        raise ConnectionError("down")
+
+    def put(self, key: str, value: float, ttl: float) -> None:
+        raise ConnectionError("down")
+
+    def get(self, key: str) -> float | None:
+        raise ConnectionError("down")
+
+
+def test_a_failing_store_neither_loses_a_logout_silently_nor_breaks_pages(
+    local: LocalProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    bp, app = make_app(local, backchannel_logout_store=BrokenStore())
+    browser = app.test_client()
+    login(local, browser)
+    assert browser.get("/me").data == b"in"
+    token = local.logout_token("corp-client", sub="alice")
+    response = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+    assert response.status_code == 400
+    assert response.json is not None
+    assert "could not be recorded" in response.json["error_description"]
+    assert "ConnectionError" in caplog.text

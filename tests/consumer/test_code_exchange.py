@@ -49,7 +49,9 @@ def _sent(call: t.Any) -> tuple[t.Any, ...]:
         request.body,
         request.headers.get("Authorization"),
         request.headers.get("Accept"),
-        request.headers.get("Content-Type"),
+        # requests-oauthlib 1.3 adds ";charset=UTF-8"; the form is ASCII
+        # either way (2.0 dropped the parameter).
+        request.headers.get("Content-Type", "").split(";")[0],
     )
 
 
@@ -156,16 +158,20 @@ def test_direct_exchange_runs_the_compliance_hooks(
         return response
 
     session = _session()
-    session.register_compliance_hook("access_token_request", on_request)
+    # requests-oauthlib 2 added the request hooks; 1.3 has the response ones.
+    request_hooks = "access_token_request" in session.compliance_hook
+    if request_hooks:
+        session.register_compliance_hook("access_token_request", on_request)
     session.register_compliance_hook("access_token_response", on_response)
     token = session._fetch_token_for_code(
         TOKEN_URL, "the-code", client_secret="s", params={}
     )
-    assert seen == ["request", "response"]
+    assert seen == (["request", "response"] if request_hooks else ["response"])
     assert token["access_token"] == "nested"
     request = responses.calls[0].request
-    assert request.headers["X-Hook"] == "1"
-    assert "team=T1" in request.body
+    if request_hooks:
+        assert request.headers["X-Hook"] == "1"
+        assert "team=T1" in request.body
 
 
 @pytest.mark.parametrize(

@@ -362,3 +362,17 @@ def test_oauth1_refusal_keeps_the_7_1_message_and_response(
     got = dict(receivers.calls)["message_response"]
     assert "401" in got["message"]
     assert got["response"].status_code == 401
+
+
+def test_oauth2_denial_without_description_has_a_readable_message(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    app = oauth2_helpers.make_app(storage=MemoryStorage())
+    receivers = Receivers()
+    with app.test_client() as client, receivers.connect(app.blueprints["test-service"]):
+        _denied(client, responses)
+    got = dict(receivers.calls)["message_response"]
+    assert got == {
+        "message": "The provider refused the login (access_denied).",
+        "response": None,
+    }

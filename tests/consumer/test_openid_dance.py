@@ -245,13 +245,16 @@ def test_logout_revokes_and_redirects_to_end_session(provider: LocalProvider) ->
         provider,
         storage=storage,
         post_logout_redirect_uri="http://localhost/login/local/logged-out",
+        logout=True,
     )
     bp = t.cast(OAuth2ConsumerBlueprint, app.blueprints["local"])
     with app.test_client() as client:
         dance(app, provider, client)
         token = storage.get(bp)
         assert token is not None
-        response = client.get("/login/local/logout?next=/bye")
+        with client.session_transaction() as browser:
+            browser["local_oauth_logout_token"] = "per-session"
+        response = client.get("/login/local/logout?next=/bye&logout_token=per-session")
         assert storage.get(bp) is None
         location = response.headers["Location"]
         assert location.startswith(provider.end_session_url + "?")
@@ -263,7 +266,9 @@ def test_logout_revokes_and_redirects_to_end_session(provider: LocalProvider) ->
         assert "local_oauth_logout" not in flask.session
     with app.test_client() as client:
         dance(app, provider, client)
-        client.get("/login/local/logout?next=/bye")
+        with client.session_transaction() as browser:
+            browser["local_oauth_logout_token"] = "per-session"
+        client.get("/login/local/logout?next=/bye&logout_token=per-session")
         state = flask.session["local_oauth_logout"]["state"]
         good = client.get(f"/login/local/logged-out?state={state}")
     assert good.headers["Location"] == "/bye"

@@ -570,3 +570,65 @@ def test_unusable_expiry_without_refresh_token_reads_as_no_token(
     assert len([r for r in caplog.records if r.name == EXPIRY_LOGGER]) == 1
     with app.test_request_context("/"):
         assert bp.session.authorized is False  # the quick answer agrees
+
+
+# -- refresh when the resource server refuses the access token ---------------
+
+
+def _refused_then_ok(responses: responses_lib.RequestsMock, challenge: str) -> None:
+    responses.add(
+        responses_lib.GET,
+        API_URL,
+        status=401,
+        headers={"WWW-Authenticate": challenge},
+        json={"message": "Bad credentials"},
+    )
+    add_refresh_and_api(responses)
+
+
+@freeze_time(FROZEN)
+def test_invalid_token_answer_refreshes_and_retries_once(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    storage = MemoryStorage(expired_token(expires_at=NOW + 3000))
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 200
+    api = calls_to(responses, API_URL)
+    assert [c.request.headers["Authorization"] for c in api[-2:]] == [
+        "Bearer old-access",
+        "Bearer new-access",
+    ]
+    assert storage.token["access_token"] == "new-access"
+    assert len(calls_to(responses, TOKEN_URL)) == 1
+
+
+@freeze_time(FROZEN)
+@pytest.mark.parametrize(
+    "challenge", ['Bearer error="insufficient_scope"', 'Bearer realm="api"']
+)
+def test_other_401_answers_are_returned_as_they_are(
+    responses: responses_lib.RequestsMock, challenge: str
+) -> None:
+    _refused_then_ok(responses, challenge)
+    storage = MemoryStorage(expired_token(expires_at=NOW + 3000))
+    bp = make_blueprint(storage=storage)
+    with make_app(bp).test_request_context("/"):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []
+    assert storage.token["access_token"] == "old-access"
+
+
+@freeze_time(FROZEN)
+def test_streamed_body_is_not_sent_twice(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    bp = make_blueprint(storage=MemoryStorage(expired_token(expires_at=NOW + 3000)))
+    with make_app(bp).test_request_context("/"):
+        response = bp.session.get(API_URL, data=iter([b"chunk"]))
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []

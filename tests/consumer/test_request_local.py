@@ -62,10 +62,23 @@ class Site(t.NamedTuple):
     users: dict[str, User]
 
 
+#: The engines the current test made, closed after it (a connection left for
+#: the garbage collector warns in whichever test runs then).
+_ENGINES: list[sa.Engine] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> t.Iterator[None]:
+    yield
+    while _ENGINES:
+        _ENGINES.pop().dispose()
+
+
 def _site(
     tmp_path: Path, pick: t.Callable[[OAuth2ConsumerBlueprint, User], None]
 ) -> Site:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
+    _ENGINES.append(engine)
     Base.metadata.create_all(engine)
     db = scoped_session(sessionmaker(engine))
     users = {name: User(name=name) for name in NAMES}

@@ -143,3 +143,20 @@ def test_proxy_in_an_app_context_without_a_request() -> None:
     assert "Working outside of request context" not in message
     with app.test_request_context("/"):
         assert not github.authorized
+
+
+def test_plain_http_issuer_names_the_variable_instead_of_a_redirect_loop() -> None:
+    """Discovery would fail, oauth_error would send the user to "/", which
+    sends them to the login again: refuse with the fix instead."""
+    from flask_dance.contrib.oidc import make_oidc_blueprint
+
+    app = flask.Flask(__name__)
+    app.secret_key = "a test secret key"
+    app.config.update(ACME_OAUTH_CLIENT_ID="id", ACME_OAUTH_CLIENT_SECRET="s")
+    bp = make_oidc_blueprint("acme", issuer="http://127.0.0.1:5001")
+    app.register_blueprint(bp, url_prefix="/login")
+    response = app.test_client().get("/login/acme")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "the issuer &#39;http://127.0.0.1:5001&#39; uses plain HTTP" in page
+    assert "OAUTHLIB_INSECURE_TRANSPORT=1" in page

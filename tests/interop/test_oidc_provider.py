@@ -131,6 +131,12 @@ def issuer(
             ),
             _client("dpop", "private_key_jwt", dpop_bound_access_tokens=True),
             _client(
+                "fapi",
+                "private_key_jwt",
+                dpop_bound_access_tokens=True,
+                require_pushed_authorization_requests=True,
+            ),
+            _client(
                 "bcl",
                 "client_secret_basic",
                 redirect_uris=[live_app.url + "/login/op/authorized"],
@@ -374,3 +380,17 @@ def test_backchannel_logout(issuer: str, live_app: LiveApp) -> None:
         assert events[0]["claims"]["sub"] == "alice"
         assert browser.get(live_app.url + "/me", timeout=10).text == "out"
     assert [e["user_request"] for e in events] == [False, True]
+
+
+def test_fapi_profile_par_dpop_private_key_jwt(issuer: str) -> None:
+    """What the FAPI 2.0 page says to turn on, together."""
+    bp, app, storage = make_app(
+        issuer, "fapi", "private_key_jwt", use_par=True, dpop=True
+    )
+    login(bp, app)
+    token = dict(storage.token)
+    assert token["token_type"] == "DPoP"
+    with app.test_request_context("/"):
+        assert bp.userinfo()["sub"] == "alice"
+        assert bp.introspect_token()["active"] is True
+        assert bp.revoke_token() is True

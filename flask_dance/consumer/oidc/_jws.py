@@ -28,7 +28,9 @@ _HMAC_HASHES: dict[str, t.Callable[..., t.Any]] = {
     "HS512": hashlib.sha512,
 }
 
-_jws = jwt.PyJWS()
+# Short keys are refused by the instance's options: PyJWT before 2.12 reads
+# this option there, not from the options of a single call.
+_jws = jwt.PyJWS(options={"enforce_minimum_key_length": True})
 # RFC 9864's fully-specified name; the key resolver only hands out Ed25519
 # keys for it.
 _jws.register_algorithm("Ed25519", OKPAlgorithm())

@@ -33,6 +33,7 @@ from jwt.utils import base64url_encode
 from .._basic_auth import basic_header
 from .._basic_auth import BasicAuth
 from .._basic_auth import ClientAuthError
+from .._jose import ASYMMETRIC_ALGS
 
 #: ``client_assertion_type`` of a JWT client assertion (RFC 7523 2.2).
 CLIENT_ASSERTION_TYPE: t.Final[str] = (
@@ -45,21 +46,7 @@ APPLE_AUDIENCE: t.Final[str] = "https://appleid.apple.com"
 #: Longest lifetime Apple accepts for a client secret (6 months), in seconds.
 APPLE_MAX_LIFETIME: t.Final[int] = 15777000
 
-_ASYMMETRIC_ALGS = frozenset(
-    {
-        "RS256",
-        "RS384",
-        "RS512",
-        "PS256",
-        "PS384",
-        "PS512",
-        "ES256",
-        "ES384",
-        "ES512",
-        "EdDSA",
-        "Ed25519",
-    }
-)
+_ASYMMETRIC_ALGS = frozenset(ASYMMETRIC_ALGS)
 
 _HMAC_ALGS = {
     "HS256": hashlib.sha256,

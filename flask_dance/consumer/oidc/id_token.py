@@ -13,25 +13,14 @@ import typing as t
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .._jose import ASYMMETRIC_ALGS
 from ._jws import Keys
 from ._jws import verify_jws
 from .errors import IDTokenError
 from .errors import UserinfoError
 
 #: Signature algorithms accepted by default. ``none`` and ``HS*`` are not.
-DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = (
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "Ed25519",
-)
+DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = ASYMMETRIC_ALGS
 
 #: Clock skew tolerated on ``exp``, ``iat``, ``nbf`` and ``auth_time``, in seconds.
 DEFAULT_LEEWAY: t.Final[float] = 60.0

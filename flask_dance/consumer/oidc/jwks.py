@@ -142,7 +142,8 @@ def select_key(
 def _parse(jwk: JWK, alg: str, source: str | None) -> jwt.PyJWK:
     try:
         return jwt.PyJWK(dict(jwk), algorithm=_PYJWT_NAMES.get(alg, alg))
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError) as exc:
+        # (older cryptography raises ValueError for some malformed keys)
         raise JWKSError(
             "invalid_jwk",
             f"The key '{jwk.get('kid')}' cannot be loaded: {exc}",

@@ -7,8 +7,8 @@ from abc import ABC
 from abc import abstractmethod
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from ..._typing import AnyBlueprint
     from ..._typing import TokenDict
-    from ..base import BaseOAuthConsumerBlueprint
 
 
 class BaseStorage(ABC):
@@ -45,14 +45,14 @@ class BaseStorage(ABC):
     """
 
     @abstractmethod
-    def get(self, blueprint: BaseOAuthConsumerBlueprint) -> TokenDict | None:
+    def get(self, blueprint: AnyBlueprint) -> TokenDict | None:
         """Return the stored token, or ``None`` when there is none.
 
         :param blueprint: The blueprint whose token is wanted.
         """
 
     @abstractmethod
-    def set(self, blueprint: BaseOAuthConsumerBlueprint, token: TokenDict) -> None:
+    def set(self, blueprint: AnyBlueprint, token: TokenDict) -> None:
         """Store ``token``, replacing the token stored before.
 
         :param blueprint: The blueprint the token belongs to.
@@ -60,7 +60,7 @@ class BaseStorage(ABC):
         """
 
     @abstractmethod
-    def delete(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def delete(self, blueprint: AnyBlueprint) -> None:
         """Remove the stored token. Do nothing when there is none.
 
         :param blueprint: The blueprint whose token goes.
@@ -70,21 +70,21 @@ class BaseStorage(ABC):
 class NullStorage(BaseStorage):
     """A storage that keeps nothing: :meth:`get` always returns ``None``."""
 
-    def get(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def get(self, blueprint: AnyBlueprint) -> None:
         """Return ``None``.
 
         :param blueprint: Ignored.
         """
         return None
 
-    def set(self, blueprint: BaseOAuthConsumerBlueprint, token: TokenDict) -> None:
+    def set(self, blueprint: AnyBlueprint, token: TokenDict) -> None:
         """Do nothing.
 
         :param blueprint: Ignored.
         :param token: Ignored.
         """
 
-    def delete(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def delete(self, blueprint: AnyBlueprint) -> None:
         """Do nothing.
 
         :param blueprint: Ignored.
@@ -114,14 +114,14 @@ class MemoryStorage(BaseStorage):
         #: The stored token, or ``None``.
         self.token = token
 
-    def get(self, blueprint: BaseOAuthConsumerBlueprint) -> TokenDict | None:
+    def get(self, blueprint: AnyBlueprint) -> TokenDict | None:
         """Return the stored token itself (not a copy).
 
         :param blueprint: Ignored.
         """
         return self.token
 
-    def set(self, blueprint: BaseOAuthConsumerBlueprint, token: TokenDict) -> None:
+    def set(self, blueprint: AnyBlueprint, token: TokenDict) -> None:
         """Replace the stored token.
 
         :param blueprint: Ignored.
@@ -129,7 +129,7 @@ class MemoryStorage(BaseStorage):
         """
         self.token = token
 
-    def delete(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def delete(self, blueprint: AnyBlueprint) -> None:
         """Forget the stored token.
 
         :param blueprint: Ignored.
@@ -138,7 +138,7 @@ class MemoryStorage(BaseStorage):
 
     def delete_where(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         match: t.Callable[[TokenDict], bool],
     ) -> int:
         """Forget the token if ``match(token)`` is true (back-channel logout).

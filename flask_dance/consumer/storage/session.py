@@ -13,8 +13,8 @@ from . import _crypto
 from . import BaseStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from ..._typing import AnyBlueprint
     from ..._typing import TokenDict
-    from ..base import BaseOAuthConsumerBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _NO_REQUEST_MESSAGE = (
 )
 
 
-def _request_session(blueprint: BaseOAuthConsumerBlueprint) -> t.Any:
+def _request_session(blueprint: AnyBlueprint) -> t.Any:
     """The current request's session, or our own error naming the fix."""
     try:
         return browser_session()
@@ -78,12 +78,12 @@ class SessionStorage(BaseStorage):
         #: Names of the blueprints whose cookie size was already warned of.
         self._size_warned: set[str] = set()
 
-    def _key(self, blueprint: BaseOAuthConsumerBlueprint) -> str:
+    def _key(self, blueprint: AnyBlueprint) -> str:
         if self.key == _DEFAULT_KEY:
             return f"{blueprint.name}_oauth_token"  # the same, quicker
         return self.key.format(bp=blueprint)
 
-    def get(self, blueprint: BaseOAuthConsumerBlueprint) -> TokenDict | None:
+    def get(self, blueprint: AnyBlueprint) -> TokenDict | None:
         """Return the token in the session, or ``None``.
 
         :param blueprint: The blueprint whose token is wanted.
@@ -95,7 +95,7 @@ class SessionStorage(BaseStorage):
         )
         return token
 
-    def set(self, blueprint: BaseOAuthConsumerBlueprint, token: TokenDict) -> None:
+    def set(self, blueprint: AnyBlueprint, token: TokenDict) -> None:
         """Put ``token`` in the session.
 
         :param blueprint: The blueprint the token belongs to.
@@ -107,7 +107,7 @@ class SessionStorage(BaseStorage):
         if blueprint.name not in self._size_warned:
             self._check_cookie_size(blueprint)
 
-    def _check_cookie_size(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def _check_cookie_size(self, blueprint: AnyBlueprint) -> None:
         session = browser_session()
         if _cookie.clearly_below(session, COOKIE_SIZE_WARNING):
             return
@@ -126,7 +126,7 @@ class SessionStorage(BaseStorage):
             blueprint.name,
         )
 
-    def delete(self, blueprint: BaseOAuthConsumerBlueprint) -> None:
+    def delete(self, blueprint: AnyBlueprint) -> None:
         """Remove the token from the session; do nothing when there is none.
 
         :param blueprint: The blueprint whose token goes.

@@ -10,6 +10,7 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from sqlalchemy import Column
 from sqlalchemy import DateTime
 from sqlalchemy import delete
 from sqlalchemy import event
@@ -28,7 +29,6 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.schema import conv
 
 from ...utils import FakeCache
@@ -46,8 +46,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
+    from ..._typing import AnyBlueprint
     from ..._typing import TokenDict
-    from ..base import BaseOAuthConsumerBlueprint
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -68,6 +68,21 @@ _FRESH_READS: contextvars.ContextVar[frozenset[tuple[int, str]]] = (
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# The mixin's columns and table name, declared so that SQLAlchemy 1.4 (plain
+# ``Column`` objects and ``declared_attr``) and 2.x (``mapped_column`` and
+# ``declared_attr.directive``, which its typed declarative models expect)
+# both map them.
+if t.TYPE_CHECKING:
+    from sqlalchemy.orm import mapped_column as _column
+
+    _directive = declared_attr.directive
+else:
+    from sqlalchemy import orm as _orm
+
+    _column = getattr(_orm, "mapped_column", Column)
+    _directive = getattr(declared_attr, "directive", declared_attr)
 
 
 class OAuthConsumerMixin:
@@ -97,21 +112,20 @@ class OAuthConsumerMixin:
     that already exists, add it with a migration.
     """
 
-    @declared_attr.directive
-    @classmethod
-    def __tablename__(cls) -> str:
+    @_directive
+    def __tablename__(cls: t.Any) -> str:
         return f"flask_dance_{cls.__name__.lower()}"
 
     #: The primary key.
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = _column(Integer, primary_key=True)
     #: The blueprint's name, such as ``"github"``.
-    provider: Mapped[str] = mapped_column(String(50), nullable=False)
+    provider: Mapped[str] = _column(String(50), nullable=False)
     #: When the row was created, timezone-aware, in UTC.
-    created_at: Mapped[datetime] = mapped_column(
+    created_at: Mapped[datetime] = _column(
         DateTime(timezone=True), nullable=False, default=_utcnow
     )
     #: The token, as the provider returned it.
-    token: Mapped[dict[str, t.Any]] = mapped_column(
+    token: Mapped[dict[str, t.Any]] = _column(
         MutableDict.as_mutable(JSON), nullable=False
     )
 
@@ -301,9 +315,7 @@ class SQLAlchemyStorage(BaseStorage):
         #: The token cache.
         self.cache: _Cache = cache if cache is not None else FakeCache()
 
-    def _owner(
-        self, blueprint: BaseOAuthConsumerBlueprint, user: t.Any, user_id: t.Any
-    ) -> _Owner:
+    def _owner(self, blueprint: AnyBlueprint, user: t.Any, user_id: t.Any) -> _Owner:
         config = blueprint.config
         uid = _first_given(user_id, self.user_id, config.get("user_id"))
         u = None
@@ -349,7 +361,7 @@ class SQLAlchemyStorage(BaseStorage):
     def _resolve(
         self,
         verb: str,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any,
         user_id: t.Any,
     ) -> _Owner:
@@ -363,12 +375,12 @@ class SQLAlchemyStorage(BaseStorage):
             )
         return owner
 
-    def _cache_key(self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str:
+    def _cache_key(self, blueprint: AnyBlueprint, owner: _Owner) -> str:
         return f"flask_dance_token|{blueprint.name}|{owner.key}"
 
     def make_cache_key(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> str:
@@ -381,13 +393,13 @@ class SQLAlchemyStorage(BaseStorage):
         return self._cache_key(blueprint, self._owner(blueprint, user, user_id))
 
     def _criteria(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
+        self, blueprint: AnyBlueprint, owner: _Owner
     ) -> tuple[ColumnElement[bool], ...]:
         return (self.model.provider == blueprint.name, *owner.criteria)
 
     def get(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> TokenDict | None:
@@ -433,9 +445,7 @@ class SQLAlchemyStorage(BaseStorage):
             )
             return None
 
-    def _load(
-        self, blueprint: BaseOAuthConsumerBlueprint, owner: _Owner
-    ) -> TokenDict | None:
+    def _load(self, blueprint: AnyBlueprint, owner: _Owner) -> TokenDict | None:
         model = self.model
         stmt = (
             select(model.token)
@@ -469,7 +479,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def set(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         token: TokenDict,
         user: t.Any = None,
         user_id: t.Any = None,
@@ -521,7 +531,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def delete(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> None:
@@ -549,7 +559,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     def delete_where(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         match: t.Callable[[TokenDict], bool],
     ) -> int:
         """Delete every stored token of this provider, whoever it belongs to,
@@ -593,7 +603,7 @@ class SQLAlchemyStorage(BaseStorage):
     @contextlib.contextmanager
     def refresh_lock(
         self,
-        blueprint: BaseOAuthConsumerBlueprint,
+        blueprint: AnyBlueprint,
         user: t.Any = None,
         user_id: t.Any = None,
     ) -> Iterator[None]:
@@ -656,6 +666,9 @@ class SQLAlchemyStorage(BaseStorage):
         conn: Connection | None = None
         try:
             conn = engine.connect()
+            # An explicit transaction: SQLAlchemy 1.4's connections do not
+            # begin one by themselves.
+            conn.begin()
             timeout = self.refresh_lock_timeout
             if timeout is not None:
                 conn.execute(
@@ -693,7 +706,7 @@ class SQLAlchemyStorage(BaseStorage):
             )
 
 
-def _binding(blueprint: BaseOAuthConsumerBlueprint, owner: _Owner) -> str | None:
+def _binding(blueprint: AnyBlueprint, owner: _Owner) -> str | None:
     """What a sealed token of this owner is bound to: the provider and the
     user's id (or no user). A user not yet saved has no id to bind to: its
     token is sealed unbound, as tokens sealed by earlier releases are."""
@@ -712,7 +725,9 @@ def _close_quietly(conn: Connection) -> None:
     connection back; a connection that fails to roll back is discarded, which
     ends its database session and so releases the lock too."""
     try:
-        conn.rollback()
+        transaction = conn.get_transaction()
+        if transaction is not None:
+            transaction.rollback()
     except SQLAlchemyError as exc:
         log.warning("Releasing the token refresh lock failed (%s).", type(exc).__name__)
         with contextlib.suppress(SQLAlchemyError):

@@ -9,7 +9,9 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import CallbackDict
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from sqla_compat import postgresql_url
+
+PG_URL = postgresql_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_HOST = "127.0.0.1"
 REDIS_PORT = 6379
 

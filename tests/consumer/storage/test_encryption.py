@@ -12,18 +12,19 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from dance_helpers import client_cookie_value
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage import _crypto
 from flask_dance.consumer.storage.session import COOKIE_SIZE_WARNING
 from flask_dance.consumer.storage.session import SessionStorage
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
+from sqla_compat import column
+from sqla_compat import new_base
 
 ACCESS = "secret-access-token-0123456789"
 REFRESH = "secret-refresh-token-9876543210"
@@ -35,18 +36,17 @@ SESSION_KEY = "test-service_oauth_token"
 STORAGE_LOGGER = "flask_dance.consumer.storage._crypto"
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class Person(Base):
     __tablename__ = "fd_enc_person"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
+    id: Mapped[int] = column(sa.Integer, primary_key=True)
+    name: Mapped[str] = column(String(80))
 
 
 class SealedOAuth(OAuthConsumerMixin, Base):
-    user_id: Mapped[int | None] = mapped_column(ForeignKey(Person.id))
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(Person.id))
 
 
 class DictCache:
@@ -256,10 +256,10 @@ def test_session_storage_encrypted_token_without_keys_reads_as_none(
 
 
 def _cookie_session(app: flask.Flask, client: t.Any) -> t.Any:
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    assert cookie is not None
+    value = client_cookie_value(client, app.config["SESSION_COOKIE_NAME"])
+    assert value is not None
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    return cookie.value, serializer.loads(cookie.value)
+    return value, serializer.loads(value)
 
 
 @pytest.mark.parametrize("encrypted", [True, False])

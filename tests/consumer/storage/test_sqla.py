@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import typing as t
 import uuid
+import warnings
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -21,9 +22,7 @@ from sqlalchemy import select
 from sqlalchemy import String
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.mutable import MutableDict
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
@@ -31,24 +30,26 @@ from sqlalchemy.pool import StaticPool
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.utils import FakeCache
+from sqla_compat import column
+from sqla_compat import new_base
+from sqla_compat import SQLALCHEMY_1
 
 SERVICE = "test-service"
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class User(UserMixin, Base):
     __tablename__ = "fd_user"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
+    id: Mapped[int] = column(sa.Integer, primary_key=True)
+    name: Mapped[str] = column(String(80))
 
 
 class OAuth(OAuthConsumerMixin, Base):
     """The usual model: a ``user_id`` column and a ``user`` relationship."""
 
-    user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
     user: Mapped[User | None] = relationship(User)
 
 
@@ -59,14 +60,14 @@ class SharedToken(OAuthConsumerMixin, Base):
 class ByRelationship(OAuthConsumerMixin, Base):
     """Only a ``user`` relationship; its foreign key has another name."""
 
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    owner_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
     user: Mapped[User | None] = relationship(User)
 
 
 class ById(OAuthConsumerMixin, Base):
     """Only a ``user_id`` column."""
 
-    user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
 
 
 class NoId:
@@ -82,6 +83,17 @@ def _make_engine(url: str) -> sa.Engine:
             url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     return sa.create_engine(url)
+
+
+def _create_all_in_sqlite(base: t.Any) -> None:
+    """Create ``base``'s tables in a throwaway SQLite database, closed at
+    once (a connection left for the garbage collector warns in whichever
+    test runs then)."""
+    engine = _make_engine("sqlite://")
+    try:
+        base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -233,12 +245,11 @@ def test_mixin_index_on_provider_alone_without_user_id():
 
 
 def test_mixin_index_kept_with_own_table_args():
-    class LocalBase(DeclarativeBase):
-        pass
+    LocalBase = new_base()
 
     class Account(LocalBase):
         __tablename__ = "account"
-        id: Mapped[int] = mapped_column(primary_key=True)
+        id: Mapped[int] = column(sa.Integer, primary_key=True)
 
     class Token(OAuthConsumerMixin, LocalBase):
         __table_args__ = (
@@ -246,7 +257,7 @@ def test_mixin_index_kept_with_own_table_args():
             sa.Index("ix_token_created", "created_at"),
             {"comment": "OAuth tokens"},
         )
-        user_id: Mapped[int | None] = mapped_column(ForeignKey(Account.id))
+        user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(Account.id))
 
     table = Token.__table__
     assert table.comment == "OAuth tokens"
@@ -256,13 +267,14 @@ def test_mixin_index_kept_with_own_table_args():
     }
     assert {c.name for c in table.constraints} >= {"ck_provider_not_empty"}
     engine = _make_engine("sqlite://")
-    LocalBase.metadata.create_all(engine)
-    assert {
-        ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")
-    } == {
-        "ix_token_created",
-        "ix_flask_dance_token_provider_user_id",
-    }
+    try:
+        LocalBase.metadata.create_all(engine)
+        names = {
+            ix["name"] for ix in sa.inspect(engine).get_indexes("flask_dance_token")
+        }
+    finally:
+        engine.dispose()
+    assert names == {"ix_token_created", "ix_flask_dance_token_provider_user_id"}
 
 
 @pytest.mark.parametrize(
@@ -280,30 +292,28 @@ def test_mixin_index_kept_with_own_table_args():
     ],
 )
 def test_mixin_index_not_duplicated(own):
-    class LocalBase(DeclarativeBase):
-        pass
+    LocalBase = new_base()
 
     class Account(LocalBase):
         __tablename__ = "account"
-        id: Mapped[int] = mapped_column(primary_key=True)
+        id: Mapped[int] = column(sa.Integer, primary_key=True)
 
     class Token(OAuthConsumerMixin, LocalBase):
         __table_args__ = (own(),)
-        user_id: Mapped[int | None] = mapped_column(ForeignKey(Account.id))
+        user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(Account.id))
 
     assert "ix_flask_dance_token_provider_user_id" not in _index_columns(
         Token.__table__
     )
-    LocalBase.metadata.create_all(_make_engine("sqlite://"))
+    _create_all_in_sqlite(LocalBase)
 
 
 def test_mixin_index_other_column_order_is_not_a_duplicate():
-    class LocalBase(DeclarativeBase):
-        pass
+    LocalBase = new_base()
 
     class Token(OAuthConsumerMixin, LocalBase):
         __table_args__ = (sa.Index("ix_user_first", "user_id", "provider"),)
-        user_id: Mapped[int | None]
+        user_id: Mapped[int | None] = column(sa.Integer)
 
     assert set(_index_columns(Token.__table__)) == {
         "ix_user_first",
@@ -312,12 +322,11 @@ def test_mixin_index_other_column_order_is_not_a_duplicate():
 
 
 def test_mixin_index_once_with_single_table_inheritance():
-    class LocalBase(DeclarativeBase):
-        pass
+    LocalBase = new_base()
 
     class Token(OAuthConsumerMixin, LocalBase):
-        kind: Mapped[str] = mapped_column(String(20))
-        user_id: Mapped[int | None]
+        kind: Mapped[str] = column(String(20))
+        user_id: Mapped[int | None] = column(sa.Integer)
         __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "base"}
 
     class SpecialToken(Token):
@@ -328,15 +337,14 @@ def test_mixin_index_once_with_single_table_inheritance():
     assert _index_columns(Token.__table__) == {
         "ix_flask_dance_token_provider_user_id": ["provider", "user_id"]
     }
-    LocalBase.metadata.create_all(_make_engine("sqlite://"))
+    _create_all_in_sqlite(LocalBase)
 
 
 def test_mixin_index_with_a_long_table_name(db_url):
-    class LocalBase(DeclarativeBase):
-        pass
+    LocalBase = new_base()
 
     class TokensOfEveryAccountOfThisLongNamedService(OAuthConsumerMixin, LocalBase):
-        user_id: Mapped[int | None]
+        user_id: Mapped[int | None] = column(sa.Integer)
 
     table = TokensOfEveryAccountOfThisLongNamedService.__table__
     (name,) = _index_columns(table)
@@ -995,18 +1003,29 @@ def test_stored_json_that_is_not_an_object_is_no_token(
 
 @pytest.fixture
 def failing(engine):
-    """Make the driver fail statements: add ``(verb, table)`` pairs."""
-    dbapi_error = engine.dialect.loaded_dbapi.OperationalError
+    """Make the driver fail statements: add ``(verb, table)`` pairs.
+
+    The failure is raised where the driver executes the statement (the
+    dialect's ``do_execute`` events), so that SQLAlchemy wraps it in its own
+    error as it does a real driver's, on every supported version.
+    """
+    dialect = engine.dialect
+    # SQLAlchemy 1.4 names the driver's module ``dbapi``; 2.x ``loaded_dbapi``.
+    dbapi = getattr(dialect, "loaded_dbapi", None) or dialect.dbapi
+    dbapi_error = dbapi.OperationalError
     targets: set[tuple[str, str]] = set()
 
-    def fail(conn, cursor, statement, parameters, context, executemany):
+    def fail(cursor, statement, *rest):
         verb = statement.split(None, 1)[0].upper()
         if any(verb == v and f" {table} " in statement for v, table in targets):
             raise dbapi_error("simulated database failure")
 
-    event.listen(engine, "before_cursor_execute", fail)
+    events = ("do_execute", "do_executemany", "do_execute_no_params")
+    for name in events:
+        event.listen(engine, name, fail)
     yield targets
-    event.remove(engine, "before_cursor_execute", fail)
+    for name in events:
+        event.remove(engine, name, fail)
 
 
 @pytest.mark.parametrize(
@@ -1174,3 +1193,19 @@ def test_flask_sqlalchemy_models_and_session(db_url, app, make_blueprint):
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
+
+
+@pytest.mark.skipif(not SQLALCHEMY_1, reason="select([...]) is SQLAlchemy 1.4's form")
+def test_app_code_of_sqlalchemy_1_4_reads_the_mixin_table(lite, users, blueprint):
+    """An app pinned to SQLAlchemy 1.4 queries the token table in its own
+    code with the 1.4 forms: ``select([...])`` and ``Query``."""
+    storage = SQLAlchemyStorage(OAuth, lite, user=users[0])
+    storage.set(blueprint, {"access_token": "a"})
+    with warnings.catch_warnings():
+        # 1.4 tells the app, once, that these forms are gone in 2.0.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        rows = lite.execute(
+            select([OAuth.provider, OAuth.token]).where(OAuth.user_id == users[0].id)
+        ).fetchall()
+        assert [tuple(row) for row in rows] == [(SERVICE, {"access_token": "a"})]
+        assert lite.query(OAuth).filter_by(provider=SERVICE).one().user is users[0]

@@ -16,9 +16,7 @@ from flask_login import LoginManager
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
 from sqlalchemy import select
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
@@ -27,22 +25,23 @@ from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
+from sqla_compat import column
+from sqla_compat import new_base
 
 BASE = "https://a.b.c"
 TOKEN_URL = "https://provider.example/oauth/token"
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class Person(UserMixin, Base):
     __tablename__ = "fd_person"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = column(sa.Integer, primary_key=True)
 
 
 class PersonOAuth(OAuthConsumerMixin, Base):
-    user_id: Mapped[int | None] = mapped_column(ForeignKey(Person.id))
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(Person.id))
     user: Mapped[Person | None] = relationship(Person)
 
 

@@ -13,29 +13,29 @@ import flask
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import close_all_sessions
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
-import flask_dance.consumer.requests as requests_module
+import flask_dance.consumer._refresh as refresh_module
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.testing import LocalProvider
+from sqla_compat import column
+from sqla_compat import new_base
+from sqla_compat import postgresql_url
 
 SERVICE = "test-service"
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class LockedToken(OAuthConsumerMixin, Base):
-    user_id: Mapped[int | None] = mapped_column(sa.Integer)
+    user_id: Mapped[int | None] = column(sa.Integer)
 
 
 class DictCache:
@@ -206,7 +206,7 @@ def test_a_lock_not_had_in_time_lets_the_refresh_go_on(engine, make_blueprint, c
 
 def test_a_database_that_is_down_lets_the_refresh_go_on(make_blueprint, caplog):
     engine = sa.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:9/test",
+        postgresql_url("postgresql+psycopg://postgres@127.0.0.1:9/test"),
         connect_args={"connect_timeout": 2},
     )
     storage = SQLAlchemyStorage(LockedToken, Session(engine), user_id=1)
@@ -277,7 +277,7 @@ def _refresh_storm(
     """``count`` threads, each with its own session and no process-local
     lock between them, call the API with one user's expired token."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    monkeypatch.setattr(requests_module, "_refresh_locks", _LockPerCall())
+    monkeypatch.setattr(refresh_module, "_refresh_locks", _LockPerCall())
     cache = DictCache()
     storage = SQLAlchemyStorage(
         LockedToken, scoped_session(sessionmaker(engine)), user_id=1, cache=cache

@@ -1,0 +1,105 @@
+"""What the OAuth 1 and OAuth 2 provider sessions share: the blueprint they
+belong to, its base URL, its shared connection pools, and the view decorator
+that sends users without a token to the login."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import typing as t
+
+import flask
+import requests
+import requests.adapters
+import requests.cookies
+import requests.structures
+from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
+
+from ._duck import hook
+from ._transport import DEFAULT_TIMEOUT
+from ._urls import join_url
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import AnyBlueprint
+
+
+_F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
+
+
+UNLOADED: t.Any = object()
+
+#: What the mixins of :class:`~.requests.OAuth2Session` build on: for type
+#: checkers, the requests-oauthlib session they are mixed into.
+if t.TYPE_CHECKING:  # pragma: no cover
+    OAuth2SessionHost = _RequestsOAuth2Session
+else:
+    OAuth2SessionHost = object
+
+
+def timeout_of(blueprint: t.Any) -> t.Any:
+    timeout = getattr(blueprint, "timeout", UNLOADED)
+    if timeout is None or isinstance(timeout, (int, float, tuple)):
+        return timeout
+    return DEFAULT_TIMEOUT
+
+
+def redirect_to_login(blueprint: AnyBlueprint) -> t.Any:
+    return flask.redirect(flask.url_for(f"{blueprint.name}.login"))
+
+
+class SharedPoolInit(requests.Session):
+    """Sets up the :class:`requests.Session` part of a provider session on the
+    connection pools its blueprint shares, so that a connection outlives the
+    request that opened it. It sits between the requests-oauthlib session and
+    :class:`requests.Session` in the method resolution order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        shared = hook(getattr(self, "blueprint", None), "_shared_adapters")
+        if shared is not None:
+            self.adapters = collections.OrderedDict(shared())
+
+
+class BlueprintSessionMixin(requests.Session):
+    """What the OAuth 1 and OAuth 2 sessions have in common: they belong to a
+    blueprint, resolve paths against its ``base_url``, guard views, and, when
+    closed, leave alone the connection pool the blueprint shares with every
+    other session."""
+
+    blueprint: t.Any
+    base_url: str | None
+    #: Whether code assigned the token, rather than it being read from the
+    #: blueprint (a request that takes the session over keeps such a token).
+    _token_given: bool = False
+
+    @property
+    def authorization_required(self) -> t.Callable[[_F], _F]:
+        """A view decorator that sends users without a token to the login
+        view."""
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                # ask the session of this request: ``self`` may be a session
+                # built for another request (or none) that holds its token
+                if self.blueprint is not None and not self.blueprint.session.authorized:
+                    return redirect_to_login(self.blueprint)
+                return func(*args, **kwargs)
+
+            return t.cast(_F, wrapper)
+
+        return decorator
+
+    def _absolute(self, url: str | bytes) -> str:
+        text = url.decode() if isinstance(url, bytes) else str(url)
+        return join_url(self.base_url, text)
+
+    def close(self) -> None:
+        """Close the adapters this session owns, not the shared ones."""
+        shared: t.Any = {}
+        if hook(self.blueprint, "_shared_adapters") is not None:
+            shared = self.blueprint._adapters or {}
+        shared_ids = {id(adapter) for adapter in shared.values()}
+        for adapter in self.adapters.values():
+            if id(adapter) not in shared_ids:
+                adapter.close()

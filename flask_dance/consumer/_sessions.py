@@ -1,0 +1,291 @@
+"""The provider session of each request, and what a request keeps in
+:data:`flask.g`: the sessions and tokens of its blueprints, built or read on
+first use and dropped when another request starts in the same app context; a
+session built outside any request is taken over once (see :mod:`._adoption`).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+import typing as t
+from abc import abstractmethod
+from collections.abc import Mapping
+
+from flask import g
+from flask import has_app_context
+from requests.adapters import HTTPAdapter
+
+from . import _adoption
+from . import _expiry
+from ._context import app_context as _app_context
+from ._context import current_request as _current_request
+from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from ._transport import PoolAdapter
+from .signals import oauth_authorized as oauth_authorized
+from .signals import oauth_before_login as oauth_before_login
+from .signals import oauth_error as oauth_error
+from .signals import oauth_refresh_failed as oauth_refresh_failed
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    pass
+
+log: logging.Logger = logging.getLogger(__name__)
+
+
+#: How many connections per provider host the shared pool keeps open.
+POOL_MAXSIZE = 32
+
+
+SESSIONS_ATTR = "_flask_dance_sessions"
+
+
+#: Tokens read in the current context before its session was built.
+TOKENS_ATTR = "_flask_dance_tokens"
+
+
+#: The request whose sessions and tokens the context's ``g`` holds.
+OWNER_ATTR = "_flask_dance_request"
+
+
+def token_copy(stored: t.Any, name: str) -> t.Any:
+    """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :mod:`._expiry`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
+    if not stored or not isinstance(stored, Mapping):
+        return stored
+    token = dict(stored)
+    if not _expiry.is_plain(token):
+        return _expiry.repaired(token, name)
+    if token.get("expires_in") and token.get("expires_at"):
+        token["expires_in"] = float(token["expires_at"]) - time.time()
+    return token
+
+
+def context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
+    """The attributes of the current app context's :data:`flask.g`, as a
+    dict (quicker than going through the proxy for each of them), without
+    the sessions and tokens an earlier request left there.
+
+    Several requests may share one app context (one pushed around them, as
+    in tests): the sessions and tokens belong to the request that made them,
+    and the next request, or code running between requests, starts afresh.
+
+    :param app_ctx: The current app context, if the caller has it.
+    """
+    if app_ctx is None:
+        ctx_g: t.Any = g
+        state: dict[str, t.Any] = vars(ctx_g._get_current_object())
+    else:
+        state = vars(app_ctx.g)
+    owner = _current_request()
+    previous = state.get(OWNER_ATTR, owner)
+    if previous is not owner:
+        if owner is not None and _adoption.inherits_from(previous):
+            hand_over_to_request(state)
+        else:
+            forget_request_state(state)
+    state[OWNER_ATTR] = owner
+    return state
+
+
+def hand_over_to_request(state: dict[str, t.Any]) -> None:
+    """Let the request that begins keep the sessions the code before it
+    prepared, each reading its token again unless one was assigned to it;
+    tokens read before the request are dropped."""
+    state.pop(TOKENS_ATTR, None)
+    for session in (state.get(SESSIONS_ATTR) or {}).values():
+        _adoption.forget_loaded_token(session)
+
+
+def forget_request_state(state: dict[str, t.Any]) -> None:
+    """Drop the sessions and tokens kept in ``state``, and the provider
+    proxies' ``g.flask_dance_<name>`` references to those sessions."""
+    sessions = state.pop(SESSIONS_ATTR, None)
+    state.pop(TOKENS_ATTR, None)
+    state.pop(OWNER_ATTR, None)
+    if sessions:
+        dropped = {id(session) for session in sessions.values()}
+        for key in [
+            key
+            for key, value in state.items()
+            if key.startswith("flask_dance_") and id(value) in dropped
+        ]:
+            del state[key]
+
+
+def forget_token(session: t.Any) -> None:
+    forget = getattr(session, "_forget_token", None)
+    if forget is not None:
+        forget()
+
+
+class SessionsMixin:
+    """The blueprint's provider session: one per request, all of them on one
+    connection pool."""
+
+    _detached: _adoption.DetachedSessions
+    _adapters: collections.OrderedDict[str, HTTPAdapter] | None
+    _adapters_lock: threading.Lock
+
+    if t.TYPE_CHECKING:  # pragma: no cover - given by the blueprint
+
+        def load_config(self) -> None: ...
+
+        def _refresh_config(
+            self, config: Mapping[str, t.Any] | None = None
+        ) -> None: ...
+
+        def _apply_session_config(self, session: t.Any) -> None: ...
+
+        def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None: ...
+
+    def _init_sessions(self) -> None:
+        self._detached = _adoption.DetachedSessions()
+        self._adapters = None
+        self._adapters_lock = threading.Lock()
+
+    @property
+    def session(self) -> t.Any:
+        """A :class:`requests.Session` for calling the provider's API with
+        this user's token.
+
+        Inside an app or request context it belongs to that context alone, so
+        concurrent requests never share a token; all of them share one
+        connection pool. Outside any context, the blueprint keeps one session
+        per thread for scripts, jobs and tests.
+
+        A session that code prepared before a request (outside any context,
+        or in the app context the request runs in) is the one that request
+        uses, so that a test can set ``bp.session.token``, patch
+        ``bp.session.fetch_token`` or wrap the session in a Betamax recorder
+        first. Only a request of the same thread takes it over, once.
+
+        Assigning a session replaces the current context's (or, outside any
+        context, this thread's); deleting it forgets it.
+        """
+        app_ctx = _app_context()
+        if app_ctx is None:
+            detached = self._detached
+            if detached.session is None:
+                detached.session = self._make_session()
+            return detached.session
+        state = context_state(app_ctx)
+        sessions: dict[int, t.Any] | None = state.get(SESSIONS_ATTR)
+        if sessions is None:
+            sessions = state[SESSIONS_ATTR] = {}
+        session = sessions.get(id(self))
+        if session is None:
+            session = None
+            if self._detached_session is not None:
+                session = self._adopt_detached_session()
+            if session is None:
+                self._refresh_config(app_ctx.app.config)
+                session = self._make_session()
+                self._hand_over_token(session, state)
+                sessions[id(self)] = session
+            else:
+                sessions[id(self)] = session
+                # the adopted session was built before the app's config was
+                # read; setters such as ``client_id`` now reach it
+                self.load_config()
+        return session
+
+    @session.setter
+    def session(self, value: t.Any) -> None:
+        if not has_app_context():
+            self._detached.session = value
+            return
+        state = context_state()
+        sessions = state.setdefault(SESSIONS_ATTR, {})
+        old = sessions.get(id(self))
+        sessions[id(self)] = value
+        if old is not None:
+            for key in [
+                key
+                for key, held in state.items()
+                if key.startswith("flask_dance_") and held is old
+            ]:
+                del state[key]
+
+    @session.deleter
+    def session(self) -> None:
+        self.teardown_session()
+
+    @property
+    def _detached_session(self) -> t.Any:
+        """The session this thread built outside any context, if any."""
+        return self._detached.session
+
+    def _adopt_detached_session(self) -> t.Any:
+        detached = self._detached
+        session, detached.session = detached.session, None
+        if session is not None:
+            self._apply_session_config(session)
+            _adoption.forget_loaded_token(session)
+        return session
+
+    def _current_session(self) -> t.Any:
+        """The session of the current context, if one was built."""
+        if not has_app_context():
+            return self._detached.session
+        sessions = context_state().get(SESSIONS_ATTR)
+        return sessions.get(id(self)) if sessions else None
+
+    def _invalidate_cached_token(self) -> None:
+        session = self._current_session()
+        if session is not None:
+            forget_token(session)
+        if has_app_context():
+            tokens = context_state().get(TOKENS_ATTR)
+            if tokens:
+                tokens.pop(id(self), None)
+
+    def _make_session(self) -> t.Any:
+        session = self._build_session()
+        session.adapters = collections.OrderedDict(self._shared_adapters())
+        self._apply_session_config(session)
+        return session
+
+    @abstractmethod
+    def _build_session(self) -> t.Any:
+        """Build a new provider session (without adapters or config)."""
+
+    def _shared_adapters(self) -> collections.OrderedDict[str, HTTPAdapter]:
+        """The HTTP adapters (connection pools) every session of this
+        blueprint shares, so that connections outlive a request."""
+        adapters = self._adapters
+        if adapters is None:
+            with self._adapters_lock:
+                if self._adapters is None:
+                    self._adapters = collections.OrderedDict(
+                        [
+                            ("https://", PoolAdapter(pool_maxsize=POOL_MAXSIZE)),
+                            ("http://", PoolAdapter(pool_maxsize=POOL_MAXSIZE)),
+                        ]
+                    )
+                adapters = self._adapters
+        return adapters
+
+    def teardown_session(self, exception: BaseException | None = None) -> None:
+        """Forget the current context's session. Runs when a request ends.
+
+        :param exception: The exception that ended the request, if any.
+        """
+        if not has_app_context():
+            self._detached.session = None
+            return
+        state = context_state()
+        sessions = state.get(SESSIONS_ATTR)
+        if sessions:
+            sessions.pop(id(self), None)
+        tokens = state.get(TOKENS_ATTR)
+        if tokens:
+            tokens.pop(id(self), None)
