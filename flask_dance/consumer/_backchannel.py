@@ -180,15 +180,24 @@ def receive(blueprint: AnyBlueprint) -> t.Any:
     store = blueprint.backchannel_logout_store
     ttl = blueprint.backchannel_logout_ttl
     issuer = str(claims["iss"])
-    if not store.add(_key("jti", issuer, str(claims["jti"])), time.time(), ttl):
-        log.warning("Refused a replayed back-channel logout token.")
-        return _answer(400, "invalid_request", "The logout token was already used.")
-    at = float(claims["iat"])
-    if claims.get("sid"):
-        store.put(_key("sid", issuer, str(claims["sid"])), at, ttl)
-    else:
-        store.put(_key("sub", issuer, str(claims["sub"])), at, ttl)
-    deleted = _delete_stored(blueprint, claims)
+    try:
+        if not store.add(_key("jti", issuer, str(claims["jti"])), time.time(), ttl):
+            log.warning("Refused a replayed back-channel logout token.")
+            return _answer(400, "invalid_request", "The logout token was already used.")
+        at = float(claims["iat"])
+        if claims.get("sid"):
+            store.put(_key("sid", issuer, str(claims["sid"])), at, ttl)
+        else:
+            store.put(_key("sub", issuer, str(claims["sub"])), at, ttl)
+        deleted = _delete_stored(blueprint, claims)
+    except Exception as exc:
+        # The provider may send it again; the logout is not lost silently.
+        log.error(
+            "A back-channel logout could not be recorded (%s).", type(exc).__name__
+        )
+        return _answer(
+            400, "invalid_request", "The logout could not be recorded; try again."
+        )
     log.info(
         "Back-channel logout from %r: %d stored token(s) deleted.",
         blueprint.name,
@@ -214,7 +223,14 @@ def logged_out(blueprint: AnyBlueprint, token: t.Any) -> bool:
         value = claims.get(kind)
         if not isinstance(value, str) or not value:
             continue
-        at = store.get(_key(kind, issuer, value))
+        try:
+            at = store.get(_key(kind, issuer, value))
+        except Exception as exc:
+            log.warning(
+                "The back-channel logout store failed (%s); the token is kept.",
+                type(exc).__name__,
+            )
+            return False
         if at is not None and at >= since:
             return True
     return False

@@ -304,3 +304,31 @@ def test_sqlalchemy_logout_store_expires_and_replaces() -> None:
         assert store.get("k") is None
         assert store.add("k", 4.0, 60) is True
         assert store.get("k") == 4.0
+
+
+class BrokenStore:
+    """A logout store whose backend is down."""
+
+    def add(self, key: str, value: float, ttl: float) -> bool:
+        raise ConnectionError("down")
+
+    def put(self, key: str, value: float, ttl: float) -> None:
+        raise ConnectionError("down")
+
+    def get(self, key: str) -> float | None:
+        raise ConnectionError("down")
+
+
+def test_a_failing_store_neither_loses_a_logout_silently_nor_breaks_pages(
+    local: LocalProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    bp, app = make_app(local, backchannel_logout_store=BrokenStore())
+    browser = app.test_client()
+    login(local, browser)
+    assert browser.get("/me").data == b"in"
+    token = local.logout_token("corp-client", sub="alice")
+    response = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+    assert response.status_code == 400
+    assert response.json is not None
+    assert "could not be recorded" in response.json["error_description"]
+    assert "ConnectionError" in caplog.text
