@@ -347,7 +347,7 @@ class OAuth2ConsumerBlueprint(
 
             require_oidc_dependencies()
         #: Whether the ``logout`` and ``logged_out`` routes are registered.
-        self.logout_routes = bool(
+        self.logout_routes: bool = bool(
             logout or logout_url is not None or logged_out_url is not None
         )
         rule_options = rule_kwargs or {}
