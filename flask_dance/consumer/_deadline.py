@@ -59,10 +59,18 @@ class Call:
             for conn in conns:
                 sock = getattr(conn, "sock", None)
                 if sock is not None:
-                    with contextlib.suppress(OSError):
-                        # the plain socket's shutdown: a TLS socket's own
-                        # would drop its TLS state under a reading thread
-                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                    _shut_down(sock)
+
+
+def _shut_down(sock: t.Any) -> None:
+    """End every read and write in progress on ``sock``."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        if isinstance(sock, socket.socket):
+            # the plain socket's shutdown: a TLS socket's own would drop its
+            # TLS state under a reading thread
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        else:  # a wrapper, such as pyOpenSSL's
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 _current: contextvars.ContextVar[Call | None] = contextvars.ContextVar(

@@ -18,8 +18,6 @@ from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
-from . import _bounded
-from . import _token_answer
 from ._basic_auth import BasicAuth
 from ._dpop_session import DPoPSessionMixin
 from ._exchange import raise_for_server_error
@@ -212,6 +210,8 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
+        from . import _bounded
+
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -222,6 +222,8 @@ class OAuth2Session(
                 data=data,
                 **kwargs,
             )
+            from . import _token_answer
+
             _token_answer.check(kind, response)
             return response
         return requests.Session.request(
@@ -309,6 +311,8 @@ def _oauth1_token_call(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        from . import _bounded
+
         with _bounded.token_endpoint("oauth1"):
             return method(*args, **kwargs)
 
@@ -414,6 +418,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
+        from . import _bounded
+
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -424,6 +430,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
                 headers=headers,
                 **kwargs,
             )
+            from . import _token_answer
+
             _token_answer.check(kind, response)
             return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
