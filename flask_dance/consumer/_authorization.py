@@ -21,9 +21,6 @@ from oauthlib.oauth2.rfc6749.utils import list_to_scope
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
 from . import _openid
-from . import _par
-from . import _setup
-from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
 from ._token_endpoint import CLIENT_AUTH_ERRORS
@@ -32,6 +29,11 @@ from .base import oauth_before_login
 
 if t.TYPE_CHECKING:  # pragma: no cover
     pass
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
 
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -137,10 +139,6 @@ def make_code_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-#: What pushing an authorization request may raise.
-PAR_ERRORS: tuple[type[Exception], ...] = (_par.PushRefused, *CLIENT_AUTH_ERRORS)
-
-
 class LoginMixin(OAuth2Host):
     """The login view of :class:`~.oauth2.OAuth2ConsumerBlueprint`."""
 
@@ -155,6 +153,8 @@ class LoginMixin(OAuth2Host):
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
         self._refresh_config()
+        from . import _setup
+
         _setup.check_credentials(self)
         _setup.check_issuer_transport(self)
         try:
@@ -187,10 +187,16 @@ class LoginMixin(OAuth2Host):
         except InsecureTransportError as exc:
             what = f"the authorization URL {authorization_url!r}"
             _setup.refuse_insecure_transport(what, exc)
+        from . import _par
+
+        par_errors: tuple[type[Exception], ...] = (
+            _par.PushRefused,
+            *CLIENT_AUTH_ERRORS,
+        )
         try:
             if self.use_par is not False and _par.applies(self):
                 url = _par.push(self, authorization_url, url)
-        except PAR_ERRORS as exc:
+        except par_errors as exc:
             return self._fail(
                 f"the pushed authorization request failed: {exc}",
                 error=getattr(exc, "error", "par_failed"),

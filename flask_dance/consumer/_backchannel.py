@@ -28,6 +28,11 @@ from .signals import oauth_backchannel_logout
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
+
 log: logging.Logger = logging.getLogger(__name__)
 
 #: How long logout records and seen ``jti`` values are kept, in seconds
@@ -241,3 +246,51 @@ def check_token(blueprint: AnyBlueprint, token: t.Any) -> t.Any:
     del blueprint.token
     oauth_backchannel_logout.send(blueprint, claims=claims, user_request=True)
     return None
+
+
+class BackchannelMixin(OAuth2Host):
+    """The ``backchannel_logout`` route of
+    :class:`~.oauth2.OAuth2ConsumerBlueprint`, and the check of each stored
+    token against the logouts it received."""
+
+    def _init_backchannel(
+        self,
+        enabled: bool,
+        rule: str | None,
+        store: LogoutStore | None,
+        rule_options: dict[str, t.Any],
+    ) -> None:
+        #: Whether the back-channel logout route is on.
+        self.backchannel_logout = enabled
+        #: Where back-channel logouts are remembered.
+        self.backchannel_logout_store: LogoutStore = store or MemoryLogoutStore()
+        #: How long logout records and seen ``jti`` values are kept, seconds.
+        self.backchannel_logout_ttl: float = DEFAULT_RECORD_TTL
+        if not enabled:
+            return
+        if not self.issuer:
+            raise ValueError(
+                "backchannel_logout=True needs the provider's 'issuer' to"
+                " validate logout tokens."
+            )
+        self.add_url_rule(
+            (rule or "/{bp.name}/backchannel-logout").format(bp=self),
+            endpoint="backchannel_logout",
+            view_func=self.receive_backchannel_logout,
+            methods=["POST"],
+            **rule_options,
+        )
+
+    def _stored_token(self) -> t.Any:
+        token = super()._stored_token()
+        if token and self.backchannel_logout:
+            return check_token(self, token)
+        return token
+
+    def receive_backchannel_logout(self) -> t.Any:
+        """The ``backchannel_logout`` view: validate the provider's logout
+        token, forget the user's tokens, tell the app with
+        :data:`~flask_dance.consumer.oauth_backchannel_logout`, and answer
+        200, or 400 with an error object."""
+        self._refresh_config()
+        return receive(self)

@@ -21,9 +21,7 @@ from werkzeug.wrappers import Response
 
 from . import _client_auth
 from . import _openid
-from . import _setup
 from . import _token_endpoint
-from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._pending import PendingLogin
 from ._token_endpoint import _token_response
@@ -32,6 +30,11 @@ from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
     pass
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
 
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -224,6 +227,8 @@ class CallbackMixin(OAuth2Host):
                 )
         except InsecureTransportError as exc:
             what = f"the token URL {token_url!r} or the callback URL"
+            from . import _setup
+
             _setup.refuse_insecure_transport(what, exc)
         except OAuth2Error as exc:
             return self._fail(
@@ -313,6 +318,25 @@ class CallbackMixin(OAuth2Host):
         except OIDCError:
             return False
         return bool(meta is not None and meta.get("dpop_signing_alg_values_supported"))
+
+    def _new_dpop_key(self) -> dict[str, str]:
+        from . import _dpop
+
+        return _dpop.new_key()
+
+    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
+        """The DPoP proof maker of a token's key (or of a bare key)."""
+        if not isinstance(token, t.Mapping):
+            return None
+        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
+        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
+            return None
+        from . import _dpop
+
+        nonces = self._dpop_nonces
+        if nonces is None:
+            nonces = self._dpop_nonces = _dpop.Nonces()
+        return _dpop.Prover(jwk, nonces)
 
 
 def _asks_for_dpop(exc: OAuth2Error) -> bool:

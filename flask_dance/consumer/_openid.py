@@ -19,14 +19,17 @@ import flask
 import requests
 from werkzeug.wrappers import Response
 
-from . import _logout_guard
-from ._host import OAuth2Host
 from ._oidc_errors import OIDCError
 from ._urls import safe_next_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._typing import OAuth2Host
+else:
+    OAuth2Host = object
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -312,6 +315,34 @@ class OpenIDMixin(OAuth2Host):
         )
         return flask.redirect(url)
 
+    def _add_logout_routes(
+        self,
+        logout: bool,
+        logout_url: str | None,
+        logged_out_url: str | None,
+        rule_options: dict[str, t.Any],
+    ) -> None:
+        """Register the ``logout`` and ``logged_out`` routes when asked for:
+        ``logout=True``, or a rule for either."""
+        #: Whether the ``logout`` and ``logged_out`` routes are registered.
+        self.logout_routes: bool = bool(
+            logout or logout_url is not None or logged_out_url is not None
+        )
+        if self.logout_routes:
+            self.add_url_rule(
+                (logout_url or "/{bp.name}/logout").format(bp=self),
+                endpoint="logout",
+                view_func=self._logout_view,
+                methods=["GET", "POST"],
+                **rule_options,
+            )
+            self.add_url_rule(
+                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
+                endpoint="logged_out",
+                view_func=self.logged_out,
+                **rule_options,
+            )
+
     @property
     def logout_token(self) -> str:
         """The current browser's token for the ``logout`` route: a request
@@ -319,11 +350,15 @@ class OpenIDMixin(OAuth2Host):
         ``logout_token`` query parameter (``url_for("<name>.logout",
         logout_token=bp.logout_token)``) or form field, so that another site
         can not log your users out."""
+        from . import _logout_guard
+
         return _logout_guard.token_for(self.name)
 
     def _logout_view(self) -> t.Any:
         """The ``logout`` route: :meth:`logout`, for a request that carries
         :attr:`logout_token`."""
+        from . import _logout_guard
+
         if not _logout_guard.carries_token(self.name):
             log.info("Refused a logout from %r without its token.", self.name)
             return Response(

@@ -10,8 +10,6 @@ import typing as t
 import flask
 from werkzeug.exceptions import HTTPException
 
-from . import _cookie
-from . import _restart
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._urls import safe_next_url
 from .signals import is_response as _is_response
@@ -50,6 +48,8 @@ class OutcomeMixin:
             return None  # no ``next`` parameter: skip parsing the query
         value = request.args.get("next")
         if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
+            from . import _cookie
+
             size = _cookie.json_size(value)
             if size is None or size - 2 > MAX_NEXT_LENGTH:
                 log.info(
@@ -80,6 +80,8 @@ class OutcomeMixin:
         """End a failed dance: log ``reason``, send :data:`oauth_error` with
         ``signal_kwargs``, and answer with a receiver's response or a redirect
         to the next URL."""
+        from . import _restart
+
         log.warning("OAuth login with %r failed: %s", self.name, reason)
         response = self._send_error(**signal_kwargs)
         if response is not None:
@@ -91,6 +93,8 @@ class OutcomeMixin:
         :data:`oauth_error`, then answer with a receiver's response, or start
         the dance again (once within the pending-login lifetime), or redirect
         to the next URL."""
+        from . import _restart
+
         log.info("OAuth login with %r failed: %s", self.name, reason)
         response = self._send_error(**signal_kwargs)
         if response is not None:
@@ -103,6 +107,8 @@ class OutcomeMixin:
     def _finish_login(self, token: t.Any, next_url: str | None) -> t.Any:
         """Send :data:`oauth_authorized`, store the token unless a receiver
         said not to, and redirect."""
+        from . import _restart
+
         results = oauth_authorized.send(self, token=token)
         store = True
         for _, value in results:
@@ -133,6 +139,8 @@ class OutcomeMixin:
         receiver's response or a ``503`` page that asks the user to log in
         again. The exception's message is not logged or sent: it may quote
         the token."""
+        from . import _restart
+
         log.error(
             "OAuth login with %r failed: the token could not be stored (%s).",
             self.name,

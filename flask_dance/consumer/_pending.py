@@ -13,7 +13,6 @@ import logging
 import time
 import typing as t
 
-from . import _cookie
 from ._context import browser_session
 from ._urls import safe_next_url
 
@@ -170,6 +169,8 @@ class PendingLogins:
     def _fit(self, session: t.Any, records: dict[str, t.Any]) -> None:
         """Forget the oldest records while the session cookie is larger than
         :data:`COOKIE_BUDGET`; the newest one stays."""
+        from . import _cookie
+
         if _cookie.clearly_below(session, COOKIE_BUDGET):
             return
         while len(records) > 1:

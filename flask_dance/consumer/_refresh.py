@@ -23,15 +23,14 @@ from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
-from . import _bounded
 from . import _client_auth
 from . import _expiry
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._basic_auth import ClientAuthError
-from ._duck import hook
-from ._duck import text_attr
 from ._exchange import ExchangeMixin
+from ._session_base import hook
+from ._session_base import text_attr
 from ._token_endpoint import TokenRefreshError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -253,6 +252,8 @@ class RefreshMixin(ExchangeMixin):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
+        from . import _bounded
+
         refresh_url = self._refresh_url()
         assert refresh_url is not None
         try:

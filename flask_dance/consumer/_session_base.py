@@ -15,7 +15,6 @@ import requests.cookies
 import requests.structures
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
-from ._duck import hook
 from ._transport import DEFAULT_TIMEOUT
 from ._urls import join_url
 
@@ -34,6 +33,28 @@ if t.TYPE_CHECKING:  # pragma: no cover
     OAuth2SessionHost = _RequestsOAuth2Session
 else:
     OAuth2SessionHost = object
+
+
+def hook(owner: t.Any, name: str) -> t.Any:
+    """``owner``'s attribute ``name`` if its class defines it, else ``None``.
+
+    A session may be built with any blueprint-like object (tests use
+    :class:`unittest.mock.Mock`, which makes up every attribute asked for):
+    the private hooks of our blueprints and storages are used only when the
+    object's class really has them.
+
+    :param owner: A blueprint, storage or anything standing in for one.
+    :param name: The attribute.
+    """
+    if owner is None or getattr(type(owner), name, None) is None:
+        return None
+    return getattr(owner, name)
+
+
+def text_attr(owner: t.Any, name: str) -> str | None:
+    """``owner``'s attribute ``name`` if it is a string, else ``None``."""
+    value = getattr(owner, name, None)
+    return value if isinstance(value, str) else None
 
 
 def timeout_of(blueprint: t.Any) -> t.Any:

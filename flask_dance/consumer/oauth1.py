@@ -14,7 +14,6 @@ from requests_oauthlib.oauth1_session import TokenMissing
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 from werkzeug.wrappers import Response
 
-from . import _setup
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import join_url
@@ -194,6 +193,8 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         """Start the dance: get a request token, remember it (with its
         secret) for this browser, and redirect the user to the provider."""
         self.load_config()
+        from . import _setup
+
         _setup.check_credentials(self)
         session = self.session
         session._client.client.callback_uri = self._redirect_uri()

@@ -5,20 +5,18 @@ from __future__ import annotations
 import copy
 import logging
 import typing as t
-import warnings
 
 import flask
 
 from . import _backchannel
 from . import _openid
-from . import _token_endpoint
 from ._authorization import _STOCK_AUTHORIZATION_URL
 from ._authorization import _STOCK_SCOPE
 from ._authorization import LoginMixin
 from ._authorization import make_code_challenge as make_code_challenge
 from ._authorization import make_code_verifier as make_code_verifier
+from ._backchannel import BackchannelMixin
 from ._callback import CallbackMixin
-from ._jose import ASYMMETRIC_ALGS
 from ._oidc_errors import OIDCError
 from ._openid import OpenIDMixin
 from ._pending import DEFAULT_TTL
@@ -48,20 +46,31 @@ OIDCErrorTypes: tuple[type[Exception], ...] = (OIDCError,)
 #: refused: it protects nothing the state does not (RFC 9700 2.1.1).
 _CHALLENGE_METHODS = ("S256",)
 
-_DEFAULT_ID_TOKEN_ALGORITHMS = ASYMMETRIC_ALGS
+
+def _default_id_token_algorithms() -> tuple[str, ...]:
+    """The id_token signature algorithms accepted unless told otherwise."""
+    from ._jose import ASYMMETRIC_ALGS
+
+    return ASYMMETRIC_ALGS
 
 
-#: Older spellings of constructor arguments, from Flask-Dance's first
-#: releases, and what they are called now.
-_RENAMED_ARGUMENTS = {
-    "client_key": "client_id",
-    "access_token_url": "token_url",
-    "authorize_url": "authorization_url",
-}
+def _pop_renamed(kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The older argument names in ``kwargs``, taken out (see :mod:`._renamed`,
+    loaded only when there are some)."""
+    if not kwargs:
+        return {}
+    from . import _renamed
+
+    return _renamed.pop_renamed(kwargs)
 
 
 class OAuth2ConsumerBlueprint(
-    LoginMixin, CallbackMixin, OpenIDMixin, TokenCallsMixin, BaseOAuthConsumerBlueprint
+    LoginMixin,
+    CallbackMixin,
+    OpenIDMixin,
+    BackchannelMixin,
+    TokenCallsMixin,
+    BaseOAuthConsumerBlueprint,
 ):
     """A blueprint that signs users in with an OAuth 2 provider and gives the
     app a :class:`requests.Session` to call the provider's API with their
@@ -252,10 +261,7 @@ class OAuth2ConsumerBlueprint(
             ``request_token_params`` are accepted with a
             :class:`DeprecationWarning`.
         """
-        renamed = {
-            old: kwargs.pop(old) for old in list(_RENAMED_ARGUMENTS) if old in kwargs
-        }
-        request_token_params = kwargs.pop("request_token_params", None)
+        renamed = _pop_renamed(kwargs)
         super().__init__(name, import_name, **shared_arguments(locals()))
         if code_challenge_method not in _CHALLENGE_METHODS:
             raise ValueError(
@@ -305,7 +311,7 @@ class OAuth2ConsumerBlueprint(
         self.response_mode = response_mode
         #: The id_token signature algorithms accepted.
         self.id_token_algorithms: t.Collection[str] = tuple(
-            id_token_algorithms or _DEFAULT_ID_TOKEN_ALGORITHMS
+            id_token_algorithms or _default_id_token_algorithms()
         )
         #: Audiences besides the client id an id_token may name.
         self.trusted_audiences: tuple[str, ...] = tuple(trusted_audiences)
@@ -326,83 +332,25 @@ class OAuth2ConsumerBlueprint(
         self.use_par = use_par
         #: The PAR endpoint, if not discovered.
         self.par_url = par_url
-        #: Whether the back-channel logout route is on.
-        self.backchannel_logout = backchannel_logout
-        #: Where back-channel logouts are remembered.
-        self.backchannel_logout_store: _backchannel.LogoutStore = (
-            backchannel_logout_store or _backchannel.MemoryLogoutStore()
-        )
         #: Whether tokens are DPoP-bound; ``None``: when the provider asks.
         self.dpop = dpop
         self._dpop_nonces: t.Any = None
-        #: How long logout records and seen ``jti`` values are kept, seconds.
-        self.backchannel_logout_ttl: float = _backchannel.DEFAULT_RECORD_TTL
-        if backchannel_logout and not issuer:
-            raise ValueError(
-                "backchannel_logout=True needs the provider's 'issuer' to"
-                " validate logout tokens."
-            )
         if issuer is not None:
             from .oidc import require_oidc_dependencies
 
             require_oidc_dependencies()
-        #: Whether the ``logout`` and ``logged_out`` routes are registered.
-        self.logout_routes: bool = bool(
-            logout or logout_url is not None or logged_out_url is not None
-        )
         rule_options = rule_kwargs or {}
-        if self.logout_routes:
-            self.add_url_rule(
-                (logout_url or "/{bp.name}/logout").format(bp=self),
-                endpoint="logout",
-                view_func=self._logout_view,
-                methods=["GET", "POST"],
-                **rule_options,
-            )
-            self.add_url_rule(
-                (logged_out_url or "/{bp.name}/logged-out").format(bp=self),
-                endpoint="logged_out",
-                view_func=self.logged_out,
-                **rule_options,
-            )
-        if backchannel_logout:
-            self.add_url_rule(
-                (backchannel_logout_url or "/{bp.name}/backchannel-logout").format(
-                    bp=self
-                ),
-                endpoint="backchannel_logout",
-                view_func=self.receive_backchannel_logout,
-                methods=["POST"],
-                **rule_options,
-            )
+        self._add_logout_routes(logout, logout_url, logged_out_url, rule_options)
+        self._init_backchannel(
+            backchannel_logout,
+            backchannel_logout_url,
+            backchannel_logout_store,
+            rule_options,
+        )
+        if renamed:
+            from . import _renamed
 
-        self._apply_renamed_arguments(renamed, request_token_params)
-
-    def _apply_renamed_arguments(
-        self, renamed: dict[str, t.Any], request_token_params: t.Any
-    ) -> None:
-        for old, value in renamed.items():
-            new = _RENAMED_ARGUMENTS[old]
-            warnings.warn(
-                f"'{old}' is the old name of '{new}'; use '{new}'.",
-                DeprecationWarning,
-                stacklevel=4,
-            )
-            if new == "client_id":
-                self._client_id = value
-            else:
-                setattr(self, new, value)
-        if request_token_params is not None:
-            warnings.warn(
-                "'request_token_params' is the old way to pass them; use 'scope'"
-                " and 'authorization_url_params'.",
-                DeprecationWarning,
-                stacklevel=4,
-            )
-            params = dict(request_token_params)
-            if "scope" in params:
-                self.scope = params.pop("scope")
-            self.authorization_url_params.update(params)
+            _renamed.apply_renamed(self, renamed)
 
     # -- the session --------------------------------------------------------------
 
@@ -519,38 +467,3 @@ class OAuth2ConsumerBlueprint(
             and self._current_session() is None
             and not self._session_bindings()
         )
-
-    # -- back-channel logout and DPoP -------------------------------------------
-
-    def _stored_token(self) -> t.Any:
-        token = super()._stored_token()
-        if token and self.backchannel_logout:
-            return _backchannel.check_token(self, token)
-        return token
-
-    def receive_backchannel_logout(self) -> t.Any:
-        """The ``backchannel_logout`` view: validate the provider's logout
-        token, forget the user's tokens, tell the app with
-        :data:`~flask_dance.consumer.oauth_backchannel_logout`, and answer
-        200, or 400 with an error object."""
-        self._refresh_config()
-        return _backchannel.receive(self)
-
-    def _new_dpop_key(self) -> dict[str, str]:
-        from . import _dpop
-
-        return _dpop.new_key()
-
-    def _dpop_prover(self, token: t.Any) -> _token_endpoint.Prover | None:
-        """The DPoP proof maker of a token's key (or of a bare key)."""
-        if not isinstance(token, t.Mapping):
-            return None
-        jwk = token.get(_token_endpoint.DPOP_KEY_FIELD, token)
-        if not isinstance(jwk, t.Mapping) or "d" not in jwk:
-            return None
-        from . import _dpop
-
-        nonces = self._dpop_nonces
-        if nonces is None:
-            nonces = self._dpop_nonces = _dpop.Nonces()
-        return _dpop.Prover(jwk, nonces)

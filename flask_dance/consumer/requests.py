@@ -18,8 +18,6 @@ from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
-from . import _bounded
-from . import _token_answer
 from ._basic_auth import BasicAuth
 from ._dpop_session import DPoPSessionMixin
 from ._exchange import raise_for_server_error
@@ -212,6 +210,8 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
+        from . import _bounded
+
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -222,6 +222,8 @@ class OAuth2Session(
                 data=data,
                 **kwargs,
             )
+            from . import _token_answer
+
             _token_answer.check(kind, response)
             return response
         return requests.Session.request(
@@ -399,6 +401,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
+        from . import _bounded
+
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -409,6 +413,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
                 headers=headers,
                 **kwargs,
             )
+            from . import _token_answer
+
             _token_answer.check(kind, response)
             return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
@@ -419,6 +425,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
         """Fetch a request token, as requests-oauthlib does; the request
         follows no redirect, and an answer without a non-empty
         ``oauth_token`` is refused."""
+        from . import _bounded
+
         with _bounded.token_endpoint("oauth1"):
             return super().fetch_request_token(url, realm, **request_kwargs)
 
@@ -428,5 +436,7 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
         """Fetch an access token, as requests-oauthlib does; the request
         follows no redirect, and an answer without a non-empty
         ``oauth_token`` is refused."""
+        from . import _bounded
+
         with _bounded.token_endpoint("oauth1"):
             return super().fetch_access_token(url, verifier, **request_kwargs)

@@ -7,7 +7,6 @@ import typing as t
 
 import flask
 
-from .. import _cookie
 from .._context import browser_session
 from . import _crypto
 from . import BaseStorage
@@ -109,6 +108,8 @@ class SessionStorage(BaseStorage):
 
     def _check_cookie_size(self, blueprint: AnyBlueprint) -> None:
         session = browser_session()
+        from .. import _cookie
+
         if _cookie.clearly_below(session, COOKIE_SIZE_WARNING):
             return
         size = _cookie.signed_size(session, log)
