@@ -325,7 +325,7 @@ class OpenIDMixin(OAuth2Host):
         """Register the ``logout`` and ``logged_out`` routes when asked for:
         ``logout=True``, or a rule for either."""
         #: Whether the ``logout`` and ``logged_out`` routes are registered.
-        self.logout_routes = bool(
+        self.logout_routes: bool = bool(
             logout or logout_url is not None or logged_out_url is not None
         )
         if self.logout_routes:

@@ -74,6 +74,8 @@ class SharedPoolInit(requests.Session):
     request that opened it. It sits between the requests-oauthlib session and
     :class:`requests.Session` in the method resolution order."""
 
+    adapters: collections.OrderedDict[str, requests.adapters.BaseAdapter]
+
     def __init__(self) -> None:
         super().__init__()
         shared = hook(getattr(self, "blueprint", None), "_shared_adapters")

@@ -80,7 +80,7 @@ class TokenRefreshError(OAuth2Error):
     exception is the ``__cause__``.
     """
 
-    error = "refresh_failed"
+    error: str = "refresh_failed"
 
     @classmethod
     def from_exception(cls, exc: Exception) -> TokenRefreshError:

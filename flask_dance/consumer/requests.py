@@ -290,23 +290,6 @@ _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
 
 
-_F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
-
-
-def _oauth1_token_call(method: _F) -> _F:
-    """Make an OAuth 1 session method send its requests as token-side calls
-    (see :func:`flask_dance.consumer._bounded.token_endpoint`)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        from . import _bounded
-
-        with _bounded.token_endpoint("oauth1"):
-            return method(*args, **kwargs)
-
-    return t.cast(_F, wrapper)
-
-
 class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
     """A :class:`requests_oauthlib.OAuth1Session` for one user of one
     blueprint.
@@ -406,10 +389,24 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
 
-    #: Fetch a request token, as requests-oauthlib does; the request follows
-    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
-    fetch_request_token = _oauth1_token_call(_OAuth1Session.fetch_request_token)
+    def fetch_request_token(
+        self, url: str, realm: t.Any = None, **request_kwargs: t.Any
+    ) -> dict[str, t.Any]:
+        """Fetch a request token, as requests-oauthlib does; the request
+        follows no redirect, and an answer without a non-empty
+        ``oauth_token`` is refused."""
+        from . import _bounded
 
-    #: Fetch an access token, as requests-oauthlib does; the request follows
-    #: no redirect, and an answer without a non-empty ``oauth_token`` is refused.
-    fetch_access_token = _oauth1_token_call(_OAuth1Session.fetch_access_token)
+        with _bounded.token_endpoint("oauth1"):
+            return super().fetch_request_token(url, realm, **request_kwargs)
+
+    def fetch_access_token(
+        self, url: str, verifier: t.Any = None, **request_kwargs: t.Any
+    ) -> dict[str, t.Any]:
+        """Fetch an access token, as requests-oauthlib does; the request
+        follows no redirect, and an answer without a non-empty
+        ``oauth_token`` is refused."""
+        from . import _bounded
+
+        with _bounded.token_endpoint("oauth1"):
+            return super().fetch_access_token(url, verifier, **request_kwargs)

@@ -219,7 +219,7 @@ class LocalProvider:
         #: Demand the current :attr:`dpop_nonce` in DPoP proofs (RFC 9449 8, 9).
         self.dpop_nonces = False
         #: The DPoP nonce the provider hands out; new after :meth:`reset`.
-        self.dpop_nonce = secrets.token_urlsafe(16)
+        self.dpop_nonce: str = secrets.token_urlsafe(16)
         self._default_user = default_user
         #: The hostile behaviour knobs; see :class:`Faults`.
         self.faults: Faults = Faults()
