@@ -207,7 +207,14 @@ def binding_of(provider: str, owner: t.Any = None) -> str:
     :param provider: The blueprint's name.
     :param owner: The user's id (compared as text), or ``None`` for no user.
     """
-    return json.dumps([provider, None if owner is None else str(owner)])
+    return _binding(provider, None if owner is None else str(owner))
+
+
+@functools.lru_cache(maxsize=1024)
+def _binding(provider: str, owner: str | None) -> str:
+    # Made once per provider and user: every token read asks for it, and
+    # encoding it costs more than the rest of a session storage's read.
+    return json.dumps([provider, owner])
 
 
 def is_sealed(value: t.Any) -> bool:
