@@ -95,6 +95,31 @@ class BlueprintSessionMixin(requests.Session):
     #: blueprint (a request that takes the session over keeps such a token).
     _token_given: bool = False
 
+    def __init__(
+        self,
+        blueprint: t.Any = None,
+        base_url: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        """
+        :param blueprint: The blueprint this session belongs to.
+        :param base_url: The provider's API root.
+        :param args: Passed to the requests-oauthlib session.
+        :param kwargs: Passed to the requests-oauthlib session.
+        """
+        self._flask_dance_token: t.Any = UNLOADED
+        # Known before the requests.Session part is set up, which borrows
+        # the blueprint's connection pools.
+        self.blueprint = blueprint
+        super().__init__(*args, **kwargs)
+        #: The blueprint this session belongs to.
+        self.blueprint = blueprint
+        #: The provider's API root; relative request URLs are joined onto it.
+        self.base_url = str(base_url) if base_url else None
+        self._flask_dance_token = UNLOADED
+        self._token_given = False
+
     @property
     def authorization_required(self) -> t.Callable[[_F], _F]:
         """A view decorator that sends users without a token to the login

@@ -76,19 +76,9 @@ class OAuth2Session(
         *args: t.Any,
         **kwargs: t.Any,
     ) -> None:
-        self._flask_dance_token: t.Any = UNLOADED
-        # Known before the requests.Session part is set up, which borrows
-        # the blueprint's connection pools.
-        self.blueprint: t.Any = blueprint
-        super().__init__(*args, **kwargs)
-        #: The blueprint this session belongs to.
-        self.blueprint = blueprint
-        #: The provider's API root; relative request URLs are joined onto it.
-        self.base_url: str | None = str(base_url) if base_url else None
+        super().__init__(blueprint, base_url, *args, **kwargs)
         #: Refresh tokens this many seconds before they expire.
         self.refresh_leeway: float = DEFAULT_REFRESH_LEEWAY
-        self._flask_dance_token = UNLOADED
-        self._token_given = False
         #: The token endpoint's last answer to a code exchange, for
         #: :data:`~flask_dance.consumer.oauth_error` receivers.
         self._token_response: requests.Response | None = None
@@ -171,8 +161,6 @@ class OAuth2Session(
         It does not tell whether the provider still accepts it.
         """
         return bool(self.access_token)
-
-    # -- token endpoint calls -----------------------------------------------------
 
     # -- requests -----------------------------------------------------------------
 
@@ -314,24 +302,6 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
 
     _client: t.Any
     _populate_attributes: t.Callable[[t.Any], None]
-
-    def __init__(
-        self,
-        blueprint: AnyBlueprint | None = None,
-        base_url: str | None = None,
-        *args: t.Any,
-        **kwargs: t.Any,
-    ) -> None:
-        # Known before the requests.Session part is set up, which borrows
-        # the blueprint's connection pools.
-        self.blueprint: t.Any = blueprint
-        super().__init__(*args, **kwargs)
-        #: The blueprint this session belongs to.
-        self.blueprint = blueprint
-        #: The provider's API root; relative request URLs are joined onto it.
-        self.base_url: str | None = str(base_url) if base_url else None
-        self._flask_dance_token: t.Any = UNLOADED
-        self._token_given = False
 
     @property
     def token(self) -> t.Any:
