@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 import typing as t
+import uuid
 
 import flask
 import pytest
@@ -89,7 +90,13 @@ def engine(db_url: str) -> t.Iterator[sa.Engine]:
             poolclass=StaticPool,
         )
     else:
-        engine = sa.create_engine(db_url, pool_size=20)
+        # A name of its own, so that lock counts see this test's connections
+        # only, not those of other runs on the same server.
+        engine = sa.create_engine(
+            db_url,
+            pool_size=20,
+            connect_args={"application_name": f"fd-lock-{uuid.uuid4().hex[:12]}"},
+        )
     Base.metadata.create_all(engine)
     yield engine
     # Sessions left open would hold table locks that block dropping the schema.
@@ -180,7 +187,11 @@ def test_the_lock_is_released_when_the_token_is_stored(engine, make_blueprint):
         assert other.get(blueprint) == {"access_token": "new"}
     with engine.connect() as conn:
         held = conn.execute(
-            sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            sa.text(
+                "SELECT count(*) FROM pg_locks JOIN pg_stat_activity USING (pid)"
+                " WHERE locktype = 'advisory' AND application_name = :name"
+            ),
+            {"name": conn.execute(sa.text("SHOW application_name")).scalar()},
         ).scalar()
     assert held == 0
 
