@@ -17,12 +17,14 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The demo and test commands, in this order, near the top of the README.
+#: The demo, test and docs commands, in this order, near the top of the README.
 README_COMMANDS = (
     "python3 -m venv .venv && .venv/bin/pip install -e '.[oidc]'"
     " && .venv/bin/python -m flask_dance.demo",
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test,oidc]'"
     " && .venv/bin/python -m pytest",
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[docs]'"
+    " && .venv/bin/sphinx-build -E -W -b dirhtml docs docs/_build/dirhtml",
 )
 
 #: The pages every docs build must have, in the order of the index toctrees.
@@ -114,11 +116,11 @@ def pyproject() -> dict[str, t.Any]:
     return data
 
 
-def test_readme_starts_with_demo_and_test_commands() -> None:
+def test_readme_starts_with_demo_test_and_docs_commands() -> None:
     blocks = _code_blocks(_read("README.rst"))
-    assert [content for _, content in blocks[:2]] == list(README_COMMANDS)
-    # "Near the top": both are on the first screen of the README.
-    assert blocks[1][0] <= 40
+    assert [content for _, content in blocks[:3]] == list(README_COMMANDS)
+    # "Near the top": all three are on the first screen of the README.
+    assert blocks[2][0] <= 45
 
 
 def test_readme_commands_use_declared_extras(pyproject: dict[str, t.Any]) -> None:
@@ -238,7 +240,10 @@ def test_readme_docs_command_needs_only_the_docs_extra(
     pyproject: dict[str, t.Any],
 ) -> None:
     readme = _read("README.rst")
-    command = ".venv/bin/pip install -e '.[docs]' && .venv/bin/sphinx-build -E -W"
+    command = (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[docs]'"
+        " && .venv/bin/sphinx-build -E -W"
+    )
     assert command + " -b dirhtml docs docs/_build/dirhtml" in readme
     docs_extra = " ".join(pyproject["project"]["optional-dependencies"]["docs"])
     # autodoc imports the pytest fixtures, the storages and OpenID Connect.
