@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import typing as t
+import weakref
 from collections.abc import Mapping
 
 import requests
@@ -42,6 +43,27 @@ DEFAULT_REFRESH_LEEWAY = 60
 #: HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both parts
 #: form-urlencoded first, so that a secret with ``:`` or ``%`` works.
 client_secret_basic = BasicAuth
+
+
+class _ResponseNote:
+    """A compliance hook that keeps the token endpoint's answer on the
+    session as ``_token_response``.
+
+    It holds the session weakly: a bound method of the session, kept in the
+    session's own hooks, would make every session a reference cycle, left for
+    the garbage collector rather than freed when its request ends.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: OAuth2Session) -> None:
+        self._session = weakref.ref(session)
+
+    def __call__(self, response: requests.Response) -> requests.Response:
+        session = self._session()
+        if session is not None:
+            session._token_response = response
+        return response
 
 
 class OAuth2Session(
@@ -83,13 +105,9 @@ class OAuth2Session(
         #: The token endpoint's last answer to a code exchange, for
         #: :data:`~flask_dance.consumer.oauth_error` receivers.
         self._token_response: requests.Response | None = None
-        self.register_compliance_hook("access_token_response", self._note_response)
+        self.register_compliance_hook("access_token_response", _ResponseNote(self))
         self.register_compliance_hook("access_token_response", raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", raise_for_server_error)
-
-    def _note_response(self, response: requests.Response) -> requests.Response:
-        self._token_response = response
-        return response
 
     # -- the token ------------------------------------------------------------
 
