@@ -8,7 +8,12 @@ import flask
 import pytest
 import responses as responses_lib
 
+from dance_helpers import Sends
+from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
+
+if t.TYPE_CHECKING:
+    from blinker import Signal
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +46,33 @@ def make_app() -> t.Callable[..., flask.Flask]:
         return app
 
     return factory
+
+
+@pytest.fixture
+def record() -> t.Iterator[t.Callable[[Signal], Sends]]:
+    """Record the sends of a signal until the test ends: ``record(signal)``
+    returns the list that each send's keyword arguments are appended to."""
+    connected: list[tuple[Signal, t.Callable[..., None]]] = []
+
+    def start(signal: Signal) -> Sends:
+        sends: Sends = []
+
+        def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+            sends.append(kwargs)
+
+        signal.connect(receiver)
+        connected.append((signal, receiver))
+        return sends
+
+    yield start
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+@pytest.fixture
+def errors(record: t.Callable[[Signal], Sends]) -> Sends:
+    """The sends of ``oauth_error`` during the test."""
+    return record(oauth_error)
 
 
 @pytest.fixture

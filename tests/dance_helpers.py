@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import threading
 import typing as t
@@ -10,8 +11,13 @@ import flask
 from flask.testing import FlaskClient
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer.storage import MemoryStorage
 
 BASE = "https://a.b.c"
+
+#: The keyword arguments of each send of a signal, in order (the ``record``
+#: and ``errors`` fixtures).
+Sends = list[dict[str, t.Any]]
 
 #: Whether the installed Werkzeug is older than 2.3, which percent-encodes
 #: more characters of request URLs (``{`` in the query; ``/`` in the query of
@@ -48,6 +54,18 @@ def make_app(blueprint: flask.Blueprint | None = None, **kwargs: t.Any) -> flask
         return "index"
 
     return app
+
+
+@contextlib.contextmanager
+def in_request(
+    token: dict[str, t.Any] | None = None, **kwargs: t.Any
+) -> t.Iterator[tuple[OAuth2ConsumerBlueprint, MemoryStorage]]:
+    """A blueprint (``make_blueprint(**kwargs)``) whose storage holds
+    ``token``, inside a request of its app."""
+    storage = MemoryStorage(token)
+    blueprint = make_blueprint(storage=storage, **kwargs)
+    with make_app(blueprint).test_request_context("/"):
+        yield blueprint, storage
 
 
 def query(url: str) -> dict[str, str]:

@@ -114,17 +114,6 @@ def _fresh(provider: LocalProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     clear_caches()
 
 
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    with oauth_error.connected_to(receiver):
-        yield received
-
-
 class Site(t.NamedTuple):
     app: flask.Flask
     blueprint: OAuth2ConsumerBlueprint

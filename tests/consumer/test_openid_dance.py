@@ -11,7 +11,6 @@ import pytest
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_authorized
-from flask_dance.consumer import oauth_error
 from flask_dance.consumer import oauth_refresh_failed
 from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.storage import MemoryStorage
@@ -33,17 +32,6 @@ def _fresh(
     clear_caches()
     yield
     clear_caches()
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    with oauth_error.connected_to(receiver):
-        yield received
 
 
 def make_app(provider: LocalProvider, **kwargs: t.Any) -> flask.Flask:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 
+from dance_helpers import Sends
 from flask_dance.consumer import OAuth2ConsumerBlueprint
-from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
@@ -88,15 +88,12 @@ def test_use_par_false_wins_over_discovery(local: LocalProvider) -> None:
     assert local.requests_for("par") == []
 
 
-def test_refused_push_is_oauth_error_and_redirect(local: LocalProvider) -> None:
+def test_refused_push_is_oauth_error_and_redirect(
+    local: LocalProvider, errors: Sends
+) -> None:
     local.clients["corp-client"].auth_methods = ("private_key_jwt",)
     bp, app, storage = make_app(local, use_par=True)
-    errors: list[dict[str, t.Any]] = []
-
-    def on_error(sender: t.Any, **kwargs: t.Any) -> None:
-        errors.append(kwargs)
-
-    with oauth_error.connected_to(on_error), app.test_client() as client:
+    with app.test_client() as client:
         response = client.get("/login/corp")
         with client.session_transaction() as session:
             assert "corp_oauth_pending" not in session
@@ -105,15 +102,12 @@ def test_refused_push_is_oauth_error_and_redirect(local: LocalProvider) -> None:
     assert errors[0]["error"] == "invalid_client"
 
 
-def test_missing_par_endpoint_is_oauth_error(local: LocalProvider) -> None:
+def test_missing_par_endpoint_is_oauth_error(
+    local: LocalProvider, errors: Sends
+) -> None:
     local.faults.metadata_overrides["pushed_authorization_request_endpoint"] = None
     bp, app, storage = make_app(local, use_par=True)
-    errors: list[dict[str, t.Any]] = []
-
-    def on_error(sender: t.Any, **kwargs: t.Any) -> None:
-        errors.append(kwargs)
-
-    with oauth_error.connected_to(on_error), app.test_client() as client:
+    with app.test_client() as client:
         response = client.get("/login/corp")
     assert response.status_code == 302
     assert errors[0]["error"] == "par_unavailable"

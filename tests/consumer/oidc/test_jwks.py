@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import threading
 import typing as t
 from datetime import datetime
 from datetime import timezone
@@ -13,7 +11,6 @@ import pytest
 import requests
 import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import rsa
-from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
 from flask_dance.consumer.oidc import clear_caches
@@ -23,24 +20,26 @@ from flask_dance.consumer.oidc import JWKSCache
 from flask_dance.consumer.oidc import JWKSError
 from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import StaticJWKS
-from flask_dance.consumer.oidc import validate_id_token
 from flask_dance.consumer.oidc.jwks import select_key
 
-ISSUER = "https://idp.example.com"
+from .conftest import CLIENT_ID
+from .conftest import ISSUER
+from .conftest import NOW
+from .conftest import validate
+
 JWKS_URI = ISSUER + "/jwks"
-CLIENT_ID = "client-123"
-NOW = 1_700_000_000
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> t.Iterator[FrozenDateTimeFactory]:
-    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
-        yield t.cast(FrozenDateTimeFactory, frozen)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
-def session() -> requests.Session:
-    return requests.Session()
+def published(
+    responses: responses_lib.RequestsMock, jwks: dict[str, t.Any]
+) -> responses_lib.RequestsMock:
+    """The provider's key set, served at ``JWKS_URI``."""
+    responses.get(JWKS_URI, json=jwks)
+    return responses
 
 
 def id_token(sign: t.Any, **kw: t.Any) -> str:
@@ -54,56 +53,44 @@ def id_token(sign: t.Any, **kw: t.Any) -> str:
     return t.cast(str, sign(payload, **kw))
 
 
-def validate(token: str, resolver: t.Any) -> dict[str, t.Any]:
-    return validate_id_token(
-        token, issuer=ISSUER, client_id=CLIENT_ID, jwks=resolver, nonce=None
-    )
-
-
 def test_keys_fetched_lazily_and_cached(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
     sign: t.Any,
-    jwks: dict[str, t.Any],
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI)
     resolver = cache.resolver(session, timeout=2.0)
-    assert len(responses.calls) == 0
+    assert len(published.calls) == 0
     for _ in range(5):
         validate(id_token(sign), resolver)
-    assert len(responses.calls) == 1
-    assert t.cast(t.Any, responses.calls[0].request).req_kwargs["timeout"] == 2.0
+    assert len(published.calls) == 1
+    assert t.cast(t.Any, published.calls[0].request).req_kwargs["timeout"] == 2.0
     assert cache.get_key("rsa-1", "RS256", session=session) is cache.get_key(
         "rsa-1", "RS256", session=session
     )
 
 
 def test_keys_refetched_after_ttl(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI, ttl=3600)
     cache.get_key("rsa-1", "RS256", session=session)
     frozen.tick(3599)
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 1
+    assert len(published.calls) == 1
     frozen.tick(2)
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
 
 
 def test_c37_random_kids_rate_limited(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
     sign: t.Any,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     resolver = get_jwks_cache(JWKS_URI).resolver(session)
     validate(id_token(sign), resolver)
     for _ in range(100):
@@ -113,14 +100,14 @@ def test_c37_random_kids_rate_limited(
         frozen.tick(0.1)
     # One fetch at first use, one for the first unknown kid; 10 s later no
     # other re-fetch is allowed yet.
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(60)
     for _ in range(100):
         with pytest.raises(JWKSError):
             validate(id_token(sign, kid=secrets.token_hex(8)), resolver)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
     validate(id_token(sign), resolver)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
 
 
 def test_c37_rotated_key_picked_up(
@@ -146,27 +133,25 @@ def test_c37_rotated_key_picked_up(
 
 
 def test_c37_unknown_kid_during_rate_limit_window(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
     sign: t.Any,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI, min_refresh_interval=60)
     cache.get_key("rsa-1", "RS256", session=session)
     with pytest.raises(JWKSError):
         cache.get_key("first", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(59)
     with pytest.raises(JWKSError, match="has the 'kid' 'nope'") as exc_info:
         cache.get_key("nope", "RS256", session=session)
     assert exc_info.value.url == JWKS_URI
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(1)
     with pytest.raises(JWKSError):
         cache.get_key("nope", "RS256", session=session)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
 
 
 def test_stale_keys_kept_when_fetch_fails(
@@ -247,46 +232,26 @@ def test_registry_shares_one_cache_per_uri() -> None:
 
 
 def test_cache_clear(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
-    jwks: dict[str, t.Any],
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI)
     cache.get_key("rsa-1", "RS256", session=session)
     cache.clear()
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
 
 
 def test_single_fetch_under_concurrency(
     responses: responses_lib.RequestsMock,
-    session: requests.Session,
     jwks: dict[str, t.Any],
+    fetch_in_threads: t.Callable[..., t.Any],
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def slow(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        entered.set()
-        release.wait(5)
-        return 200, {}, json.dumps(jwks)
-
-    responses.add_callback(responses_lib.GET, JWKS_URI, callback=slow)
     cache = JWKSCache(JWKS_URI)
-    keys: list[jwt.PyJWK] = []
-    threads = [
-        threading.Thread(
-            target=lambda: keys.append(cache.get_key("ec-1", "ES256", session=session))
-        )
-        for _ in range(8)
-    ]
-    for thread in threads:
-        thread.start()
-    assert entered.wait(5)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert len(keys) == 8
+    keys = fetch_in_threads(
+        JWKS_URI, jwks, lambda session: cache.get_key("ec-1", "ES256", session=session)
+    )
+    assert all(isinstance(key, jwt.PyJWK) for key in keys)
     assert len(responses.calls) == 1
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import typing as t
-from datetime import datetime
-from datetime import timezone
 
 import jwt
 import pytest
@@ -13,32 +11,24 @@ import requests
 import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 from jwt.algorithms import OKPAlgorithm
 
 from flask_dance.consumer.oidc import IDTokenError
 from flask_dance.consumer.oidc import JWKSCache
 from flask_dance.consumer.oidc import JWKSError
-from flask_dance.consumer.oidc import validate_id_token
 from flask_dance.consumer.oidc import validate_logout_token
 from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
 
-ISSUER = "https://idp.example.com"
-CLIENT_ID = "client-123"
+from .conftest import CLIENT_ID
+from .conftest import ISSUER
+from .conftest import NOW
+from .conftest import validate
+
 JWKS_URI = "https://idp.example.com/jwks"
-NOW = 1_700_000_000
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> t.Iterator[FrozenDateTimeFactory]:
-    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
-        yield t.cast(FrozenDateTimeFactory, frozen)
-
-
-@pytest.fixture
-def session() -> requests.Session:
-    return requests.Session()
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def ed25519_jws(payload: dict[str, t.Any], key: t.Any, kid: str) -> str:
@@ -69,24 +59,9 @@ def test_ed25519_alg_name_verifies(
     digest = hashlib.sha512(b"access-1").digest()
     at_hash = jwt.utils.base64url_encode(digest[:32]).decode()
     token = ed25519_jws(id_claims(at_hash=at_hash), ed_key, "ed-1")
-    claims = validate_id_token(
-        token,
-        issuer=ISSUER,
-        client_id=CLIENT_ID,
-        nonce=None,
-        jwks=keyset,
-        access_token="access-1",
-    )
-    assert claims["sub"] == "user-42"
+    assert validate(token, keyset, access_token="access-1")["sub"] == "user-42"
     with pytest.raises(IDTokenError) as exc_info:
-        validate_id_token(
-            token,
-            issuer=ISSUER,
-            client_id=CLIENT_ID,
-            nonce=None,
-            jwks=keyset,
-            access_token="x",
-        )
+        validate(token, keyset, access_token="x")
     assert exc_info.value.error == "invalid_at_hash"
 
 
@@ -95,9 +70,7 @@ def test_eddsa_token_still_verifies_with_an_ed25519_named_key(
 ) -> None:
     keyset = {"keys": [public_jwk(ed_key, "ed-1", alg="Ed25519")]}
     token = jwt.encode(id_claims(), ed_key, algorithm="EdDSA", headers={"kid": "ed-1"})
-    assert validate_id_token(
-        token, issuer=ISSUER, client_id=CLIENT_ID, nonce=None, jwks=keyset
-    )
+    assert validate(token, keyset)
 
 
 def test_ed25519_refuses_an_ed448_key(public_jwk: t.Any) -> None:
@@ -109,9 +82,7 @@ def test_ed25519_refuses_an_ed448_key(public_jwk: t.Any) -> None:
         jwt.utils.base64url_encode(b'{"alg":"Ed25519","kid":"ed448"}').decode(),
     )
     with pytest.raises(JWKSError) as exc_info:
-        validate_id_token(
-            forged, issuer=ISSUER, client_id=CLIENT_ID, nonce=None, jwks=keyset
-        )
+        validate(forged, keyset)
     assert exc_info.value.error == "alg_not_allowed"
 
 
@@ -121,14 +92,7 @@ def test_ed25519_not_in_allowlist_is_refused(
     keyset = {"keys": [public_jwk(ed_key, "ed-1")]}
     token = ed25519_jws(id_claims(), ed_key, "ed-1")
     with pytest.raises(IDTokenError) as exc_info:
-        validate_id_token(
-            token,
-            issuer=ISSUER,
-            client_id=CLIENT_ID,
-            nonce=None,
-            jwks=keyset,
-            allowed_algs=("EdDSA",),
-        )
+        validate(token, keyset, allowed_algs=("EdDSA",))
     assert exc_info.value.error == "alg_not_allowed"
 
 
