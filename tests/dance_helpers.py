@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
+import responses as responses_lib
 from flask.testing import FlaskClient
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
@@ -136,3 +137,27 @@ def run_threads(target: t.Callable[[int], None], count: int) -> None:
     assert not any(thread.is_alive() for thread in threads)
     if errors:
         raise errors[0]
+
+
+GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
+#: The addresses of the mocked GitHub user.
+EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
+
+
+def mock_github(responses: responses_lib.RequestsMock, access_token: str) -> None:
+    """GitHub's token endpoint, issuing ``access_token``, and its user API."""
+    responses.add(
+        responses_lib.POST,
+        GITHUB_TOKEN_URL,
+        json={
+            "access_token": access_token,
+            "token_type": "bearer",
+            "scope": "user:email",
+        },
+    )
+    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
+    responses.add(
+        responses_lib.GET,
+        "https://api.github.com/user",
+        json={"id": 583231, "login": "octocat"},
+    )

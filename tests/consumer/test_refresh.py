@@ -52,6 +52,12 @@ HAND_SET_TOKEN = {
 }
 
 
+def refresh_to_new(responses: responses_lib.RequestsMock, **extra: t.Any) -> None:
+    """A token endpoint that refreshes to the access token ``new``."""
+    token = {"access_token": "new", "token_type": "Bearer", **extra}
+    responses.add(responses_lib.POST, TOKEN_URL, json=token)
+
+
 def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
     """A token endpoint that answers ``invalid_grant``."""
     responses.add(
@@ -112,15 +118,7 @@ def test_expired_token_is_refreshed_once_and_stored(
 
 @freeze_time(FROZEN)
 def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={
-            "access_token": "new",
-            "refresh_token": "rotated",
-            "token_type": "Bearer",
-        },
-    )
+    refresh_to_new(responses, refresh_token="rotated")
     responses.add(responses_lib.GET, API_URL)
     with in_request(expired_token()) as (bp, storage):
         bp.session.get(API_URL)
@@ -140,11 +138,7 @@ def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) 
 def test_request_kwargs_stay_out_of_the_refresh(
     responses: responses_lib.RequestsMock, method: str, kwargs: dict[str, t.Any]
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(method.upper(), API_URL)
     with in_request(expired_token()) as (bp, _):
         getattr(bp.session, method)(API_URL, **kwargs)
@@ -161,11 +155,7 @@ def test_request_kwargs_stay_out_of_the_refresh(
 def test_refresh_within_the_leeway(
     responses: responses_lib.RequestsMock, seconds_left: int, refreshed: bool
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
     storage = MemoryStorage(expired_token(expires_at=NOW + seconds_left))
     bp = make_blueprint(storage=storage)
@@ -282,11 +272,7 @@ def test_expiry_known_only_from_expires_in_is_refreshed(
 ) -> None:
     """A token put on the session by hand has no ``expires_at``; oauthlib
     notices the expiry and the session refreshes then."""
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
     with in_request() as (bp, storage):
         bp.session.token = dict(HAND_SET_TOKEN)
@@ -312,11 +298,7 @@ def test_withheld_token_skips_refresh(responses: responses_lib.RequestsMock) -> 
 def test_session_without_blueprint_refreshes(
     responses: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     assert session.token is None
@@ -468,11 +450,7 @@ def test_reactive_refresh_failure_sends_no_token(
 def test_empty_refresh_token_in_answer_keeps_the_old_one(
     responses: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "refresh_token": "", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses, refresh_token="")
     responses.add(responses_lib.GET, API_URL)
     with in_request(expired_token()) as (bp, storage):
         bp.session.get(API_URL)

@@ -63,28 +63,20 @@ def test_access_token_request_must_use_temporary_secret(
     )
     url = provider.url + "/oauth1/access_token"
     verifier = result.params["oauth_verifier"]
+
+    def exchange(token_secret: str) -> requests.Response:
+        return _signed_post(
+            url,
+            resource_owner_key=tokens["oauth_token"],
+            resource_owner_secret=token_secret,
+            verifier=verifier,
+        )
+
     # Signed with an empty token secret (Flask-Dance 7.1's defect): refused.
-    empty = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret="",
-        verifier=verifier,
-    )
-    assert empty.status_code == 401
-    wrong = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret="not-the-secret",
-        verifier=verifier,
-    )
-    assert wrong.status_code == 401
+    assert exchange("").status_code == 401
+    assert exchange("not-the-secret").status_code == 401
     # The key is client_secret&temporary_secret.
-    right = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret=tokens["oauth_token_secret"],
-        verifier=verifier,
-    )
+    right = exchange(tokens["oauth_token_secret"])
     assert right.status_code == 200, right.text
     assert dict(parse_qsl(right.text))["oauth_token"]
 

@@ -546,15 +546,21 @@ def test_revocation_of_access_token(provider: LocalProvider, flow: t.Any) -> Non
     assert flow.refresh(token["refresh_token"]).status_code == 200
 
 
+def _revoke(
+    provider: LocalProvider, auth: tuple[str, str], token: str, **data: str
+) -> requests.Response:
+    """Ask the provider to revoke ``token``, as the client ``auth``."""
+    return requests.post(
+        provider.revocation_url, data={"token": token, **data}, auth=auth, timeout=5
+    )
+
+
 def test_revocation_of_refresh_token_drops_the_grant(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["refresh_token"], "token_type_hint": "refresh_token"},
-        auth=flow.client,
-        timeout=5,
+    response = _revoke(
+        provider, flow.client, token["refresh_token"], token_type_hint="refresh_token"
     )
     assert response.status_code == 200
     assert flow.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
@@ -563,12 +569,7 @@ def test_revocation_of_refresh_token_drops_the_grant(
 
 def test_revocation_requires_client_auth(provider: LocalProvider, flow: t.Any) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("test-client", "wrong"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("test-client", "wrong"), token["access_token"])
     assert response.status_code == 401
     assert provider.is_active(token["access_token"])
 
@@ -578,12 +579,7 @@ def test_revocation_by_other_client_is_ignored(
 ) -> None:
     provider.add_client("other", "other-secret", ["http://localhost:5000/*"])
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("other", "other-secret"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("other", "other-secret"), token["access_token"])
     assert response.status_code == 200
     assert provider.is_active(token["access_token"])
 
