@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import flask
 import responses as responses_lib
+from cryptography.hazmat.primitives import serialization
 from flask.testing import FlaskClient
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
@@ -67,6 +68,18 @@ def in_request(
     blueprint = make_blueprint(storage=storage, **kwargs)
     with make_app(blueprint).test_request_context("/"):
         yield blueprint, storage
+
+
+def private_pem(key: t.Any) -> str:
+    """The private key ``key`` in PEM (PKCS #8), unencrypted."""
+    return t.cast(
+        str,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
 
 
 def query(url: str) -> dict[str, str]:

@@ -6,6 +6,8 @@ import typing as t
 import flask
 import pytest
 import responses as responses_lib
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from responses import RequestsMock
 from werkzeug.serving import make_server
@@ -55,6 +57,16 @@ def serve() -> t.Iterator[t.Callable[[WSGIApplication], str]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
-REDIRECT = "http://localhost/login/corp/authorized"
+from .conftest import corp_blueprint
+from .conftest import CORP_REDIRECT as REDIRECT
+
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
 
 
@@ -23,22 +25,13 @@ def make_app(
     local: LocalProvider, **kwargs: t.Any
 ) -> tuple[OAuth2ConsumerBlueprint, flask.Flask, MemoryStorage]:
     storage = MemoryStorage()
-    bp = OAuth2ConsumerBlueprint(
-        "corp",
-        __name__,
-        client_id="corp-client",
+    bp, app = corp_blueprint(
+        local,
+        storage,
         client_secret=SECRET,
-        issuer=local.issuer,
-        base_url=local.url + "/",
-        scope="openid profile email",
-        storage=storage,
-        redirect_uri=REDIRECT,
         token_endpoint_auth_method="client_secret_jwt",
         **kwargs,
     )
-    app = flask.Flask(__name__)
-    app.secret_key = "secret"
-    app.register_blueprint(bp, url_prefix="/login")
     return bp, app, storage
 
 
