@@ -412,25 +412,26 @@ def check_multi_user_app(example: types.ModuleType, app: flask.Flask) -> None:
             assert example.google_blueprint.token["access_token"] == "ya29.docs"
 
 
-def test_multi_user_example(
+@pytest.fixture
+def multi_user(
     insecure: None,
     responses: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> tuple[types.ModuleType, flask.Flask]:
+    """The multi-user example, with GitHub and Google mocked."""
     mock_github(responses, "gho_docs")
     mock_google(responses)
-    example, app = multi_user_app(monkeypatch)
-    check_multi_user_app(example, app)
+    return multi_user_app(monkeypatch)
+
+
+def test_multi_user_example(multi_user: tuple[types.ModuleType, flask.Flask]) -> None:
+    check_multi_user_app(*multi_user)
 
 
 def test_multi_user_example_refuses_an_account_of_another_user(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    multi_user: tuple[types.ModuleType, flask.Flask],
 ) -> None:
-    mock_github(responses, "gho_docs")
-    mock_google(responses)
-    example, app = multi_user_app(monkeypatch)
+    example, app = multi_user
     with app.test_client() as alice:
         oauth_dance(alice, "/login/github")
     with app.test_client() as bob:

@@ -58,6 +58,17 @@ def refresh_to_new(responses: responses_lib.RequestsMock, **extra: t.Any) -> Non
     responses.add(responses_lib.POST, TOKEN_URL, json=token)
 
 
+def stored_refresh_token(responses: responses_lib.RequestsMock, answered: str) -> str:
+    """The refresh token stored after an API call refreshed an expired token,
+    when the token endpoint answered the refresh token ``answered``."""
+    refresh_to_new(responses, refresh_token=answered)
+    responses.add(responses_lib.GET, API_URL)
+    with in_request(expired_token()) as (bp, storage):
+        bp.session.get(API_URL)
+    assert storage.token is not None
+    return t.cast(str, storage.token["refresh_token"])
+
+
 def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
     """A token endpoint that answers ``invalid_grant``."""
     responses.add(
@@ -118,12 +129,7 @@ def test_expired_token_is_refreshed_once_and_stored(
 
 @freeze_time(FROZEN)
 def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) -> None:
-    refresh_to_new(responses, refresh_token="rotated")
-    responses.add(responses_lib.GET, API_URL)
-    with in_request(expired_token()) as (bp, storage):
-        bp.session.get(API_URL)
-    assert storage.token is not None
-    assert storage.token["refresh_token"] == "rotated"
+    assert stored_refresh_token(responses, answered="rotated") == "rotated"
 
 
 @freeze_time(FROZEN)
@@ -450,12 +456,7 @@ def test_reactive_refresh_failure_sends_no_token(
 def test_empty_refresh_token_in_answer_keeps_the_old_one(
     responses: responses_lib.RequestsMock,
 ) -> None:
-    refresh_to_new(responses, refresh_token="")
-    responses.add(responses_lib.GET, API_URL)
-    with in_request(expired_token()) as (bp, storage):
-        bp.session.get(API_URL)
-    assert storage.token is not None
-    assert storage.token["refresh_token"] == "old-refresh"
+    assert stored_refresh_token(responses, answered="") == "old-refresh"
 
 
 # -- a stored expiry that is not a number ----------------------------------------------

@@ -84,3 +84,13 @@ def assert_documented(module: t.Any, factory: t.Callable[..., t.Any]) -> None:
     doc = inspect.getdoc(factory) or ""
     for name in inspect.signature(factory).parameters:
         assert f":param {name}:" in doc
+
+
+def assert_refreshed_with_config(request: t.Any) -> None:
+    """``request`` refreshes the token ``r1`` of :func:`expired` with the
+    client ``config-id`` and ``config-secret`` in the form."""
+    body = form(request.body)
+    assert body["grant_type"] == "refresh_token"
+    assert body["refresh_token"] == "r1"
+    assert body["client_id"] == "config-id"
+    assert body["client_secret"] == "config-secret"

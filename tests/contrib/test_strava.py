@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import responses as responses_lib
 
+from contrib.preset_helpers import assert_refreshed_with_config
 from contrib.preset_helpers import expired
 from contrib.preset_helpers import form
 from contrib.preset_helpers import logged_in
@@ -54,12 +55,8 @@ def test_refresh_with_config_credentials_and_custom_session(
     with app.test_request_context("/"):
         strava.get("athlete", allow_redirects=True)
     refresh, api = responses.calls
-    body = form(refresh.request.body)
-    assert body["grant_type"] == "refresh_token"
-    assert body["refresh_token"] == "r1"
-    assert body["client_id"] == "config-id"
-    assert body["client_secret"] == "config-secret"
-    assert "allow_redirects" not in body
+    assert_refreshed_with_config(refresh.request)
+    assert "allow_redirects" not in form(refresh.request.body)
     assert api.request.headers["Authorization"] == "Bearer fresh"
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import responses as responses_lib
 
+from contrib.preset_helpers import assert_refreshed_with_config
 from contrib.preset_helpers import expired
-from contrib.preset_helpers import form
 from contrib.preset_helpers import make_app
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer.storage import MemoryStorage
@@ -74,11 +74,7 @@ def test_refresh_sends_config_credentials(
         twitch.get("users")
 
     refresh, api = responses.calls
-    body = form(refresh.request.body)
-    assert body["grant_type"] == "refresh_token"
-    assert body["refresh_token"] == "r1"
-    assert body["client_id"] == "config-id"
-    assert body["client_secret"] == "config-secret"
+    assert_refreshed_with_config(refresh.request)
     assert "Authorization" not in refresh.request.headers
     assert api.request.headers["Authorization"] == "Bearer fresh"
     assert api.request.headers["Client-Id"] == "config-id"

@@ -680,20 +680,23 @@ def test_auto_approve(provider: LocalProvider, flow: t.Any) -> None:
     assert provider.calls["consent"] == 0
 
 
+def _end_session(provider: LocalProvider, **params: str) -> requests.Response:
+    """Call the provider's end-session endpoint, not following its redirect."""
+    return requests.get(
+        provider.end_session_url, params=params, allow_redirects=False, timeout=5
+    )
+
+
 def test_logout(provider: LocalProvider, flow: t.Any) -> None:
     provider.clients["test-client"].post_logout_redirect_uris = [
         "http://localhost:5000/bye"
     ]
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "http://localhost:5000/bye",
-            "state": "logout-state",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="http://localhost:5000/bye",
+        state="logout-state",
     )
     assert response.status_code == 302
     assert (
@@ -706,14 +709,10 @@ def test_logout_refuses_unregistered_target(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "https://evil.example/",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="https://evil.example/",
     )
     assert response.status_code == 400
 
@@ -721,12 +720,7 @@ def test_logout_refuses_unregistered_target(
 def test_logout_refuses_forged_hint(provider: LocalProvider, flow: t.Any) -> None:
     provider.faults.id_token_bad_signature = True
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={"id_token_hint": token["id_token"]},
-        allow_redirects=False,
-        timeout=5,
-    )
+    response = _end_session(provider, id_token_hint=token["id_token"])
     assert response.status_code == 400
 
 
