@@ -32,6 +32,7 @@ from ._sessions import SESSIONS_ATTR
 from ._sessions import SessionsMixin
 from ._sessions import token_copy
 from ._sessions import TOKENS_ATTR
+from ._token_hooks import TokenHooksMixin
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .requests import _answers_from_blueprint_token
 from .signals import oauth_authorized as oauth_authorized
@@ -50,14 +51,20 @@ _redact.install()
 
 
 class BaseOAuthConsumerBlueprint(
-    ConfigMixin, SessionsMixin, OutcomeMixin, Blueprint, metaclass=ABCMeta
+    ConfigMixin,
+    SessionsMixin,
+    OutcomeMixin,
+    TokenHooksMixin,
+    Blueprint,
+    metaclass=ABCMeta,
 ):
     """The parts of a consumer blueprint that do not depend on the OAuth
     version: the ``login`` and ``authorized`` routes, reading credentials from
     the app's configuration (:mod:`._config`), the :attr:`token` kept in a
     :class:`~flask_dance.consumer.storage.BaseStorage`, a provider
     :attr:`session` built for each request (:mod:`._sessions`), and the end of
-    the dance (:mod:`._outcome`).
+    the dance (:mod:`._outcome`); the decorators of the first releases
+    are in :mod:`._token_hooks`.
     """
 
     #: The session class built for each request; set by subclasses.
@@ -273,49 +280,6 @@ class BaseOAuthConsumerBlueprint(
         if self._token_getter is not None:
             return self._token_getter()
         return self.storage.get(self)
-
-    def token_getter(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
-        """Decorate a function that returns the current user's token; it is
-        used instead of the storage. From Flask-Dance's first releases.
-
-        :param func: Called with no arguments.
-        """
-        self._token_getter = func
-        return func
-
-    def token_setter(
-        self, func: t.Callable[[t.Any], t.Any]
-    ) -> t.Callable[[t.Any], t.Any]:
-        """Decorate a function that saves the current user's token; it is used
-        instead of the storage.
-
-        :param func: Called with the token.
-        """
-        self._token_setter = func
-        return func
-
-    def token_deleter(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
-        """Decorate a function that deletes the current user's token; it runs
-        on ``del blueprint.token``.
-
-        :param func: Called with no arguments.
-        """
-        self._token_deleter = func
-        return func
-
-    def logged_in(self, func: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any], t.Any]:
-        """Decorate a function to run after a successful login, once the token
-        is stored. It receives the token. From Flask-Dance's first releases;
-        the :data:`oauth_authorized` signal is the current way.
-
-        :param func: Called with the token dict.
-        """
-        self.logged_in_funcs.append(func)
-        return func
-
-    def _run_logged_in_funcs(self, token: t.Any) -> None:
-        for func in self.logged_in_funcs:
-            func(token)
 
     # -- the token without a session -----------------------------------------
     # A speed device: a page that only checks ``authorized`` builds no

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import typing as t
 
@@ -10,8 +9,6 @@ import flask
 
 from . import _backchannel
 from . import _openid
-from ._authorization import _STOCK_AUTHORIZATION_URL
-from ._authorization import _STOCK_SCOPE
 from ._authorization import LoginMixin
 from ._authorization import make_code_challenge as make_code_challenge
 from ._authorization import make_code_verifier as make_code_verifier
@@ -20,11 +17,11 @@ from ._callback import CallbackMixin
 from ._oidc_errors import OIDCError
 from ._openid import OpenIDMixin
 from ._pending import DEFAULT_TTL
+from ._session_building import SessionBuildingMixin
 from ._token_endpoint import TokenCallsMixin
 from ._urls import join_url
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
-from .base import oauth_before_login
 from .base import shared_arguments
 from .requests import OAuth2Session
 
@@ -70,6 +67,7 @@ class OAuth2ConsumerBlueprint(
     OpenIDMixin,
     BackchannelMixin,
     TokenCallsMixin,
+    SessionBuildingMixin,
     BaseOAuthConsumerBlueprint,
 ):
     """A blueprint that signs users in with an OAuth 2 provider and gives the
@@ -352,65 +350,6 @@ class OAuth2ConsumerBlueprint(
 
             _renamed.apply_renamed(self, renamed)
 
-    # -- the session --------------------------------------------------------------
-
-    if t.TYPE_CHECKING:  # pragma: no cover
-
-        @property
-        def session(self) -> OAuth2Session:
-            """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
-            the current request."""
-
-        @session.setter
-        def session(self, value: OAuth2Session) -> None: ...
-
-        @session.deleter
-        def session(self) -> None: ...
-
-    @property
-    def client_id(self) -> str | None:
-        """The client ID. Assigning it also updates the current session."""
-        return self._client_id
-
-    @client_id.setter
-    def client_id(self, value: str | None) -> None:
-        self._client_id = value
-        session = self._current_session()
-        if session is not None:
-            session.client_id = value
-            session._client.client_id = value
-
-    def _build_session(self) -> OAuth2Session:
-        client = None
-        if self.client is not None:
-            client = copy.copy(self.client)
-            if self._client_id is not None:
-                client.client_id = self._client_id
-        session = self.session_class(
-            client_id=self._client_id,
-            client=client,
-            auto_refresh_url=self.auto_refresh_url,
-            auto_refresh_kwargs=self.auto_refresh_kwargs,
-            scope=self.scope,
-            state=self.state,
-            blueprint=self,
-            base_url=self.base_url,
-            **self.kwargs,
-        )
-
-        def token_updater(token: t.Any) -> None:
-            self.token = token
-
-        session.token_updater = token_updater
-        return self.session_created(session)
-
-    def session_created(self, session: OAuth2Session) -> OAuth2Session:
-        """A hook to adjust each new session; returns it.
-
-        :param session: The new session.
-        """
-        return session
-
     def _authorized_methods(self) -> list[str]:
         return ["GET", "POST"]
 
@@ -440,30 +379,3 @@ class OAuth2ConsumerBlueprint(
         except OIDCErrorTypes:
             return None
         return join_url(self.base_url, url) if url else None
-
-    # -- views --------------------------------------------------------------------
-    # A speed device: the login view builds no session when none could tell
-    # the difference. With the apps of bench/run.py, ``login_redirect``
-    # measured about 1.26 times the hand-written app without it and 1.12 to
-    # 1.17 with it.
-
-    def _login_needs_no_session(self) -> bool:
-        """Whether a session built for the login would only call its
-        oauthlib client: stock session class, session building and hooks, no
-        ``session.*`` configuration, no session of this context or detached
-        one (a test may have patched it), and no ``oauth_before_login``
-        receiver (it may look at the session)."""
-        cls = self.session_class
-        kind = type(self)
-        return (
-            getattr(cls, "authorization_url", None) is _STOCK_AUTHORIZATION_URL
-            and getattr(cls, "scope", None) is _STOCK_SCOPE
-            and kind.session_created is OAuth2ConsumerBlueprint.session_created
-            and kind._build_session is OAuth2ConsumerBlueprint._build_session
-            and kind._make_session is BaseOAuthConsumerBlueprint._make_session
-            and not self.kwargs
-            and not oauth_before_login.receivers
-            and self._detached_session is None
-            and self._current_session() is None
-            and not self._session_bindings()
-        )

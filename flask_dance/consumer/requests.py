@@ -1,6 +1,7 @@
 """The provider sessions: :class:`requests.Session` subclasses that know their
 blueprint, join paths onto the provider's base URL, load the user's token
-lazily and keep it fresh."""
+lazily and keep it fresh. :class:`OAuth1Session` is defined in
+:mod:`._oauth1_session` and imported from here."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ import requests.cookies
 import requests.structures
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import TokenExpiredError
-from requests_oauthlib import OAuth1Session as _OAuth1Session
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
 from ._basic_auth import BasicAuth
 from ._dpop_session import DPoPSessionMixin
 from ._exchange import raise_for_server_error
+from ._oauth1_session import OAuth1Session as OAuth1Session
 from ._refresh import RefreshMixin
 from ._session_base import BlueprintSessionMixin
 from ._session_base import SharedPoolInit
@@ -288,125 +289,3 @@ def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
 _STOCK_AUTHORIZED = OAuth2Session.authorized
 _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
-
-
-class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
-    """A :class:`requests_oauthlib.OAuth1Session` for one user of one
-    blueprint.
-
-    :param blueprint: The blueprint this session belongs to.
-    :param base_url: The provider's API root.
-    :param args: Passed to :class:`requests_oauthlib.OAuth1Session`.
-    :param kwargs: Passed to :class:`requests_oauthlib.OAuth1Session`.
-    """
-
-    _client: t.Any
-    _populate_attributes: t.Callable[[t.Any], None]
-
-    @property
-    def token(self) -> t.Any:
-        """This user's token; read from the blueprint on first use."""
-        if self._flask_dance_token is UNLOADED:
-            self._flask_dance_token = (
-                self.blueprint.token if self.blueprint is not None else None
-            )
-            self._token_given = False
-        return self._flask_dance_token
-
-    @token.setter
-    def token(self, value: t.Any) -> None:
-        self._flask_dance_token = value
-        self._token_given = True
-        if value:
-            self._populate_attributes(value)
-
-    def _forget_token(self) -> None:
-        self._flask_dance_token = UNLOADED
-        self._token_given = False
-
-    def _forget_loaded_token(self) -> None:
-        """Forget the token unless it was assigned rather than read."""
-        if not getattr(self, "_token_given", False):
-            self._forget_token()
-
-    def load_token(self) -> bool:
-        """Put the user's token into the oauthlib client, or clear the client
-        when there is none.
-
-        :return: Whether a complete token was loaded.
-        """
-        token = self.token
-        client = self._client.client
-        if token and "oauth_token" in token and "oauth_token_secret" in token:
-            client.resource_owner_key = token["oauth_token"]
-            client.resource_owner_secret = token["oauth_token_secret"]
-            return True
-        client.resource_owner_key = None
-        client.resource_owner_secret = None
-        return False
-
-    @property
-    def authorized(self) -> bool:
-        """Whether this user has a complete token."""
-        self.load_token()
-        return bool(super().authorized)
-
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        """Join the request's URL onto ``base_url`` before preparing it."""
-        request.url = self._absolute(request.url)
-        return super().prepare_request(request)
-
-    def request(  # type: ignore[override]
-        self,
-        method: str | bytes,
-        url: str | bytes,
-        data: t.Any = None,
-        headers: t.Any = None,
-        should_load_token: bool = True,
-        **kwargs: t.Any,
-    ) -> requests.Response:
-        """Send a signed request; the user's token is loaded first unless
-        ``should_load_token`` is false (as during the dance)."""
-        if should_load_token:
-            self.load_token()
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = timeout_of(self.blueprint)
-        from . import _bounded
-
-        kind = _bounded.token_endpoint_kind()
-        if kind is not None:
-            response = _bounded.send(
-                super().request,
-                method.decode() if isinstance(method, bytes) else method,
-                url.decode() if isinstance(url, bytes) else url,
-                data=data,
-                headers=headers,
-                **kwargs,
-            )
-            from . import _token_answer
-
-            _token_answer.check(kind, response)
-            return response
-        return super().request(method, url, data=data, headers=headers, **kwargs)
-
-    def fetch_request_token(
-        self, url: str, realm: t.Any = None, **request_kwargs: t.Any
-    ) -> dict[str, t.Any]:
-        """Fetch a request token, as requests-oauthlib does; the request
-        follows no redirect, and an answer without a non-empty
-        ``oauth_token`` is refused."""
-        from . import _bounded
-
-        with _bounded.token_endpoint("oauth1"):
-            return super().fetch_request_token(url, realm, **request_kwargs)
-
-    def fetch_access_token(
-        self, url: str, verifier: t.Any = None, **request_kwargs: t.Any
-    ) -> dict[str, t.Any]:
-        """Fetch an access token, as requests-oauthlib does; the request
-        follows no redirect, and an answer without a non-empty
-        ``oauth_token`` is refused."""
-        from . import _bounded
-
-        with _bounded.token_endpoint("oauth1"):
-            return super().fetch_access_token(url, verifier, **request_kwargs)

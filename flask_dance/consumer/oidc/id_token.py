@@ -6,7 +6,6 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
-import math
 import time
 import typing as t
 
@@ -14,6 +13,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._jose import ASYMMETRIC_ALGS
+from ._claims import audiences as audiences
+from ._claims import check_registered_claims as check_registered_claims
+from ._claims import number_claim
 from ._jws import Keys
 from ._jws import verify_jws
 from .errors import IDTokenError
@@ -32,123 +34,6 @@ DEFAULT_MAX_IAT_AGE: t.Final[float] = 600.0
 _FOREIGN_TYPES = frozenset(
     {"logout+jwt", "application/logout+jwt", "at+jwt", "application/at+jwt"}
 )
-
-
-def _number(
-    claims: cabc.Mapping[str, t.Any], name: str, *, required: bool
-) -> float | None:
-    value = claims.get(name)
-    if value is None:
-        if required:
-            raise IDTokenError(
-                "missing_claim", f"The token has no '{name}' claim.", claim=name
-            )
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise IDTokenError(
-            "invalid_token", f"The '{name}' claim is not a number.", claim=name
-        )
-    try:
-        number = float(value)
-    except OverflowError:  # an integer of hundreds of digits
-        number = math.inf
-    if not math.isfinite(number):
-        # NaN passes every comparison and Infinity never expires.
-        raise IDTokenError(
-            "invalid_token", f"The '{name}' claim is not a finite number.", claim=name
-        )
-    return number
-
-
-def audiences(claims: cabc.Mapping[str, t.Any]) -> list[str]:
-    """Return the ``aud`` claim as a list of strings.
-
-    :raises IDTokenError: ``"invalid_audience"`` when it is missing or malformed.
-    """
-    aud = claims.get("aud")
-    if isinstance(aud, str):
-        return [aud]
-    if isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
-        return list(aud)
-    raise IDTokenError(
-        "invalid_audience",
-        "The token's 'aud' claim is missing or malformed.",
-        claim="aud",
-    )
-
-
-def check_registered_claims(
-    claims: cabc.Mapping[str, t.Any],
-    *,
-    issuer: str,
-    client_id: str,
-    trusted_audiences: cabc.Collection[str],
-    leeway: float,
-    max_iat_age: float,
-    now: float,
-    require_exp: bool = True,
-) -> None:
-    """Check ``iss``, ``aud``, ``azp``, ``exp``, ``iat`` and ``nbf``.
-
-    :raises IDTokenError: on the first rule that fails.
-    """
-    iss = claims.get("iss")
-    if iss != issuer:
-        raise IDTokenError(
-            "invalid_issuer",
-            f"The token was issued by {iss!r}, not by the expected issuer '{issuer}'.",
-            claim="iss",
-        )
-    auds = audiences(claims)
-    if client_id not in auds:
-        raise IDTokenError(
-            "invalid_audience",
-            f"The token is not meant for this client ('{client_id}' is not in"
-            " its 'aud' claim).",
-            claim="aud",
-        )
-    untrusted = [a for a in auds if a != client_id and a not in trusted_audiences]
-    if untrusted:
-        raise IDTokenError(
-            "invalid_audience",
-            f"The token is also meant for the untrusted audiences {untrusted!r};"
-            " add them to 'trusted_audiences' if they are expected.",
-            claim="aud",
-        )
-    azp = claims.get("azp")
-    if azp is not None and azp != client_id:
-        raise IDTokenError(
-            "invalid_azp",
-            f"The token was issued to the party {azp!r}, not to '{client_id}'.",
-            claim="azp",
-        )
-    if azp is None and len(auds) > 1:
-        raise IDTokenError(
-            "invalid_azp",
-            "The token has several audiences but no 'azp' claim.",
-            claim="azp",
-        )
-    exp = _number(claims, "exp", required=require_exp)
-    if exp is not None and now >= exp + leeway:
-        raise IDTokenError("token_expired", "The token has expired.", claim="exp")
-    iat = _number(claims, "iat", required=True)
-    assert iat is not None
-    if iat > now + leeway:
-        raise IDTokenError(
-            "not_yet_valid", "The token's 'iat' is in the future.", claim="iat"
-        )
-    if iat < now - max_iat_age - leeway:
-        raise IDTokenError(
-            "iat_too_old",
-            f"The token was issued {int(now - iat)} seconds ago, more than the"
-            f" {int(max_iat_age)} seconds allowed.",
-            claim="iat",
-        )
-    nbf = _number(claims, "nbf", required=False)
-    if nbf is not None and now + leeway < nbf:
-        raise IDTokenError(
-            "not_yet_valid", "The token is not valid yet ('nbf').", claim="nbf"
-        )
 
 
 def _hash_name(alg: str, key: jwt.PyJWK | None) -> str | None:
@@ -303,7 +188,7 @@ def validate_id_token(
                 "The token's 'nonce' is missing or differs from the one sent.",
                 claim="nonce",
             )
-    auth_time = _number(claims, "auth_time", required=False)
+    auth_time = number_claim(claims, "auth_time", required=False)
     if max_age is not None:
         if auth_time is None:
             raise IDTokenError(

@@ -21,6 +21,11 @@ from ._http import DEFAULT_TIMEOUT
 from ._http import fetch_json
 from ._http import FetchFailed
 from ._http import Timeout
+from ._keys import JWK as JWK
+from ._keys import keys_of
+from ._keys import ParsedKeys
+from ._keys import select_key as select_key
+from ._keys import unknown_kid
 from .errors import JWKSError
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -33,30 +38,6 @@ DEFAULT_JWKS_TTL: t.Final[float] = 3600.0
 #: how long a failed scheduled fetch waits before the next attempt.
 DEFAULT_MIN_REFRESH_INTERVAL: t.Final[float] = 60.0
 
-JWK = cabc.Mapping[str, t.Any]
-
-#: Key type, and allowed curves, that each asymmetric algorithm needs.
-_ALG_KEYS: dict[str, tuple[str, frozenset[str] | None]] = {
-    "RS256": ("RSA", None),
-    "RS384": ("RSA", None),
-    "RS512": ("RSA", None),
-    "PS256": ("RSA", None),
-    "PS384": ("RSA", None),
-    "PS512": ("RSA", None),
-    "ES256": ("EC", frozenset({"P-256"})),
-    "ES384": ("EC", frozenset({"P-384"})),
-    "ES512": ("EC", frozenset({"P-521"})),
-    "EdDSA": ("OKP", frozenset({"Ed25519", "Ed448"})),
-    # RFC 9864: the fully-specified name of EdDSA with an Ed25519 key.
-    "Ed25519": ("OKP", frozenset({"Ed25519"})),
-}
-
-#: Algorithm names that mean the same signature for a given key type.
-_SAME_ALG = {"EdDSA": "Ed25519", "Ed25519": "EdDSA"}
-
-#: The name PyJWT knows an algorithm by.
-_PYJWT_NAMES = {"Ed25519": "EdDSA"}
-
 
 class KeyResolver(t.Protocol):
     """Return the verification key for a token's ``kid`` and ``alg``.
@@ -67,125 +48,6 @@ class KeyResolver(t.Protocol):
     def __call__(self, kid: str | None, alg: str) -> jwt.PyJWK: ...
 
 
-def _fits(jwk: JWK, alg: str) -> bool:
-    kty, curves = _ALG_KEYS[alg]
-    if jwk.get("kty") != kty:
-        return False
-    if curves is not None and jwk.get("crv") not in curves:
-        return False
-    own = jwk.get("alg")
-    if own is None or own == alg:
-        return True
-    # an "EdDSA" key of curve Ed25519 serves "Ed25519" tokens, and back
-    return _SAME_ALG.get(alg) == own and jwk.get("crv") == "Ed25519"
-
-
-def _usable(jwk: t.Any) -> bool:
-    if not isinstance(jwk, cabc.Mapping) or "d" in jwk:
-        return False
-    if jwk.get("use") not in (None, "sig"):
-        return False
-    ops = jwk.get("key_ops")
-    return ops is None or (isinstance(ops, list) and "verify" in ops)
-
-
-def select_key(
-    keys: cabc.Sequence[JWK], kid: str | None, alg: str, *, source: str | None = None
-) -> JWK | None:
-    """Pick the signing key for ``kid`` and ``alg`` from a key set.
-
-    Only public signature keys are considered. With a ``kid``, the key with
-    that ``kid`` must also fit ``alg`` (key type, curve, and the key's own
-    ``alg`` if it names one). Without a ``kid``, the single key that fits
-    ``alg`` is chosen.
-
-    :param keys: The ``keys`` member of a JWKS.
-    :param kid: The token's ``kid`` header, if any.
-    :param alg: The token's ``alg`` header; an asymmetric algorithm.
-    :param source: The ``jwks_uri``, for error messages.
-    :return: The key, or ``None`` when no key has this ``kid`` (or, without a
-        ``kid``, when no key fits), so the caller may re-fetch.
-    :raises JWKSError: ``"alg_not_allowed"`` when ``alg`` is not an asymmetric
-        algorithm or the key named by ``kid`` does not fit it; ``"unknown_kid"``
-        when there is no ``kid`` and several keys fit.
-    """
-    if alg not in _ALG_KEYS:
-        raise JWKSError(
-            "alg_not_allowed",
-            f"No key set can verify the algorithm '{alg}'.",
-            url=source,
-        )
-    usable = [k for k in keys if _usable(k)]
-    if kid is not None:
-        named = [k for k in usable if k.get("kid") == kid]
-        if not named:
-            return None
-        for jwk in named:
-            if _fits(jwk, alg):
-                return jwk
-        raise JWKSError(
-            "alg_not_allowed",
-            f"The key '{kid}' cannot verify the algorithm '{alg}'"
-            f" (it is a '{named[0].get('kty')}' key).",
-            url=source,
-        )
-    fitting = [k for k in usable if _fits(k, alg)]
-    if len(fitting) > 1:
-        raise JWKSError(
-            "unknown_kid",
-            f"The token names no 'kid' and {len(fitting)} keys fit '{alg}'.",
-            url=source,
-        )
-    return fitting[0] if fitting else None
-
-
-def _parse(jwk: JWK, alg: str, source: str | None) -> jwt.PyJWK:
-    try:
-        return jwt.PyJWK(dict(jwk), algorithm=_PYJWT_NAMES.get(alg, alg))
-    except (jwt.PyJWTError, ValueError) as exc:
-        # (older cryptography raises ValueError for some malformed keys)
-        raise JWKSError(
-            "invalid_jwk",
-            f"The key '{jwk.get('kid')}' cannot be loaded: {exc}",
-            url=source,
-        ) from exc
-
-
-def _unknown_kid(kid: str | None, alg: str, source: str | None) -> JWKSError:
-    where = f" at '{source}'" if source else ""
-    if kid is None:
-        msg = f"No key{where} fits the algorithm '{alg}'."
-    else:
-        msg = f"No key{where} has the 'kid' '{kid}'."
-    return JWKSError("unknown_kid", msg, url=source)
-
-
-def _keys_of(document: t.Any, source: str) -> tuple[JWK, ...]:
-    keys = document.get("keys") if isinstance(document, cabc.Mapping) else None
-    if not isinstance(keys, list):
-        raise JWKSError(
-            "jwks_unavailable",
-            f"The key set at '{source}' has no 'keys' list.",
-            url=source,
-        )
-    return tuple(k for k in keys if isinstance(k, cabc.Mapping))
-
-
-class _ParsedKeys:
-    """Parsed :class:`jwt.PyJWK` objects for one immutable key tuple."""
-
-    def __init__(self, keys: tuple[JWK, ...]) -> None:
-        self.keys = keys
-        self._parsed: dict[tuple[int, str], jwt.PyJWK] = {}
-
-    def get(self, jwk: JWK, alg: str, source: str | None) -> jwt.PyJWK:
-        slot = (id(jwk), alg)
-        key = self._parsed.get(slot)
-        if key is None:
-            key = self._parsed[slot] = _parse(jwk, alg, source)
-        return key
-
-
 class StaticJWKS:
     """A key resolver over a fixed JWKS document (no HTTP).
 
@@ -194,12 +56,12 @@ class StaticJWKS:
     """
 
     def __init__(self, jwks: cabc.Mapping[str, t.Any]) -> None:
-        self._keys = _ParsedKeys(_keys_of(jwks, "<static>"))
+        self._keys = ParsedKeys(keys_of(jwks, "<static>"))
 
     def __call__(self, kid: str | None, alg: str) -> jwt.PyJWK:
         jwk = select_key(self._keys.keys, kid, alg)
         if jwk is None:
-            raise _unknown_kid(kid, alg, None)
+            raise unknown_kid(kid, alg, None)
         return self._keys.get(jwk, alg, None)
 
 
@@ -227,7 +89,7 @@ def fetch_jwks(
             f"Could not fetch the key set at '{jwks_uri}': {exc}.",
             url=jwks_uri,
         ) from None
-    return _keys_of(document, jwks_uri)
+    return keys_of(document, jwks_uri)
 
 
 class JWKSCache:
@@ -263,7 +125,7 @@ class JWKSCache:
         self.min_refresh_interval: float = min_refresh_interval
         #: Accept an ``http://`` URL.
         self.allow_insecure: bool = allow_insecure
-        self._keys: _ParsedKeys | None = None
+        self._keys: ParsedKeys | None = None
         self._expires_at = 0.0
         self._last_attempt: float | None = None
         self._last_kid_refetch: float | None = None
@@ -283,7 +145,7 @@ class JWKSCache:
                 raise
             log.warning("Keeping the previous keys of %s: %s", self.jwks_uri, exc)
             return
-        self._keys = _ParsedKeys(keys)
+        self._keys = ParsedKeys(keys)
         self._expires_at = time.monotonic() + self.ttl
 
     def _may_fetch(self) -> bool:
@@ -301,7 +163,7 @@ class JWKSCache:
             or time.monotonic() - self._last_kid_refetch >= self.min_refresh_interval
         )
 
-    def _current(self, session: requests.Session, timeout: Timeout) -> _ParsedKeys:
+    def _current(self, session: requests.Session, timeout: Timeout) -> ParsedKeys:
         keys = self._keys
         if keys is not None and time.monotonic() < self._expires_at:
             return keys
@@ -314,8 +176,8 @@ class JWKSCache:
             return self._keys
 
     def _refreshed(
-        self, seen: _ParsedKeys, session: requests.Session, timeout: Timeout
-    ) -> _ParsedKeys:
+        self, seen: ParsedKeys, session: requests.Session, timeout: Timeout
+    ) -> ParsedKeys:
         with self._lock:
             if self._keys is seen and self._may_refetch_for_kid():
                 log.debug("Unknown key, re-fetching %s", self.jwks_uri)
@@ -347,7 +209,7 @@ class JWKSCache:
             keys = self._refreshed(keys, session, timeout)
             jwk = select_key(keys.keys, kid, alg, source=self.jwks_uri)
         if jwk is None:
-            raise _unknown_kid(kid, alg, self.jwks_uri)
+            raise unknown_kid(kid, alg, self.jwks_uri)
         return keys.get(jwk, alg, self.jwks_uri)
 
     def resolver(

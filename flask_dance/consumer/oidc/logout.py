@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
+from ._claims import check_registered_claims
 from ._jws import Keys
 from ._jws import verify_jws
 from .errors import IDTokenError
 from .errors import LogoutError
-from .id_token import check_registered_claims
 from .id_token import DEFAULT_ALLOWED_ALGS
 from .id_token import DEFAULT_LEEWAY
 from .id_token import DEFAULT_MAX_IAT_AGE
