@@ -27,7 +27,7 @@ from sqla_compat import column
 from sqla_compat import new_base
 from sqla_compat import postgresql_url
 
-from .conftest import DictCache
+from ..conftest import DictCache
 
 SERVICE = "test-service"
 

@@ -1,4 +1,5 @@
-"""RFC 9864's ``Ed25519`` algorithm name, and the unknown-kid re-fetch limit."""
+"""Choosing the verification key of a token: RFC 9864's ``Ed25519``
+algorithm name, curves, allowlists and unusable keys."""
 
 from __future__ import annotations
 
@@ -7,26 +8,21 @@ import typing as t
 
 import jwt
 import pytest
-import requests
-import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from freezegun.api import FrozenDateTimeFactory
+from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import OKPAlgorithm
 
 from flask_dance.consumer.oidc import IDTokenError
-from flask_dance.consumer.oidc import JWKSCache
 from flask_dance.consumer.oidc import JWKSError
 from flask_dance.consumer.oidc import validate_logout_token
+from flask_dance.consumer.oidc.jwks import select_key
 from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
 
 from .conftest import CLIENT_ID
 from .conftest import ISSUER
 from .conftest import NOW
 from .conftest import validate
-
-JWKS_URI = "https://idp.example.com/jwks"
-
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -108,50 +104,35 @@ def test_ed25519_logout_token(
     assert result["sid"] == "s-1"
 
 
-# -- the unknown-kid re-fetch limit ------------------------------------------------
+# --- key selection -------------------------------------------------------
 
 
-def test_new_kid_right_after_a_scheduled_fetch_is_fetched_at_once(
-    responses: responses_lib.RequestsMock,
-    session: requests.Session,
-    ed_key: ed25519.Ed25519PrivateKey,
-    public_jwk: t.Any,
-    frozen: FrozenDateTimeFactory,
+def test_select_key_skips_private_and_non_verify_keys(
+    rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any
 ) -> None:
-    other = ed25519.Ed25519PrivateKey.generate()
-    old = {"keys": [public_jwk(ed_key, "old")]}
-    new = {"keys": [public_jwk(ed_key, "old"), public_jwk(other, "new")]}
-    responses.get(JWKS_URI, json=old)
-    cache = JWKSCache(JWKS_URI, ttl=3600, min_refresh_interval=60)
-    cache.get_key("old", "EdDSA", session=session)
-    frozen.tick(3601)
-    cache.get_key("old", "EdDSA", session=session)  # the scheduled re-fetch
-    assert len(responses.calls) == 2
-    responses.replace(responses_lib.GET, JWKS_URI, json=new)
-    frozen.tick(1)
-    assert cache.get_key("new", "EdDSA", session=session)
-    assert len(responses.calls) == 3
+    private = jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key, as_dict=True)
+    keys = [
+        {**private, "kid": "a"},
+        public_jwk(rsa_key, "b", key_ops=["encrypt"]),
+        public_jwk(rsa_key, "c", key_ops=["verify"]),
+        "not a key",
+    ]
+    assert select_key(keys, "a", "RS256") is None
+    assert select_key(keys, "b", "RS256") is None
+    assert select_key(keys, "c", "RS256") is keys[2]
 
 
-def test_flood_of_unknown_kids_fetches_once_a_minute(
-    responses: responses_lib.RequestsMock,
-    session: requests.Session,
-    ed_key: ed25519.Ed25519PrivateKey,
-    public_jwk: t.Any,
-    frozen: FrozenDateTimeFactory,
+def test_select_key_matches_curve(
+    ec_key: t.Any, ec384_key: t.Any, public_jwk: t.Any
 ) -> None:
-    responses.get(JWKS_URI, json={"keys": [public_jwk(ed_key, "old")]})
-    cache = JWKSCache(JWKS_URI, min_refresh_interval=60)
-    cache.get_key("old", "EdDSA", session=session)
-    for number in range(50):
-        with pytest.raises(JWKSError):
-            cache.get_key(f"random-{number}", "EdDSA", session=session)
-    assert len(responses.calls) == 2
-    frozen.tick(59)
-    with pytest.raises(JWKSError):
-        cache.get_key("random-x", "EdDSA", session=session)
-    assert len(responses.calls) == 2
-    frozen.tick(1)
-    with pytest.raises(JWKSError):
-        cache.get_key("random-y", "EdDSA", session=session)
-    assert len(responses.calls) == 3
+    keys = [public_jwk(ec_key, "p256"), public_jwk(ec384_key, "p384")]
+    assert select_key(keys, None, "ES384") is keys[1]
+    with pytest.raises(JWKSError) as exc_info:
+        select_key(keys, "p256", "ES384")
+    assert exc_info.value.error == "alg_not_allowed"
+
+
+def test_select_key_refuses_symmetric_alg(jwks: dict[str, t.Any]) -> None:
+    with pytest.raises(JWKSError) as exc_info:
+        select_key(jwks["keys"], "rsa-1", "HS256")
+    assert exc_info.value.error == "alg_not_allowed"
