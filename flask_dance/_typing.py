@@ -62,6 +62,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
         _requested_next_url: t.Callable[[], str | None]
         _default_next_url: t.Callable[[], str]
         _fail: t.Callable[..., t.Any]
+        _fail_for: t.Callable[[str, Exception, str], t.Any]
         _no_pending_login: t.Callable[..., t.Any]
         _finish_login: t.Callable[[t.Any, str | None], t.Any]
         _oidc_failure: t.Callable[[Exception], t.Any]

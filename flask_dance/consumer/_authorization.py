@@ -28,9 +28,6 @@ from ._urls import is_secure_url
 from .base import oauth_before_login
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    pass
-
-if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import OAuth2Host
 else:
     OAuth2Host = object

@@ -29,9 +29,6 @@ from ._token_endpoint import CLIENT_AUTH_ERRORS
 from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    pass
-
-if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import OAuth2Host
 else:
     OAuth2Host = object
@@ -185,12 +182,8 @@ class CallbackMixin(OAuth2Host):
         return _client_auth.for_request(self, token_url, keep_legacy=True)
 
     def _client_auth_failure(self, exc: Exception) -> t.Any:
-        return self._fail(
-            f"the client cannot authenticate: {exc}",
-            error=getattr(exc, "error", "invalid_client"),
-            error_description=str(exc),
-            error_uri=None,
-        )
+        reason = f"the client cannot authenticate: {exc}"
+        return self._fail_for(reason, exc, "invalid_client")
 
     def _exchange_code(
         self, pending: PendingLogin, token_url: str, code: str | None

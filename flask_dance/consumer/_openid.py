@@ -241,12 +241,8 @@ class OpenIDMixin(OAuth2Host):
         return bool(self.issuer) or scope_has_openid(self.scope)
 
     def _oidc_failure(self, exc: Exception) -> t.Any:
-        return self._fail(
-            f"OpenID Connect check failed: {getattr(exc, 'error', exc)}",
-            error=getattr(exc, "error", "invalid_id_token"),
-            error_description=str(exc),
-            error_uri=None,
-        )
+        reason = f"OpenID Connect check failed: {getattr(exc, 'error', exc)}"
+        return self._fail_for(reason, exc, "invalid_id_token")
 
     def _validate_refreshed_token(
         self, old: t.Mapping[str, t.Any], new: dict[str, t.Any]

@@ -88,6 +88,16 @@ class OutcomeMixin:
             return response
         return _restart.failure_redirect(self, self._default_next_url())
 
+    def _fail_for(self, reason: str, exc: Exception, error: str) -> t.Any:
+        """End a dance failed by ``exc``: as :meth:`_fail`, with the ``error``
+        code of ``exc`` when it has one (else ``error``) and its message."""
+        return self._fail(
+            reason,
+            error=getattr(exc, "error", error),
+            error_description=str(exc),
+            error_uri=None,
+        )
+
     def _no_pending_login(self, reason: str, **signal_kwargs: t.Any) -> t.Any:
         """End a callback that matches no pending login: send
         :data:`oauth_error`, then answer with a receiver's response, or start

@@ -38,17 +38,6 @@ class SessionBuildingMixin(OAuth2Host):
         _make_session: t.Callable[[], t.Any]
         _session_bindings: t.Callable[[], tuple[tuple[str, str], ...]]
 
-        @property
-        def session(self) -> OAuth2Session:
-            """The :class:`~flask_dance.consumer.requests.OAuth2Session` of
-            the current request."""
-
-        @session.setter
-        def session(self, value: OAuth2Session) -> None: ...
-
-        @session.deleter
-        def session(self) -> None: ...
-
     @property
     def client_id(self) -> str | None:
         """The client ID. Assigning it also updates the current session."""

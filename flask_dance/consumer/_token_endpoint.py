@@ -29,6 +29,7 @@ from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ._client_auth import ClientAuth
+    from ._dpop import Prover as Prover
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import OAuth2Host
@@ -40,23 +41,6 @@ log: logging.Logger = logging.getLogger(__name__)
 
 #: What a client authentication that can not be done raises.
 CLIENT_AUTH_ERRORS: tuple[type[Exception], ...] = (ClientAuthError, OIDCError)
-
-
-class Prover(t.Protocol):
-    """Makes DPoP proofs; see :class:`._dpop.Prover`."""
-
-    def proof(
-        self,
-        method: str,
-        url: str,
-        *,
-        nonce: str | None = None,
-        access_token: str | None = None,
-    ) -> str:
-        """A new proof for one request."""
-
-    def remember_nonce(self, url: str, response: requests.Response) -> None:
-        """Keep the nonce a server sent."""
 
 
 #: Where a token keeps its DPoP private key (a JWK); see :mod:`._dpop`.

@@ -1,11 +1,14 @@
-"""Joining request URLs with a provider's base URL, and vetting ``next``."""
+"""Joining request URLs with a provider's base URL, the blueprints' endpoint
+and callback URLs, and vetting ``next``."""
 
 from __future__ import annotations
 
 import functools
+import typing as t
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+from flask import url_for
 from oauthlib.oauth2.rfc6749.utils import is_secure_transport
 
 
@@ -72,3 +75,30 @@ def safe_next_url(value: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return value
+
+
+class EndpointsMixin:
+    """The provider endpoint URLs and the callback URL of the OAuth 1 and
+    OAuth 2 blueprints."""
+
+    #: The arguments that give the endpoint URLs, named in the error about a
+    #: missing one; set by each blueprint class.
+    _url_arguments: str = "the endpoint URLs to the blueprint"
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+        name: str
+        base_url: str | None
+        redirect_uri: str | None
+
+    def _absolute(self, url: str | None) -> str:
+        if not url:
+            raise RuntimeError(
+                f"The blueprint {self.name!r} has no URL for this endpoint:"
+                f" pass {self._url_arguments}."
+            )
+        return join_url(self.base_url, url)
+
+    def _redirect_uri(self) -> str:
+        if self.redirect_uri:
+            return self.redirect_uri
+        return url_for(".authorized", _external=True)

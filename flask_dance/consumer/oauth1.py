@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
-from ._urls import join_url
+from ._urls import EndpointsMixin
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
@@ -31,7 +31,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 log: logging.Logger = logging.getLogger(__name__)
 
 
-class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
+class OAuth1ConsumerBlueprint(EndpointsMixin, BaseOAuthConsumerBlueprint):
     """A blueprint that signs users in with an OAuth 1.0a provider and gives
     the app a :class:`requests.Session` to call the provider's API with their
     token.
@@ -43,6 +43,13 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
 
     #: The class of the per-request sessions.
     session_class: type[OAuth1Session] = OAuth1Session
+
+    _url_arguments = "'request_token_url', 'authorization_url' and 'access_token_url'"
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+        #: The :class:`~flask_dance.consumer.requests.OAuth1Session` of the
+        #: current request.
+        session: OAuth1Session
 
     def __init__(
         self,
@@ -138,19 +145,6 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
         #: Keyword arguments for ``session_class``.
         self.kwargs = kwargs
 
-    if t.TYPE_CHECKING:  # pragma: no cover
-
-        @property
-        def session(self) -> OAuth1Session:
-            """The :class:`~flask_dance.consumer.requests.OAuth1Session` of
-            the current request."""
-
-        @session.setter
-        def session(self, value: OAuth1Session) -> None: ...
-
-        @session.deleter
-        def session(self) -> None: ...
-
     def _build_session(self) -> OAuth1Session:
         session: OAuth1Session = self.session_class(
             client_key=self.client_key,
@@ -165,19 +159,6 @@ class OAuth1ConsumerBlueprint(BaseOAuthConsumerBlueprint):
             **self.kwargs,
         )
         return session
-
-    def _absolute(self, url: str | None) -> str:
-        if not url:
-            raise RuntimeError(
-                f"The blueprint {self.name!r} has no URL for this endpoint: pass"
-                " 'request_token_url', 'authorization_url' and 'access_token_url'."
-            )
-        return join_url(self.base_url, url)
-
-    def _redirect_uri(self) -> str:
-        if self.redirect_uri:
-            return self.redirect_uri
-        return flask.url_for(".authorized", _external=True)
 
     def _token_failure(self, reason: str, error: str, exc: Exception) -> t.Any:
         message = exc.args[0] if exc.args else str(exc)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import typing as t
 
-import flask
-
 from . import _backchannel
 from . import _openid
 from ._authorization import LoginMixin
@@ -19,6 +17,7 @@ from ._openid import OpenIDMixin
 from ._pending import DEFAULT_TTL
 from ._session_building import SessionBuildingMixin
 from ._token_endpoint import TokenCallsMixin
+from ._urls import EndpointsMixin
 from ._urls import join_url
 from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
@@ -68,6 +67,7 @@ class OAuth2ConsumerBlueprint(
     BackchannelMixin,
     TokenCallsMixin,
     SessionBuildingMixin,
+    EndpointsMixin,
     BaseOAuthConsumerBlueprint,
 ):
     """A blueprint that signs users in with an OAuth 2 provider and gives the
@@ -82,6 +82,15 @@ class OAuth2ConsumerBlueprint(
 
     #: The class of the per-request sessions.
     session_class: type[OAuth2Session] = OAuth2Session
+
+    _url_arguments = (
+        "'authorization_url' and 'token_url' (or 'issuer') to the blueprint"
+    )
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+        #: The :class:`~flask_dance.consumer.requests.OAuth2Session` of the
+        #: current request.
+        session: OAuth2Session
 
     def __init__(
         self,
@@ -355,22 +364,8 @@ class OAuth2ConsumerBlueprint(
 
     # -- URLs and endpoints ---------------------------------------------------------
 
-    def _absolute(self, url: str | None) -> str:
-        if not url:
-            raise RuntimeError(
-                f"The blueprint {self.name!r} has no URL for this endpoint:"
-                " pass 'authorization_url' and 'token_url' (or 'issuer') to the"
-                " blueprint."
-            )
-        return join_url(self.base_url, url)
-
     def _endpoint(self, name: str) -> str:
         return self._absolute(_openid.endpoint(self, name))
-
-    def _redirect_uri(self) -> str:
-        if self.redirect_uri:
-            return self.redirect_uri
-        return flask.url_for(".authorized", _external=True)
 
     def _refresh_endpoint(self) -> str | None:
         """Where tokens are refreshed: the token endpoint, if known."""

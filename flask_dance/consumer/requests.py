@@ -261,8 +261,6 @@ class OAuth2Session(
             url, http_method=method, body=data, headers=headers
         )
 
-    # -- refresh ------------------------------------------------------------------
-
 
 def _replayable(data: t.Any, kwargs: dict[str, t.Any]) -> bool:
     """Whether a request body can be sent twice (no stream, no files)."""

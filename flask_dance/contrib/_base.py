@@ -18,6 +18,7 @@ import inspect
 import re
 import typing as t
 from functools import partial
+from urllib.parse import urljoin
 
 from werkzeug.local import LocalProxy
 
@@ -162,16 +163,17 @@ class PresetOAuth2Blueprint(OAuth2ConsumerBlueprint):
         return session
 
 
-def config_keys(name: str) -> dict[str, str]:
-    """The usual ``from_config`` mapping of a preset called ``name``.
+def config_keys(
+    name: str, args: cabc.Iterable[str] = ("client_id", "client_secret")
+) -> dict[str, str]:
+    """The usual ``from_config`` mapping of a preset called ``name``: each of
+    ``args`` read from ``<NAME>_OAUTH_<ARG>``.
 
     :param name: The blueprint's name.
+    :param args: The blueprint attributes. Default: the client ID and secret.
     """
     prefix = name.upper()
-    return {
-        "client_id": f"{prefix}_OAUTH_CLIENT_ID",
-        "client_secret": f"{prefix}_OAUTH_CLIENT_SECRET",
-    }
+    return {arg: f"{prefix}_OAUTH_{arg.upper()}" for arg in args}
 
 
 def oidc_config_keys(name: str) -> dict[str, str]:
@@ -208,13 +210,34 @@ PASSED_ON = (
 
 _NO_ARGS: cabc.Mapping[str, t.Any] = {}
 
+#: The blueprint arguments that may be paths under a preset's ``root``.
+_UNDER_ROOT = (
+    "authorization_url",
+    "token_url",
+    "request_token_url",
+    "access_token_url",
+)
+
 
 def _blueprint_kwargs(
-    factory_args: cabc.Mapping[str, t.Any], kwargs: dict[str, t.Any]
+    factory_args: cabc.Mapping[str, t.Any],
+    kwargs: dict[str, t.Any],
+    passed_on: cabc.Iterable[str],
+    root: str | None,
 ) -> dict[str, t.Any]:
-    """The factory's :data:`PASSED_ON` arguments, then ``kwargs``, which win."""
-    passed = {key: factory_args[key] for key in PASSED_ON if key in factory_args}
+    """The factory's :data:`PASSED_ON` and ``passed_on`` arguments, then
+    ``kwargs``, which win; with a ``root``, the URLs in them resolved against
+    it, and ``root`` as the default ``base_url``.
+    """
+    names = (*PASSED_ON, *passed_on)
+    passed = {key: factory_args[key] for key in names if key in factory_args}
     passed.update(kwargs)
+    if root is not None:
+        for key in _UNDER_ROOT:
+            if passed.get(key) is not None:
+                passed[key] = urljoin(with_slash(root), passed[key])
+        if passed.get("base_url") is None:
+            passed["base_url"] = root
     return passed
 
 
@@ -223,6 +246,11 @@ def oauth2_blueprint(
     import_name: str,
     factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
+    passed_on: cabc.Iterable[str] = (),
+    configured: cabc.Iterable[str] = (),
+    root: str | None = None,
+    hostname: str | None = None,
+    default_scope: Scope = None,
     session_setup: cabc.Iterable[SessionSetup] = (),
     blueprint_class: type[OAuth2ConsumerBlueprint] | None = None,
     refresh: bool = False,
@@ -242,7 +270,22 @@ def oauth2_blueprint(
     :param name: The blueprint's name, also its config prefix and proxy name.
     :param import_name: The preset module's ``__name__``.
     :param factory_args: The factory's arguments: those named in
-        :data:`PASSED_ON` go to the blueprint unless ``kwargs`` has them too.
+        :data:`PASSED_ON` or ``passed_on`` go to the blueprint unless
+        ``kwargs`` has them too.
+    :param passed_on: More factory arguments that go to the blueprint under
+        the same name.
+    :param configured: Factory arguments passed on like ``passed_on`` that the
+        blueprint also reads from the ``<NAME>_OAUTH_<ARGUMENT>`` config value
+        when they are ``None``.
+    :param root: The provider's URL, such as ``https://{hostname}/``: the
+        ``base_url`` unless one is given, and what the endpoints in ``kwargs``
+        (``authorization_url``, ``token_url`` and the OAuth 1 token URLs) are
+        resolved against, so that they may be paths under it, such as
+        ``token_url="oauth/token"``.
+    :param hostname: The provider's host name: the same as
+        ``root="https://{hostname}/"``.
+    :param default_scope: The ``scope`` when the factory's is empty, as
+        Flask-Dance 7.1's presets do with ``scope=None``.
     :param session_setup: Steps run on each new session.
     :param blueprint_class: The class to build. Default:
         :class:`PresetOAuth2Blueprint` when there are session steps or a
@@ -253,7 +296,12 @@ def oauth2_blueprint(
         header.
     :param kwargs: Passed to the blueprint class.
     """
-    kwargs = _blueprint_kwargs(factory_args, kwargs)
+    configured = tuple(configured)
+    if hostname is not None:
+        root = f"https://{hostname}/"
+    kwargs = _blueprint_kwargs(factory_args, kwargs, (*passed_on, *configured), root)
+    if default_scope and not kwargs.get("scope"):
+        kwargs["scope"] = default_scope
     steps = tuple(session_setup)
     if refresh:
         kwargs["auto_refresh_url"] = kwargs["token_url"]
@@ -266,7 +314,9 @@ def oauth2_blueprint(
         preset = steps or "user_agent" in kwargs
         blueprint_class = PresetOAuth2Blueprint if preset else OAuth2ConsumerBlueprint
     blueprint = blueprint_class(name, import_name, **kwargs)
-    blueprint.from_config.update(config_keys(name))
+    blueprint.from_config.update(
+        config_keys(name, ("client_id", "client_secret", *configured))
+    )
     if kwargs.get("issuer"):
         blueprint.from_config.update(oidc_config_keys(name))
     return blueprint
@@ -278,6 +328,7 @@ def oauth1_blueprint(
     factory_args: cabc.Mapping[str, t.Any] = _NO_ARGS,
     *,
     from_config: dict[str, str],
+    root: str | None = None,
     **kwargs: t.Any,
 ) -> OAuth1ConsumerBlueprint:
     """Build an OAuth 1 preset blueprint.
@@ -287,9 +338,11 @@ def oauth1_blueprint(
     :param factory_args: The factory's arguments, as for
         :func:`oauth2_blueprint`.
     :param from_config: Maps blueprint attributes to config keys.
+    :param root: The URL the endpoints are paths under, as for
+        :func:`oauth2_blueprint`.
     :param kwargs: Passed to :class:`OAuth1ConsumerBlueprint`.
     """
-    kwargs = _blueprint_kwargs(factory_args, kwargs)
+    kwargs = _blueprint_kwargs(factory_args, kwargs, (), root)
     blueprint = OAuth1ConsumerBlueprint(name, import_name, **kwargs)
     blueprint.from_config.update(from_config)
     return blueprint
@@ -308,6 +361,15 @@ def scope_list(scope: Scope) -> list[str]:
     if isinstance(scope, str):
         return scope.split()
     return list(scope)
+
+
+def given(**params: str | None) -> dict[str, str]:
+    """The ``params`` whose value is not ``None``: the authorization
+    parameters a factory's options ask for.
+
+    :param params: Parameter names and values, ``None`` for one not sent.
+    """
+    return {key: value for key, value in params.items() if value is not None}
 
 
 def with_slash(url: str) -> str:

@@ -217,14 +217,12 @@ def make_apple_blueprint(
     """
     scopes = _base.scope_list(scope)
     form_post = bool(FORM_POST_SCOPES.intersection(scopes))
-    blueprint = _base.oauth2_blueprint(
+    return _base.oauth2_blueprint(
         "apple",
         __name__,
         locals(),
+        configured=("team_id", "key_id", "private_key"),
         blueprint_class=AppleBlueprint,
-        team_id=team_id,
-        key_id=key_id,
-        private_key=private_key,
         issuer=ISSUER,
         scope=scopes,
         response_mode="form_post" if form_post else None,
@@ -232,14 +230,6 @@ def make_apple_blueprint(
         id_token_algorithms=("RS256",),
         revocation_url=REVOCATION_URL,
     )
-    blueprint.from_config.update(
-        {
-            "team_id": "APPLE_OAUTH_TEAM_ID",
-            "key_id": "APPLE_OAUTH_KEY_ID",
-            "private_key": "APPLE_OAUTH_PRIVATE_KEY",
-        }
-    )
-    return blueprint
 
 
 #: The session of the current request, for the ``apple`` blueprint.

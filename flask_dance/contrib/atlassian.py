@@ -37,16 +37,16 @@ def make_atlassian_blueprint(
     :param reprompt_consent: Ask the user to consent again even if they
         already did (``prompt=consent``).
     """
-    params = {"audience": "api.atlassian.com"}
-    if reprompt_consent:
-        params["prompt"] = "consent"
     return _base.oauth2_blueprint(
         "atlassian",
         __name__,
         locals(),
         base_url="https://api.atlassian.com/",
         authorization_url="https://auth.atlassian.com/authorize",
-        authorization_url_params=params,
+        authorization_url_params=_base.given(
+            audience="api.atlassian.com",
+            prompt="consent" if reprompt_consent else None,
+        ),
         token_url="https://auth.atlassian.com/oauth/token",
     )
 

@@ -51,15 +51,13 @@ def make_auth0_blueprint(
         than this many seconds.
     """
     tenant = _provider_url(domain, param="domain", example="example.us.auth0.com")
-    params = {"audience": audience} if audience else {}
     return _oidc_preset(
         "auth0",
         __name__,
         locals(),
         issuer=f"{tenant}/",
         base_url=f"{tenant}/",
-        authorization_url_params=params,
-        max_age=max_age,
+        authorization_url_params=_base.given(audience=audience or None),
     )
 
 

@@ -34,14 +34,13 @@ def make_authentiq_blueprint(
     :param scope: The scopes to ask for. Default: ``"openid profile"``.
     :param hostname: The Authentiq server, for a self-hosted one.
     """
-    base = f"https://{hostname}/"
     return _base.oauth2_blueprint(
         "authentiq",
         __name__,
         locals(),
-        base_url=base,
-        authorization_url=base + "authorize",
-        token_url=base + "token",
+        hostname=hostname,
+        authorization_url="authorize",
+        token_url="token",
     )
 
 

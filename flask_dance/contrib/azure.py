@@ -46,23 +46,21 @@ def make_azure_blueprint(
     :param domain_hint: Sent as ``domain_hint`` when given.
     :param login_hint: Sent as ``login_hint`` when given.
     """
-    scope = scope or _DEFAULT_SCOPE
-    hints = (
-        ("login_hint", login_hint),
-        ("domain_hint", domain_hint),
-        ("prompt", prompt),
-    )
-    token_url = f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-    offline = "offline_access" in _base.scope_list(scope)
     return _base.oauth2_blueprint(
         "azure",
         __name__,
         locals(),
+        root=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/",
         base_url="https://graph.microsoft.com",
-        authorization_url=f"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
-        authorization_url_params={key: value for key, value in hints if value},
-        token_url=token_url,
-        refresh=offline,
+        authorization_url="authorize",
+        authorization_url_params=_base.given(
+            login_hint=login_hint or None,
+            domain_hint=domain_hint or None,
+            prompt=prompt or None,
+        ),
+        token_url="token",
+        default_scope=_DEFAULT_SCOPE,
+        refresh="offline_access" in _base.scope_list(scope),
     )
 
 

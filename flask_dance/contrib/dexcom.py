@@ -49,15 +49,13 @@ def make_dexcom_blueprint(
         if base_url != PRODUCTION_URL:
             raise ValueError("Pass either 'sandbox=True' or 'base_url', not both.")
         base_url = SANDBOX_URL
-    base = _base.with_slash(base_url)
-    token_url = base + "v2/oauth2/token"
     return _base.oauth2_blueprint(
         "dexcom",
         __name__,
         locals(),
-        base_url=base_url,
-        authorization_url=base + "v2/oauth2/login",
-        token_url=token_url,
+        root=base_url,
+        authorization_url="v2/oauth2/login",
+        token_url="v2/oauth2/token",
         refresh=True,
     )
 

@@ -35,16 +35,15 @@ def make_discord_blueprint(
         user to authorize again, ``"none"`` skips the screen for users who
         already did. ``None`` sends no ``prompt`` at all.
     """
-    params = {} if prompt is None else {"prompt": prompt}
     return _base.oauth2_blueprint(
         "discord",
         __name__,
         locals(),
-        scope=scope or ["identify"],
         base_url="https://discord.com/",
         authorization_url="https://discord.com/api/oauth2/authorize",
-        authorization_url_params=params,
+        authorization_url_params=_base.given(prompt=prompt),
         token_url="https://discord.com/api/oauth2/token",
+        default_scope=["identify"],
     )
 
 

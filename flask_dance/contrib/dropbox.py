@@ -45,15 +45,12 @@ def make_dropbox_blueprint(
     :param require_role: ``"personal"`` or ``"work"``: which of a user's linked
         accounts may sign in.
     """
-    params: dict[str, str] = {}
-    if offline:
-        params["token_access_type"] = "offline"
-    if force_reapprove:
-        params["force_reapprove"] = "true"
-    if disable_signup:
-        params["disable_signup"] = "true"
-    if require_role:
-        params["require_role"] = require_role
+    params = _base.given(
+        token_access_type="offline" if offline else None,
+        force_reapprove="true" if force_reapprove else None,
+        disable_signup="true" if disable_signup else None,
+        require_role=require_role or None,
+    )
     return _base.oauth2_blueprint(
         "dropbox",
         __name__,

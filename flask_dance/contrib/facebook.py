@@ -35,14 +35,15 @@ def make_facebook_blueprint(
     :param rerequest_declined_permissions: Ask again for permissions the user
         declined before (``auth_type=rerequest``).
     """
-    params = {"auth_type": "rerequest"} if rerequest_declined_permissions else {}
     return _base.oauth2_blueprint(
         "facebook",
         __name__,
         locals(),
         base_url="https://graph.facebook.com/",
         authorization_url="https://www.facebook.com/dialog/oauth",
-        authorization_url_params=params,
+        authorization_url_params=_base.given(
+            auth_type="rerequest" if rerequest_declined_permissions else None
+        ),
         token_url="https://graph.facebook.com/oauth/access_token",
     )
 

@@ -83,14 +83,14 @@ def make_gitlab_blueprint(
     """
     if not verify_tls_certificates:
         session_class = _no_verify(session_class or NoVerifyOAuth2Session)
-    base = f"https://{hostname}/"
     return _base.oauth2_blueprint(
         "gitlab",
         __name__,
         locals(),
-        base_url=base + "api/v4/",
-        authorization_url=base + "oauth/authorize",
-        token_url=base + "oauth/token",
+        hostname=hostname,
+        base_url=f"https://{hostname}/api/v4/",
+        authorization_url="oauth/authorize",
+        token_url="oauth/token",
         token_url_params={"verify": verify_tls_certificates},
     )
 

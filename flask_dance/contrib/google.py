@@ -70,9 +70,6 @@ def make_google_blueprint(
     authorization_url, token_url = (
         LEGACY_ENDPOINTS if legacy_endpoints else CURRENT_ENDPOINTS
     )
-    params: dict[str, str] = {}
-    if offline:
-        params["access_type"] = "offline"
     prompts = [
         prompt
         for prompt, wanted in (
@@ -81,19 +78,20 @@ def make_google_blueprint(
         )
         if wanted
     ]
-    if prompts:
-        params["prompt"] = " ".join(prompts)
-    if hosted_domain:
-        params["hd"] = hosted_domain
+    params = _base.given(
+        access_type="offline" if offline else None,
+        prompt=" ".join(prompts) or None,
+        hd=hosted_domain or None,
+    )
     return _base.oauth2_blueprint(
         "google",
         __name__,
         locals(),
-        scope=scope or _DEFAULT_SCOPE,
         base_url="https://www.googleapis.com/",
         authorization_url=authorization_url,
         authorization_url_params=params,
         token_url=token_url,
+        default_scope=_DEFAULT_SCOPE,
         refresh=offline,
     )
 

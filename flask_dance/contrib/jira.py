@@ -60,8 +60,6 @@ def make_jira_blueprint(
     if rsa_key and os.path.isfile(rsa_key):
         with open(rsa_key, encoding="utf-8") as key_file:
             rsa_key = key_file.read()
-    base = _base.with_slash(base_url)
-    oauth = base + "plugins/servlet/oauth/"
     return _base.oauth1_blueprint(
         "jira",
         __name__,
@@ -73,10 +71,11 @@ def make_jira_blueprint(
         client_key=consumer_key,
         rsa_key=rsa_key,
         signature_method=SIGNATURE_RSA,
+        root=_base.with_slash(base_url) + "plugins/servlet/oauth/",
         base_url=base_url,
-        request_token_url=oauth + "request-token",
-        access_token_url=oauth + "access-token",
-        authorization_url=oauth + "authorize",
+        request_token_url="request-token",
+        access_token_url="access-token",
+        authorization_url="authorize",
         session_class=session_class or JsonOAuth1Session,
     )
 

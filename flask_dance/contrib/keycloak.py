@@ -75,7 +75,6 @@ def make_keycloak_blueprint(
         locals(),
         issuer=issuer,
         base_url=f"{issuer}/protocol/openid-connect/",
-        max_age=max_age,
     )
 
 

@@ -38,14 +38,13 @@ def make_mastodon_blueprint(
     :param scope: The scopes to ask for, a subset of the application's.
         Default: ``"read"``.
     """
-    base = f"https://{hostname}/"
     return _base.oauth2_blueprint(
         "mastodon",
         __name__,
         locals(),
-        base_url=base,
-        authorization_url=base + "oauth/authorize",
-        token_url=base + "oauth/token",
+        hostname=hostname,
+        authorization_url="oauth/authorize",
+        token_url="oauth/token",
     )
 
 

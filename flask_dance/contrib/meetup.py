@@ -42,10 +42,10 @@ def make_meetup_blueprint(
         locals(),
         client_id=key,
         client_secret=secret,
-        scope=scope or ["basic"],
         base_url="https://api.meetup.com/2/",
         authorization_url="https://secure.meetup.com/oauth2/authorize",
         token_url="https://secure.meetup.com/oauth2/access",
+        default_scope=["basic"],
         credentials_in_body=True,
     )
 

@@ -37,6 +37,18 @@ def _openid_scope(scope: _base.Scope) -> list[str]:
     return words
 
 
+#: The OpenID Connect arguments a preset factory may take, passed on to the
+#: blueprint under the same name.
+_OIDC_PASSED_ON = (
+    "max_age",
+    "response_mode",
+    "authorization_url_params",
+    "trusted_audiences",
+    "id_token_algorithms",
+    "post_logout_redirect_uri",
+)
+
+
 def _oidc_preset(
     name: str,
     import_name: str,
@@ -47,7 +59,7 @@ def _oidc_preset(
 ) -> OAuth2ConsumerBlueprint:
     """Build the blueprint of an OpenID Connect preset: as
     :func:`._base.oauth2_blueprint`, with ``openid`` added to the factory's
-    ``scope``.
+    ``scope`` and the factory's OpenID Connect options passed on.
 
     :param name: The blueprint's name.
     :param import_name: The preset module's ``__name__``.
@@ -55,9 +67,14 @@ def _oidc_preset(
     :param issuer: The provider's issuer identifier.
     :param kwargs: Passed to :func:`._base.oauth2_blueprint`.
     """
-    scope = _openid_scope(factory_args["scope"])
     return _base.oauth2_blueprint(
-        name, import_name, factory_args, issuer=issuer, scope=scope, **kwargs
+        name,
+        import_name,
+        factory_args,
+        passed_on=_OIDC_PASSED_ON,
+        issuer=issuer,
+        scope=_openid_scope(factory_args["scope"]),
+        **kwargs,
     )
 
 
@@ -149,12 +166,6 @@ def make_oidc_blueprint(
         locals(),
         issuer=issuer,
         base_url=base_url or _base.with_slash(issuer),
-        max_age=max_age,
-        response_mode=response_mode,
-        authorization_url_params=authorization_url_params,
-        trusted_audiences=trusted_audiences,
-        id_token_algorithms=id_token_algorithms,
-        post_logout_redirect_uri=post_logout_redirect_uri,
         **kwargs,
     )
 

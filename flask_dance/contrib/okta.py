@@ -73,7 +73,6 @@ def make_okta_blueprint(
         locals(),
         issuer=okta_issuer(domain, authorization_server),
         base_url=_base.with_slash(okta_issuer(domain, None)),
-        max_age=max_age,
     )
 
 

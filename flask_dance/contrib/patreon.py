@@ -39,10 +39,10 @@ def make_patreon_blueprint(
         "patreon",
         __name__,
         locals(),
-        scope=scope or ["identity"],
         base_url="https://www.patreon.com/api/oauth2/v2/",
         authorization_url="https://www.patreon.com/oauth2/authorize",
         token_url="https://www.patreon.com/api/oauth2/token",
+        default_scope=["identity"],
         credentials_in_body=True,
         refresh=True,
     )

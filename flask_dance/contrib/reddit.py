@@ -61,14 +61,15 @@ def make_reddit_blueprint(
         session class. Default: :data:`DEFAULT_USER_AGENT`. It is kept as the
         blueprint's ``user_agent`` attribute, which you may change later.
     """
-    params = {"duration": "permanent"} if permanent else {}
     return _base.oauth2_blueprint(
         "reddit",
         __name__,
         locals(),
         base_url="https://oauth.reddit.com/",
         authorization_url="https://www.reddit.com/api/v1/authorize",
-        authorization_url_params=params,
+        authorization_url_params=_base.given(
+            duration="permanent" if permanent else None
+        ),
         token_url="https://www.reddit.com/api/v1/access_token",
         refresh=True,
         user_agent=user_agent or DEFAULT_USER_AGENT,

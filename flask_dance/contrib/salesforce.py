@@ -49,16 +49,17 @@ def make_salesforce_blueprint(
     """
     if hostname is None:
         hostname = "test.salesforce.com" if is_sandbox else "login.salesforce.com"
-    login_base = f"https://{hostname}/"
-    params = {"prompt": "consent"} if reprompt_consent else {}
     return _base.oauth2_blueprint(
         "salesforce",
         __name__,
         locals(),
-        base_url=_base.with_slash(instance_url) if instance_url else login_base,
-        authorization_url=login_base + "services/oauth2/authorize",
-        authorization_url_params=params,
-        token_url=login_base + "services/oauth2/token",
+        hostname=hostname,
+        base_url=_base.with_slash(instance_url) if instance_url else None,
+        authorization_url="services/oauth2/authorize",
+        authorization_url_params=_base.given(
+            prompt="consent" if reprompt_consent else None
+        ),
+        token_url="services/oauth2/token",
     )
 
 

@@ -126,18 +126,19 @@ def make_zoho_blueprint(
         raise ValueError(
             f"Unknown Zoho region {region!r}; use one of {known}."
         ) from None
-    params = {"access_type": "offline" if offline else "online"}
-    if reprompt_consent:
-        params["prompt"] = "consent"
     return _base.oauth2_blueprint(
         "zoho",
         __name__,
         locals(),
-        scope=scope or _DEFAULT_SCOPE,
+        root=f"https://{accounts}/oauth/v2/",
         base_url=f"https://{api}/",
-        authorization_url=f"https://{accounts}/oauth/v2/auth",
-        authorization_url_params=params,
-        token_url=f"https://{accounts}/oauth/v2/token",
+        authorization_url="auth",
+        authorization_url_params=_base.given(
+            access_type="offline" if offline else "online",
+            prompt="consent" if reprompt_consent else None,
+        ),
+        token_url="token",
+        default_scope=_DEFAULT_SCOPE,
         session_setup=[_zoho_client],
     )
 

@@ -453,6 +453,17 @@ def test_oidc_login_with_bad_id_token_stores_nothing(local: LocalProvider) -> No
     assert storage.get(bp) is None
 
 
+@pytest.mark.parametrize(
+    "case",
+    [case for case in CASES if case.module in ("oidc", "okta", "auth0", "keycloak")],
+    ids=lambda case: case.module,
+)
+def test_max_age_reaches_the_blueprint(case: Case) -> None:
+    assert case.build().max_age is None
+    assert case.build(max_age=0).max_age == 0
+    assert case.build(max_age=600).max_age == 600
+
+
 # -- oidc ---------------------------------------------------------------------------
 
 

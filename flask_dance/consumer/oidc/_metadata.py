@@ -42,6 +42,16 @@ _BOOL_FIELDS = (
 )
 
 
+def _bad_field(source: str, name: str, why: object) -> DiscoveryError:
+    """The error for the metadata field ``name`` that has the wrong type or
+    value, and ``why``."""
+    return DiscoveryError(
+        "discovery_failed",
+        f"The metadata at '{source}' has a bad '{name}': {why}.",
+        url=source,
+    )
+
+
 class ProviderMetadata:
     """Validated, read-only metadata of one authorization server.
 
@@ -89,30 +99,17 @@ class ProviderMetadata:
                     raise FetchFailed(f"'{name}' is not a string")
                 check_url(value, allow_insecure=allow_insecure)
             except FetchFailed as exc:
-                raise DiscoveryError(
-                    "discovery_failed",
-                    f"The metadata at '{source}' has a bad '{name}': {exc}.",
-                    url=source,
-                ) from None
+                raise _bad_field(source, name, exc) from None
         for name in _LIST_FIELDS:
             value = data.get(name)
             if value is not None and not (
                 isinstance(value, list) and all(isinstance(v, str) for v in value)
             ):
-                raise DiscoveryError(
-                    "discovery_failed",
-                    f"The metadata at '{source}' has a bad '{name}': not a list"
-                    " of strings.",
-                    url=source,
-                )
+                raise _bad_field(source, name, "not a list of strings")
         for name in _BOOL_FIELDS:
             value = data.get(name)
             if value is not None and not isinstance(value, bool):
-                raise DiscoveryError(
-                    "discovery_failed",
-                    f"The metadata at '{source}' has a bad '{name}': not a boolean.",
-                    url=source,
-                )
+                raise _bad_field(source, name, "not a boolean")
         #: A copy of the whole document.
         self.raw: dict[str, t.Any] = dict(data)
         #: The URL the document was fetched from (``"<static>"`` if built).

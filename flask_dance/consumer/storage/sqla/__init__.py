@@ -208,17 +208,15 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
 
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
-        :param user: The user, overriding the constructor and
-            ``blueprint.config``.
-        :param user_id: The user's id, overriding the constructor and
-            ``blueprint.config``.
+        :param user: The user, as for :meth:`get`.
+        :param user_id: The user's id, as for :meth:`get`.
         :raises ValueError: No user is known and ``user_required`` is true.
         :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
             session was rolled back.
         """
         model = self.model
         session = self.session
-        try:
+        with self._rolled_back_on_failure():
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
             stored = _crypto.seal(token, binding(blueprint, owner))
@@ -239,9 +237,6 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
                 ).scalar_one()
                 session.execute(delete(model).where(*criteria, model.id != newest))
             session.commit()
-        except SQLAlchemyError as exc:
-            self._rollback(exc)
-            raise
         self._cache_call("delete", self._cache_key(blueprint, owner))
 
     def delete(
@@ -253,23 +248,18 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
         """Delete the user's tokens for this provider and commit.
 
         :param blueprint: The blueprint whose token goes.
-        :param user: The user, overriding the constructor and
-            ``blueprint.config``.
-        :param user_id: The user's id, overriding the constructor and
-            ``blueprint.config``.
+        :param user: The user, as for :meth:`get`.
+        :param user_id: The user's id, as for :meth:`get`.
         :raises ValueError: No user is known and ``user_required`` is true.
         :raises sqlalchemy.exc.SQLAlchemyError: The database failed; the
             session was rolled back.
         """
-        try:
+        with self._rolled_back_on_failure():
             owner = self._resolve("delete", blueprint, user, user_id)
             self.session.execute(
                 delete(self.model).where(*self._criteria(blueprint, owner))
             )
             self.session.commit()
-        except SQLAlchemyError as exc:
-            self._rollback(exc)
-            raise
         self._cache_call("delete", self._cache_key(blueprint, owner))
 
     def delete_where(
@@ -295,7 +285,7 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
             columns.append(model.user_id)
         doomed: list[t.Any] = []
         keys: list[str] = []
-        try:
+        with self._rolled_back_on_failure():
             rows = self.session.execute(
                 select(*columns).where(model.provider == blueprint.name)
             ).all()
@@ -308,9 +298,6 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
             if doomed:
                 self.session.execute(delete(model).where(model.id.in_(doomed)))
                 self.session.commit()
-        except SQLAlchemyError as exc:
-            self._rollback(exc)
-            raise
         for key in keys:
             self._cache_call("delete", key)
         return len(doomed)
@@ -365,6 +352,16 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
                 yield
         finally:
             FRESH_READS.reset(reset)
+
+    @contextlib.contextmanager
+    def _rolled_back_on_failure(self) -> Iterator[None]:
+        """Roll the session back when the database fails in the block, and
+        re-raise."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            self._rollback(exc)
+            raise
 
     def _rollback(self, exc: SQLAlchemyError) -> None:
         if isinstance(exc, StatementError):
