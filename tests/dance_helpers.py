@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import threading
 import typing as t
@@ -7,11 +8,18 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
+import responses as responses_lib
+from cryptography.hazmat.primitives import serialization
 from flask.testing import FlaskClient
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer.storage import MemoryStorage
 
 BASE = "https://a.b.c"
+
+#: The keyword arguments of each send of a signal, in order (the ``record``
+#: and ``errors`` fixtures).
+Sends = list[dict[str, t.Any]]
 
 #: Whether the installed Werkzeug is older than 2.3, which percent-encodes
 #: more characters of request URLs (``{`` in the query; ``/`` in the query of
@@ -48,6 +56,30 @@ def make_app(blueprint: flask.Blueprint | None = None, **kwargs: t.Any) -> flask
         return "index"
 
     return app
+
+
+@contextlib.contextmanager
+def in_request(
+    token: dict[str, t.Any] | None = None, **kwargs: t.Any
+) -> t.Iterator[tuple[OAuth2ConsumerBlueprint, MemoryStorage]]:
+    """A blueprint (``make_blueprint(**kwargs)``) whose storage holds
+    ``token``, inside a request of its app."""
+    storage = MemoryStorage(token)
+    blueprint = make_blueprint(storage=storage, **kwargs)
+    with make_app(blueprint).test_request_context("/"):
+        yield blueprint, storage
+
+
+def private_pem(key: t.Any) -> str:
+    """The private key ``key`` in PEM (PKCS #8), unencrypted."""
+    return t.cast(
+        str,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
 
 
 def query(url: str) -> dict[str, str]:
@@ -118,3 +150,27 @@ def run_threads(target: t.Callable[[int], None], count: int) -> None:
     assert not any(thread.is_alive() for thread in threads)
     if errors:
         raise errors[0]
+
+
+GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
+#: The addresses of the mocked GitHub user.
+EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
+
+
+def mock_github(responses: responses_lib.RequestsMock, access_token: str) -> None:
+    """GitHub's token endpoint, issuing ``access_token``, and its user API."""
+    responses.add(
+        responses_lib.POST,
+        GITHUB_TOKEN_URL,
+        json={
+            "access_token": access_token,
+            "token_type": "bearer",
+            "scope": "user:email",
+        },
+    )
+    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
+    responses.add(
+        responses_lib.GET,
+        "https://api.github.com/user",
+        json={"id": 583231, "login": "octocat"},
+    )

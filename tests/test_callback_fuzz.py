@@ -202,38 +202,54 @@ def _send(
     return client.get(path, query_string=query, base_url="https://localhost")
 
 
-# -- OAuth 2 ----------------------------------------------------------------------
+Query = list[tuple[str, str]]
+Site = tuple[flask.Flask, RecordingStorage]
 
 
-@pytest.fixture
-def oauth2() -> tuple[flask.Flask, RecordingStorage]:
+def _site(blueprint_class: t.Any, **options: t.Any) -> Site:
+    """An app with a blueprint ``fuzzy`` that stores tokens in a new
+    :class:`RecordingStorage`."""
     storage = RecordingStorage()
-    blueprint = OAuth2ConsumerBlueprint(
-        NAME,
-        __name__,
-        client_id="client",
-        client_secret="secret",
-        base_url="https://provider.test/",
-        authorization_url="https://provider.test/authorize",
-        token_url=TOKEN_URL,
-        storage=storage,
+    blueprint = blueprint_class(
+        NAME, __name__, client_secret="secret", storage=storage, **options
     )
     return _app(blueprint), storage
 
 
-def test_oauth2_callbacks(oauth2: tuple[flask.Flask, RecordingStorage]) -> None:
+def _callbacks(
+    names: list[str], known: list[tuple[str, str]], max_examples: int
+) -> t.Callable[[t.Callable[..., None]], t.Callable[[], None]]:
+    """Run the decorated check on generated callbacks: a query of ``names``
+    (some with the ``known`` values), a session and a raw session cookie."""
+    return lambda check: settings(FUZZ, max_examples=max_examples)(
+        given(
+            query=_query(names, known),
+            session=sessions,
+            cookie=st.one_of(st.none(), st.none(), texts),
+        )(check)
+    )
+
+
+# -- OAuth 2 ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def oauth2() -> Site:
+    return _site(
+        OAuth2ConsumerBlueprint,
+        client_id="client",
+        base_url="https://provider.test/",
+        authorization_url="https://provider.test/authorize",
+        token_url=TOKEN_URL,
+    )
+
+
+def test_oauth2_callbacks(oauth2: Site) -> None:
     app, storage = oauth2
 
-    @settings(FUZZ, max_examples=500)
-    @given(
-        query=_query(OAUTH2_NAMES, [("state", KEY), ("code", "the-code")]),
-        session=sessions,
-        cookie=st.one_of(st.none(), st.none(), texts),
-    )
+    @_callbacks(OAUTH2_NAMES, [("state", KEY), ("code", "the-code")], 500)
     def check(
-        query: list[tuple[str, str]],
-        session: dict[str, t.Any] | None,
-        cookie: str | None,
+        query: Query, session: dict[str, t.Any] | None, cookie: str | None
     ) -> None:
         before = len(storage.stored)
         state = _last(query, "state")
@@ -265,35 +281,23 @@ def test_oauth2_callbacks(oauth2: tuple[flask.Flask, RecordingStorage]) -> None:
 
 
 @pytest.fixture
-def oauth1() -> tuple[flask.Flask, RecordingStorage]:
-    storage = RecordingStorage()
-    blueprint = OAuth1ConsumerBlueprint(
-        NAME,
-        __name__,
+def oauth1() -> Site:
+    return _site(
+        OAuth1ConsumerBlueprint,
         client_key="key",
-        client_secret="secret",
         base_url="https://provider.test/oauth1/",
         request_token_url="https://provider.test/oauth1/request_token",
         authorization_url="https://provider.test/oauth1/authorize",
         access_token_url=ACCESS_TOKEN_URL,
-        storage=storage,
     )
-    return _app(blueprint), storage
 
 
-def test_oauth1_callbacks(oauth1: tuple[flask.Flask, RecordingStorage]) -> None:
+def test_oauth1_callbacks(oauth1: Site) -> None:
     app, storage = oauth1
 
-    @settings(FUZZ, max_examples=400)
-    @given(
-        query=_query(OAUTH1_NAMES, [("oauth_token", KEY), ("oauth_verifier", "v")]),
-        session=sessions,
-        cookie=st.one_of(st.none(), st.none(), texts),
-    )
+    @_callbacks(OAUTH1_NAMES, [("oauth_token", KEY), ("oauth_verifier", "v")], 400)
     def check(
-        query: list[tuple[str, str]],
-        session: dict[str, t.Any] | None,
-        cookie: str | None,
+        query: Query, session: dict[str, t.Any] | None, cookie: str | None
     ) -> None:
         before = len(storage.stored)
         # The Flask-Dance 7.1 key "{name}_oauth_state" counts too: only the
@@ -319,10 +323,7 @@ def test_oauth1_callbacks(oauth1: tuple[flask.Flask, RecordingStorage]) -> None:
 # -- garbage cookies ------------------------------------------------------------------
 
 
-def test_garbage_session_cookies(
-    oauth2: tuple[flask.Flask, RecordingStorage],
-    oauth1: tuple[flask.Flask, RecordingStorage],
-) -> None:
+def test_garbage_session_cookies(oauth2: Site, oauth1: Site) -> None:
     """Cookies that are not a signed session, or are signed but hold
     anything at all, under any name the session might use."""
     apps = [oauth2, oauth1]

@@ -15,8 +15,9 @@ import flask
 import pytest
 import responses as responses_lib
 
-GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
-EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
+from dance_helpers import EMAILS
+from dance_helpers import GITHUB_TOKEN_URL
+from dance_helpers import mock_github
 
 
 def _state_of(response: t.Any) -> str:
@@ -37,16 +38,7 @@ def github_api(
     responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> responses_lib.RequestsMock:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    responses.add(
-        responses_lib.POST,
-        GITHUB_TOKEN_URL,
-        json={
-            "access_token": "gho_seed",
-            "token_type": "bearer",
-            "scope": "user:email",
-        },
-    )
-    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
+    mock_github(responses, "gho_seed")
     return responses
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import Session
 
+from dance_helpers import Sends
 from flask_dance.consumer import CacheLogoutStore
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_backchannel_logout
@@ -50,14 +51,8 @@ def corp_client(local: LocalProvider) -> None:
 
 
 @pytest.fixture
-def events() -> t.Iterator[list[dict[str, t.Any]]]:
-    seen: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        seen.append(kwargs)
-
-    with oauth_backchannel_logout.connected_to(receiver):
-        yield seen
+def events(record: t.Callable[..., Sends]) -> Sends:
+    return record(oauth_backchannel_logout)
 
 
 def make_app(

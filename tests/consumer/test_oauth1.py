@@ -10,6 +10,7 @@ import flask
 import pytest
 import requests
 import responses as responses_lib
+from flask.testing import FlaskClient
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1 import SIGNATURE_RSA
 from oauthlib.oauth1.rfc5849 import signature
@@ -107,31 +108,39 @@ def signed_with(
     return bool(signature.verify_hmac_sha1(oauth_request, client_secret, token_secret))
 
 
+def log_in(client: t.Any) -> t.Any:
+    """Start a login: the request token is fetched, the browser redirected."""
+    return client.get("/login/test-service", base_url=BASE)
+
+
 def callback(client: t.Any, query: str) -> t.Any:
     return client.get(f"/login/test-service/authorized?{query}", base_url=BASE)
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    oauth_error.connect(receiver)
-    yield received
-    oauth_error.disconnect(receiver)
 
 
 def assert_login_failed(errors: list[dict[str, t.Any]]) -> None:
     """Start a login that fails: no pending login, one ``oauth_error``."""
     app = make_app()
     with app.test_client() as client:
-        response = client.get("/login/test-service", base_url=BASE)
+        response = log_in(client)
         assert "test-service_oauth_pending" not in flask.session
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert len(errors) == 1
+
+
+@pytest.fixture
+def client() -> t.Iterator[FlaskClient]:
+    """A browser on an app of the OAuth 1 blueprint, with memory storage."""
+    with make_app(storage=MemoryStorage()).test_client() as browser:
+        yield browser
+
+
+@pytest.fixture
+def granted(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
+    """A provider that grants the request token ``rt`` and an access token."""
+    add_request_token(responses)
+    add_access_token(responses)
+    return responses
 
 
 # -- login ----------------------------------------------------------------------------
@@ -148,7 +157,7 @@ def test_login_fetches_request_token_and_remembers_it(
         urls.append(url)
 
     with app.test_client() as client, oauth_before_login.connected_to(before_login):
-        response = client.get("/login/test-service", base_url=BASE)
+        response = log_in(client)
         pending = flask.session["test-service_oauth_pending"]
         assert pending["rt"]["s"] == "rts"
         assert "test-service_oauth_state" not in flask.session
@@ -247,10 +256,8 @@ def test_missing_endpoint_configuration_is_explained() -> None:
 
 
 def test_full_dance_signs_with_the_request_token_secret(
-    responses: responses_lib.RequestsMock,
+    granted: responses_lib.RequestsMock,
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
     storage = MemoryStorage()
     app = make_app(storage=storage)
     tokens: list[t.Any] = []
@@ -264,8 +271,8 @@ def test_full_dance_signs_with_the_request_token_secret(
         assert "test-service_oauth_pending" not in flask.session
     assert response.status_code == 302
     assert response.headers["Location"] == "/home"
-    assert len(responses.calls) == 2
-    request = responses.calls[1].request
+    assert len(granted.calls) == 2
+    request = granted.calls[1].request
     assert request.url == ACCESS_TOKEN_URL
     params = oauth_params(request)
     assert params["oauth_token"] == "rt"
@@ -299,78 +306,70 @@ def test_foreign_request_token_is_rejected(
 
 
 def test_callback_from_another_browser_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    granted: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
     app = make_app(storage=MemoryStorage())
     app.test_client().get("/login/test-service", base_url=BASE)
     callback(app.test_client(), "oauth_token=rt&oauth_verifier=v")
-    assert len(responses.calls) == 1
+    assert len(granted.calls) == 1
     assert errors[0]["response"] is None
 
 
 def test_replayed_callback_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    granted: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
-        callback(client, "oauth_token=rt&oauth_verifier=v")
-        response = callback(client, "oauth_token=rt&oauth_verifier=v")
+    log_in(client)
+    callback(client, "oauth_token=rt&oauth_verifier=v")
+    response = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
-    assert len(responses.calls) == 2
+    assert len(granted.calls) == 2
     assert len(errors) == 1
 
 
-def test_two_tabs_complete(responses: responses_lib.RequestsMock) -> None:
+def test_two_tabs_complete(
+    responses: responses_lib.RequestsMock, client: FlaskClient
+) -> None:
     add_request_token(responses, token="rt1", secret="s1")
     add_request_token(responses, token="rt2", secret="s2")
     add_access_token(responses)
     add_access_token(responses)
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
-        client.get("/login/test-service", base_url=BASE)
-        callback(client, "oauth_token=rt1&oauth_verifier=v1")
-        callback(client, "oauth_token=rt2&oauth_verifier=v2")
+    log_in(client)
+    log_in(client)
+    callback(client, "oauth_token=rt1&oauth_verifier=v1")
+    callback(client, "oauth_token=rt2&oauth_verifier=v2")
     first, second = responses.calls[2].request, responses.calls[3].request
     assert signed_with(first, CLIENT_SECRET, "s1")
     assert signed_with(second, CLIENT_SECRET, "s2")
 
 
 def test_denied_sends_error_and_consumes_the_login(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    granted: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
-        response = callback(client, "denied=rt")
-        assert "test-service_oauth_pending" not in flask.session
-        callback(client, "oauth_token=rt&oauth_verifier=v")
+    log_in(client)
+    response = callback(client, "denied=rt")
+    assert "test-service_oauth_pending" not in flask.session
+    callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
-    assert len(responses.calls) == 1
+    assert len(granted.calls) == 1
     assert "message" in errors[0]
     assert errors[0]["response"] == {"denied": "rt"}
     assert len(errors) == 2
 
 
 def test_callback_without_verifier(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    granted: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
-        response = callback(client, "oauth_token=rt")
+    log_in(client)
+    response = callback(client, "oauth_token=rt")
     assert response.status_code == 302
-    assert len(responses.calls) == 1
+    assert len(granted.calls) == 1
     assert "verifier" in errors[0]["message"]
 
 
@@ -393,7 +392,7 @@ def test_access_token_failure(
     storage = MemoryStorage()
     app = make_app(storage=storage)
     with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
+        log_in(client)
         response = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
@@ -405,12 +404,10 @@ def test_access_token_failure(
 
 
 def test_authorized_receiver_may_refuse_or_answer(
-    responses: responses_lib.RequestsMock,
+    granted: responses_lib.RequestsMock,
 ) -> None:
-    add_request_token(responses)
-    add_access_token(responses)
-    add_request_token(responses)
-    add_access_token(responses)
+    add_request_token(granted)
+    add_access_token(granted)
     storage = MemoryStorage()
     app = make_app(storage=storage)
     answers: list[t.Any] = [False, flask.Response("welcome", status=201)]
@@ -419,9 +416,9 @@ def test_authorized_receiver_may_refuse_or_answer(
         return answers.pop(0)
 
     with oauth_authorized.connected_to(receiver), app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
+        log_in(client)
         refused = callback(client, "oauth_token=rt&oauth_verifier=v")
-        client.get("/login/test-service", base_url=BASE)
+        log_in(client)
         answered = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert refused.status_code == 302
     assert answered.status_code == 201
@@ -439,7 +436,7 @@ def test_storage_value_error_becomes_oauth_error(
     add_access_token(responses)
     app = make_app(storage=NoUserStorage())
     with app.test_client() as client:
-        client.get("/login/test-service", base_url=BASE)
+        log_in(client)
         response = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert isinstance(errors[0]["error"], ValueError)
@@ -521,18 +518,6 @@ def test_session_without_blueprint() -> None:
     assert prepared.url == "https://x.example/a"
 
 
-def test_session_kwargs_and_class_are_used() -> None:
-    class MySession(OAuth1Session):
-        def __init__(self, *args: t.Any, flavour: str, **kwargs: t.Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.flavour = flavour
-
-    bp = make_blueprint(session_class=MySession, flavour="mint")
-    with make_app(bp).test_request_context("/"):
-        assert isinstance(bp.session, MySession)
-        assert bp.session.flavour == "mint"
-
-
 @pytest.mark.parametrize("has_token", [True, False])
 def test_authorization_required(has_token: bool) -> None:
     token = {"oauth_token": "at", "oauth_token_secret": "ats"} if has_token else None
@@ -601,7 +586,7 @@ def test_malformed_access_token_answer_stores_no_login(
 
     app = make_app(storage=storage)
     with app.test_client() as client, oauth_authorized.connected_to(receiver):
-        client.get("/login/test-service", base_url=BASE)
+        log_in(client)
         response = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"

@@ -9,6 +9,7 @@ import flask
 import pytest
 import requests
 import responses as responses_lib
+from flask.testing import FlaskClient
 from freezegun import freeze_time
 from oauthlib.oauth2 import MissingCodeError
 
@@ -27,18 +28,6 @@ from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oauth2 import make_code_challenge
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage import NullStorage
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    oauth_error.connect(receiver)
-    yield received
-    oauth_error.disconnect(receiver)
 
 
 def body_of(call: t.Any) -> dict[str, str]:
@@ -113,21 +102,20 @@ def test_authorization_url_params_are_sent_and_not_mutated() -> None:
 
 
 def test_relative_endpoints_resolve_against_base_url(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
     bp = make_blueprint(
         base_url="https://example.com/oauth",
         authorization_url="authorize",
         token_url="/access_token",
     )
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(bp)
     with app.test_client() as client:
         response = client.get("/login/test-service", base_url=BASE)
         assert response.headers["Location"].startswith(AUTHORIZE_URL + "?")
         state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
         callback(client, code="c", state=state)
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_fixed_redirect_uri_ignores_host_header() -> None:
@@ -186,22 +174,16 @@ def test_full_dance_stores_token_and_redirects(
 
 
 def test_two_tabs_can_log_in_in_any_order(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        tab_a = start_login(client)
-        tab_b = start_login(client)
-        verifier_b = flask.session["test-service_oauth_code_verifier"]
-        assert (
-            callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
-        )
-        assert (
-            callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
-        )
-    assert len(responses.calls) == 2
-    first, second = (body_of(call) for call in responses.calls)
+    tab_a = start_login(client)
+    tab_b = start_login(client)
+    verifier_b = flask.session["test-service_oauth_code_verifier"]
+    assert callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
+    assert callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
+    assert len(token_endpoint.calls) == 2
+    first, second = (body_of(call) for call in token_endpoint.calls)
     assert first["code"] == "a"
     assert first["code_verifier"] != verifier_b
     assert make_code_challenge(first["code_verifier"]) == tab_a["code_challenge"]
@@ -209,31 +191,29 @@ def test_two_tabs_can_log_in_in_any_order(
 
 
 def test_failed_attempt_does_not_consume_other_pending_logins(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        tab_a = start_login(client)
-        callback(client, code="x", state="forged-state")
-        assert errors[-1]["error"] == "invalid_state"
-        callback(client, code="a", state=tab_a["state"])
-    assert len(responses.calls) == 1
+    tab_a = start_login(client)
+    callback(client, code="x", state="forged-state")
+    assert errors[-1]["error"] == "invalid_state"
+    callback(client, code="a", state=tab_a["state"])
+    assert len(token_endpoint.calls) == 1
 
 
 def test_replayed_callback_makes_no_token_request(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        params = start_login(client)
-        callback(client, code="c", state=params["state"])
-        response = callback(client, code="c", state=params["state"])
+    params = start_login(client)
+    callback(client, code="c", state=params["state"])
+    response = callback(client, code="c", state=params["state"])
     # the dance starts again, as in Flask-Dance 7.1
     assert response.status_code == 302
     assert response.headers["Location"] == "/login/test-service"
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
     assert errors == [
         {
             "error": "invalid_state",
@@ -246,16 +226,15 @@ def test_replayed_callback_makes_no_token_request(
 
 
 def test_state_from_another_browser_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     victim, attacker = app.test_client(), app.test_client()
     attacker_params = start_login(attacker)
     start_login(victim)
     response = callback(victim, code="attacker-code", state=attacker_params["state"])
     assert response.status_code == 302
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
     assert errors[0]["error"] == "invalid_state"
 
 
@@ -270,36 +249,33 @@ def test_callback_without_pending_login_is_rejected(
 
 
 def test_expired_pending_login_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     with freeze_time("2026-01-01 12:00:00") as frozen, app.test_client() as client:
         params = start_login(client)
         frozen.tick(601)
         callback(client, code="c", state=params["state"])
         assert "test-service_oauth_state" not in flask.session
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
     assert errors[0]["error"] == "invalid_state"
 
 
 def test_pending_login_within_ttl_is_accepted(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage(), pending_login_ttl=60)
     with freeze_time("2026-01-01 12:00:00") as frozen, app.test_client() as client:
         params = start_login(client)
         frozen.tick(59)
         callback(client, code="c", state=params["state"])
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_hand_seeded_state_still_completes(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
     """Flask-Dance 7.1 test suites put the state into the session by hand."""
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
     with app.test_client() as client:
@@ -307,20 +283,20 @@ def test_hand_seeded_state_still_completes(
             sess["test-service_oauth_state"] = "random-string"
         response = callback(client, code="secret-code", state="random-string")
         assert response.headers["Location"] == "/"
-    body = body_of(responses.calls[0])
+    body = body_of(token_endpoint.calls[0])
     assert "code_verifier" not in body
     assert body["code"] == "secret-code"
 
 
-def test_hand_seeded_state_with_verifier(responses: responses_lib.RequestsMock) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        with client.session_transaction(base_url=BASE) as sess:
-            sess["test-service_oauth_state"] = "random-string"
-            sess["test-service_oauth_code_verifier"] = "v" * 50
-        callback(client, code="c", state="random-string")
-    assert body_of(responses.calls[0])["code_verifier"] == "v" * 50
+def test_hand_seeded_state_with_verifier(
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
+) -> None:
+    with client.session_transaction(base_url=BASE) as sess:
+        sess["test-service_oauth_state"] = "random-string"
+        sess["test-service_oauth_code_verifier"] = "v" * 50
+    callback(client, code="c", state="random-string")
+    assert body_of(token_endpoint.calls[0])["code_verifier"] == "v" * 50
 
 
 def test_patched_fetch_token_outside_a_request_is_used() -> None:
@@ -344,16 +320,15 @@ def test_patched_fetch_token_outside_a_request_is_used() -> None:
 
 
 def test_fixed_state_is_used_and_single_use(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(state="random-string", storage=MemoryStorage())
     with app.test_client() as client:
         params = start_login(client)
         assert params["state"] == "random-string"
         callback(client, code="c", state="random-string")
         callback(client, code="c", state="random-string")
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_missing_code_raises_with_request_args() -> None:
@@ -459,13 +434,12 @@ def test_token_endpoint_failures_never_500(
 
 
 def test_storage_value_error_sends_error_signal(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
     class NoUserStorage(NullStorage):
         def set(self, blueprint: t.Any, token: t.Any) -> None:
             raise ValueError("Cannot set OAuth token without an associated user")
 
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=NoUserStorage())
     with app.test_client() as client:
         params = start_login(client)
@@ -494,9 +468,8 @@ def test_scope_change_is_accepted(responses: responses_lib.RequestsMock) -> None
 
 
 def test_authorized_receiver_false_skips_storage(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -511,9 +484,8 @@ def test_authorized_receiver_false_skips_storage(
 
 
 def test_authorized_receiver_response_wins(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -530,9 +502,8 @@ def test_authorized_receiver_response_wins(
 
 
 def test_redirect_url_wins_over_redirect_to(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(redirect_url="https://app.example/home", storage=MemoryStorage())
     with app.test_client() as client:
         params = start_login(client)
@@ -554,16 +525,16 @@ def test_redirect_url_wins_over_redirect_to(
     ],
 )
 def test_next_parameter(
-    responses: responses_lib.RequestsMock, next_value: str, expected: str
+    token_endpoint: responses_lib.RequestsMock,
+    next_value: str,
+    expected: str,
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        response = client.get(
-            "/login/test-service", query_string={"next": next_value}, base_url=BASE
-        )
-        state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
-        response = callback(client, code="c", state=state)
+    response = client.get(
+        "/login/test-service", query_string={"next": next_value}, base_url=BASE
+    )
+    state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
+    response = callback(client, code="c", state=state)
     assert response.headers["Location"] == expected
 
 
@@ -593,11 +564,10 @@ def test_old_argument_names_still_work() -> None:
 
 
 def test_state_of_one_provider_is_refused_at_another(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
     """Mix-up defence (RFC 9700 4.4.2): each provider has its own callback
     route and its own pending logins."""
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     first = make_blueprint(storage=MemoryStorage())
     second = OAuth2ConsumerBlueprint(
         "other-service",
@@ -618,5 +588,5 @@ def test_state_of_one_provider_is_refused_at_another(
         )
         assert params["state"] in flask.session["test-service_oauth_pending"]
     assert response.status_code == 302
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
     assert errors[0]["error"] == "invalid_state"

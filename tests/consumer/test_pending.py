@@ -8,13 +8,12 @@ import typing as t
 import flask
 import pytest
 import responses as responses_lib
+from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import start_login
-from dance_helpers import token_response
-from dance_helpers import TOKEN_URL
 from flask_dance.consumer._pending import MAX_PENDING
 from flask_dance.consumer._pending import PendingLogin
 from flask_dance.consumer._pending import PendingLogins
@@ -155,22 +154,19 @@ def test_legacy_keys_follow_the_latest_login() -> None:
 
 
 def test_callback_without_state_is_rejected(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        params = start_login(client)
-        response = callback(client, code="c")
-        assert params["state"] in flask.session["test-service_oauth_pending"]
+    params = start_login(client)
+    response = callback(client, code="c")
+    assert params["state"] in flask.session["test-service_oauth_pending"]
     assert response.status_code == 302
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
 
 
 def test_oldest_of_too_many_tabs_is_forgotten(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     with freeze_time("2026-01-01 00:00:00") as frozen, app.test_client() as client:
         states = []
@@ -178,6 +174,6 @@ def test_oldest_of_too_many_tabs_is_forgotten(
             states.append(start_login(client)["state"])
             frozen.tick(1)
         callback(client, code="c", state=states[0])
-        assert len(responses.calls) == 0
+        assert len(token_endpoint.calls) == 0
         callback(client, code="c", state=states[-1])
-        assert len(responses.calls) == 1
+        assert len(token_endpoint.calls) == 1

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import responses as responses_lib
 
+from contrib.preset_helpers import logged_in
 from contrib.preset_helpers import make_app
 from flask_dance import __version__
 from flask_dance.consumer import OAuth2Session
-from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.contrib.reddit import make_reddit_blueprint
 from flask_dance.contrib.reddit import reddit
 from flask_dance.contrib.reddit import RedditOAuth2Session
@@ -25,9 +25,7 @@ def _user_agent_of_call(bp: object, responses: responses_lib.RequestsMock) -> st
 
 
 def test_default_user_agent(responses: responses_lib.RequestsMock) -> None:
-    bp = make_reddit_blueprint(
-        "id", "secret", storage=MemoryStorage({"access_token": "t"})
-    )
+    bp = make_reddit_blueprint("id", "secret", storage=logged_in())
     assert _user_agent_of_call(bp, responses) == f"Flask-Dance/{__version__}"
 
 
@@ -39,7 +37,7 @@ def test_user_agent_with_custom_session_class(
         "secret",
         user_agent="web:com.example:v1 (by /u/me)",
         session_class=Custom,
-        storage=MemoryStorage({"access_token": "t"}),
+        storage=logged_in(),
     )
     assert _user_agent_of_call(bp, responses) == "web:com.example:v1 (by /u/me)"
     bp.user_agent = "web:com.example:v2 (by /u/me)"
@@ -52,7 +50,7 @@ def test_reddit_session_class_standalone(responses: responses_lib.RequestsMock) 
         "secret",
         user_agent="web:x:v1",
         session_class=RedditOAuth2Session,
-        storage=MemoryStorage({"access_token": "t"}),
+        storage=logged_in(),
     )
     assert _user_agent_of_call(bp, responses) == "web:x:v1"
     assert RedditOAuth2Session().headers["User-Agent"] == f"Flask-Dance/{__version__}"

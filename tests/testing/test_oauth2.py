@@ -546,15 +546,21 @@ def test_revocation_of_access_token(provider: LocalProvider, flow: t.Any) -> Non
     assert flow.refresh(token["refresh_token"]).status_code == 200
 
 
+def _revoke(
+    provider: LocalProvider, auth: tuple[str, str], token: str, **data: str
+) -> requests.Response:
+    """Ask the provider to revoke ``token``, as the client ``auth``."""
+    return requests.post(
+        provider.revocation_url, data={"token": token, **data}, auth=auth, timeout=5
+    )
+
+
 def test_revocation_of_refresh_token_drops_the_grant(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["refresh_token"], "token_type_hint": "refresh_token"},
-        auth=flow.client,
-        timeout=5,
+    response = _revoke(
+        provider, flow.client, token["refresh_token"], token_type_hint="refresh_token"
     )
     assert response.status_code == 200
     assert flow.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
@@ -563,12 +569,7 @@ def test_revocation_of_refresh_token_drops_the_grant(
 
 def test_revocation_requires_client_auth(provider: LocalProvider, flow: t.Any) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("test-client", "wrong"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("test-client", "wrong"), token["access_token"])
     assert response.status_code == 401
     assert provider.is_active(token["access_token"])
 
@@ -578,12 +579,7 @@ def test_revocation_by_other_client_is_ignored(
 ) -> None:
     provider.add_client("other", "other-secret", ["http://localhost:5000/*"])
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("other", "other-secret"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("other", "other-secret"), token["access_token"])
     assert response.status_code == 200
     assert provider.is_active(token["access_token"])
 
@@ -684,20 +680,23 @@ def test_auto_approve(provider: LocalProvider, flow: t.Any) -> None:
     assert provider.calls["consent"] == 0
 
 
+def _end_session(provider: LocalProvider, **params: str) -> requests.Response:
+    """Call the provider's end-session endpoint, not following its redirect."""
+    return requests.get(
+        provider.end_session_url, params=params, allow_redirects=False, timeout=5
+    )
+
+
 def test_logout(provider: LocalProvider, flow: t.Any) -> None:
     provider.clients["test-client"].post_logout_redirect_uris = [
         "http://localhost:5000/bye"
     ]
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "http://localhost:5000/bye",
-            "state": "logout-state",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="http://localhost:5000/bye",
+        state="logout-state",
     )
     assert response.status_code == 302
     assert (
@@ -710,14 +709,10 @@ def test_logout_refuses_unregistered_target(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "https://evil.example/",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="https://evil.example/",
     )
     assert response.status_code == 400
 
@@ -725,12 +720,7 @@ def test_logout_refuses_unregistered_target(
 def test_logout_refuses_forged_hint(provider: LocalProvider, flow: t.Any) -> None:
     provider.faults.id_token_bad_signature = True
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={"id_token_hint": token["id_token"]},
-        allow_redirects=False,
-        timeout=5,
-    )
+    response = _end_session(provider, id_token_hint=token["id_token"])
     assert response.status_code == 400
 
 

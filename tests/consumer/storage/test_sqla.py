@@ -34,6 +34,9 @@ from sqla_compat import column
 from sqla_compat import new_base
 from sqla_compat import SQLALCHEMY_1
 
+from .conftest import DictCache
+from .conftest import make_engine
+
 SERVICE = "test-service"
 
 
@@ -77,19 +80,11 @@ class NoId:
 # -- fixtures ----------------------------------------------------------------
 
 
-def _make_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite"):
-        return sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-    return sa.create_engine(url)
-
-
 def _create_all_in_sqlite(base: t.Any) -> None:
     """Create ``base``'s tables in a throwaway SQLite database, closed at
     once (a connection left for the garbage collector warns in whichever
     test runs then)."""
-    engine = _make_engine("sqlite://")
+    engine = make_engine("sqlite://")
     try:
         base.metadata.create_all(engine)
     finally:
@@ -97,23 +92,14 @@ def _create_all_in_sqlite(base: t.Any) -> None:
 
 
 @pytest.fixture
-def engine(db_url):
-    engine = _make_engine(db_url)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine):
-    with Session(engine) as session:
-        yield session
+def engine(tables):
+    return tables(Base)
 
 
 @pytest.fixture
 def lite(make_blueprint):
     """A session on SQLite only, for tests of logic that no database changes."""
-    engine = _make_engine("sqlite://")
+    engine = make_engine("sqlite://")
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         yield session
@@ -266,7 +252,7 @@ def test_mixin_index_kept_with_own_table_args():
         "ix_flask_dance_token_provider_user_id": ["provider", "user_id"],
     }
     assert {c.name for c in table.constraints} >= {"ck_provider_not_empty"}
-    engine = _make_engine("sqlite://")
+    engine = make_engine("sqlite://")
     try:
         LocalBase.metadata.create_all(engine)
         names = {
@@ -349,7 +335,7 @@ def test_mixin_index_with_a_long_table_name(db_url):
     table = TokensOfEveryAccountOfThisLongNamedService.__table__
     (name,) = _index_columns(table)
     assert len(name) > 63
-    engine = _make_engine(db_url)
+    engine = make_engine(db_url)
     try:
         LocalBase.metadata.create_all(engine)
         (index,) = sa.inspect(engine).get_indexes(table.name)
@@ -540,7 +526,7 @@ def test_model_without_user_columns_keeps_one_token_per_provider(
     session, users, blueprint
 ):
     alice, bob, _ = users
-    cache = _DictCache()
+    cache = DictCache()
     for_alice = SQLAlchemyStorage(SharedToken, session, user=alice, cache=cache)
     for_bob = SQLAlchemyStorage(SharedToken, session, user=bob, cache=cache)
     for_alice.set(blueprint, {"access_token": "shared"})
@@ -840,20 +826,6 @@ def test_current_user_outside_a_request_is_no_user(lite, blueprint):
 
 
 # -- the cache -----------------------------------------------------------------
-
-
-class _DictCache:
-    def __init__(self) -> None:
-        self.data: dict[str, t.Any] = {}
-
-    def get(self, key: str) -> t.Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: t.Any) -> None:
-        self.data[key] = value
-
-    def delete(self, key: str) -> None:
-        self.data.pop(key, None)
 
 
 @pytest.fixture(params=["SimpleCache", "RedisCache"])

@@ -196,41 +196,63 @@ def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records]
 
 
-def test_redaction_of_positional_arguments(
+@pytest.mark.parametrize(
+    ("logged", "expected"),
+    [
+        pytest.param(
+            [
+                ("Prepared body %s for %r", "code=SECRET", "SECRET2"),
+                ("Invoking %d hooks, status %s", 3, 200),
+            ],
+            [
+                "Prepared body [redacted by flask_dance] for"
+                " '[redacted by flask_dance]'",
+                "Invoking 3 hooks, status 200",
+            ],
+            id="positional-arguments",
+        ),
+        pytest.param(
+            [
+                ("Headers were %s", {"Authorization": "Bearer SECRET"}),
+                ("Token %(access_token)s", {"access_token": "SECRET"}),
+            ],
+            [
+                "Headers were [redacted by flask_dance]",
+                "Token [redacted by flask_dance]",
+            ],
+            id="a-mapping-argument",
+        ),
+        pytest.param(
+            [
+                ("Signature base string: POST&SECRET",),
+                ("Expected %d things", "SECRET"),
+                ("No secret here",),
+            ],
+            [
+                "Signature base string: [redacted by flask_dance]",
+                "Expected [redacted by flask_dance]",
+                "No secret here",
+            ],
+            id="preformatted-and-unformattable-messages",
+        ),
+    ],
+)
+def test_redaction_of_debug_messages(
+    oauthlib_log: logging.Logger,
+    caplog: pytest.LogCaptureFixture,
+    logged: list[tuple[t.Any, ...]],
+    expected: list[str],
+) -> None:
+    for message, *args in logged:
+        oauthlib_log.debug(message, *args)
+    assert _messages(caplog) == expected
+
+
+def test_info_messages_are_left_alone(
     oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
 ) -> None:
-    oauthlib_log.debug("Prepared body %s for %r", "code=SECRET", "SECRET2")
-    oauthlib_log.debug("Invoking %d hooks, status %s", 3, 200)
-    assert _messages(caplog) == [
-        "Prepared body [redacted by flask_dance] for '[redacted by flask_dance]'",
-        "Invoking 3 hooks, status 200",
-    ]
-
-
-def test_redaction_of_a_mapping_argument(
-    oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    oauthlib_log.debug("Headers were %s", {"Authorization": "Bearer SECRET"})
-    oauthlib_log.debug("Token %(access_token)s", {"access_token": "SECRET"})
-    assert _messages(caplog) == [
-        "Headers were [redacted by flask_dance]",
-        "Token [redacted by flask_dance]",
-    ]
-
-
-def test_redaction_of_preformatted_and_unformattable_messages(
-    oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    oauthlib_log.debug("Signature base string: POST&SECRET")
-    oauthlib_log.debug("Expected %d things", "SECRET")
-    oauthlib_log.debug("No secret here")
     oauthlib_log.info("Info %s is left alone", "visible")
-    assert _messages(caplog) == [
-        "Signature base string: [redacted by flask_dance]",
-        "Expected [redacted by flask_dance]",
-        "No secret here",
-        "Info visible is left alone",
-    ]
+    assert _messages(caplog) == ["Info visible is left alone"]
 
 
 def test_redaction_filter_installs_once() -> None:

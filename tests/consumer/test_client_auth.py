@@ -14,39 +14,23 @@ import flask
 import jwt
 import pytest
 import responses as responses_lib
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import ECAlgorithm
 from jwt.algorithms import RSAAlgorithm
 
+from dance_helpers import private_pem
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer import TokenRefreshError
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
-REDIRECT = "http://localhost/login/corp/authorized"
+from .conftest import corp_blueprint
+from .conftest import CORP_REDIRECT as REDIRECT
+
 #: Long enough for HS256 without a warning from the provider's JWT library.
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def rsa_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def ec_private_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> str:
@@ -89,22 +73,14 @@ def make_setup(
         jwks=jwks,
     )
     storage = MemoryStorage()
-    bp = OAuth2ConsumerBlueprint(
-        "corp",
-        __name__,
+    bp, app = corp_blueprint(
+        local,
+        storage,
         client_id=client_id,
         client_secret=secret,
-        issuer=local.issuer,
-        base_url=local.url + "/",
-        scope="openid profile email",
-        storage=storage,
         token_endpoint_auth_method=method,
         client_signing_key=signing_key,
-        redirect_uri=REDIRECT,
     )
-    app = flask.Flask(__name__)
-    app.secret_key = "secret"
-    app.register_blueprint(bp, url_prefix="/login")
 
     @app.route("/api")
     def api() -> t.Any:
@@ -155,7 +131,7 @@ def _setup_for(
     secret = options.get("secret", SECRET)
     signing_key = jwks = None
     if options.get("key") == "rsa":
-        signing_key, jwks = rsa_pem(rsa_key), public_jwks(rsa_key, "rsa-1")
+        signing_key, jwks = private_pem(rsa_key), public_jwks(rsa_key, "rsa-1")
         secret = None
     elif options.get("key") == "ec-jwk":
         signing_key, jwks = ec_private_jwk(ec_key, "ec-1"), public_jwks(ec_key, "ec-1")
