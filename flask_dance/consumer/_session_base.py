@@ -15,8 +15,8 @@ import requests.cookies
 import requests.structures
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
-from ._lean_session import set_up
 from ._transport import DEFAULT_TIMEOUT
+from ._transport import set_up
 from ._urls import join_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +74,7 @@ class SharedPoolInit(requests.Session):
     connection pools its blueprint shares, so that a connection outlives the
     request that opened it, and without the two pools a new
     :class:`requests.Session` would build only to drop them
-    (:mod:`~flask_dance.consumer._lean_session`). It sits between the
+    (:func:`~flask_dance.consumer._transport.set_up`). It sits between the
     requests-oauthlib session and :class:`requests.Session` in the method
     resolution order."""
 
