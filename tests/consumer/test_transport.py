@@ -15,6 +15,7 @@ import pytest
 import requests
 import requests.adapters
 import requests.structures
+from oauthlib.oauth2 import InvalidGrantError
 
 from dance_helpers import in_request
 from dance_helpers import make_blueprint
@@ -67,7 +68,8 @@ def test_sessions_share_no_mutable_value() -> None:
         assert "X-Job" not in second.headers
         assert not list(second.cookies)
         assert second.hooks == {"response": []}
-        assert second.params == {} and second.proxies == {}
+        assert second.params == {}
+        assert second.proxies == {}
         assert "mock://" not in second.adapters
         fresh = requests.Session()
         assert dict(second.headers) == dict(fresh.headers)
@@ -75,14 +77,7 @@ def test_sessions_share_no_mutable_value() -> None:
 
 def test_oauth1_sessions_are_set_up_the_same_way() -> None:
     blueprint = OAuth1ConsumerBlueprint(
-        "prov",
-        __name__,
-        client_key="key",
-        client_secret="secret",
-        base_url="https://api.example/",
-        request_token_url="https://example/request",
-        access_token_url="https://example/access",
-        authorization_url="https://example/authorize",
+        "prov", __name__, client_key="key", base_url="https://api.example/"
     )
     session = blueprint._make_session()
     assert isinstance(session, OAuth1Session)
@@ -206,7 +201,7 @@ def test_token_response_is_still_noted(responses: t.Any) -> None:
     )
     blueprint = make_blueprint()
     session = blueprint._make_session()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidGrantError):
         session.fetch_token(
             "https://example.com/oauth/access_token",
             code="abc",
