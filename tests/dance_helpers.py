@@ -174,3 +174,17 @@ def mock_github(responses: responses_lib.RequestsMock, access_token: str) -> Non
         "https://api.github.com/user",
         json={"id": 583231, "login": "octocat"},
     )
+
+
+class FailingStorage(MemoryStorage):
+    """A storage whose ``set`` raises ``exc``; by default the ``ValueError``
+    of a storage that needs a user and has none."""
+
+    def __init__(self, exc: BaseException | None = None) -> None:
+        super().__init__()
+        self.exc = exc or ValueError(
+            "Cannot set OAuth token without an associated user"
+        )
+
+    def set(self, blueprint: t.Any, token: t.Any) -> None:
+        raise self.exc

@@ -17,13 +17,14 @@ from oauthlib.oauth1.rfc5849 import signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 from oauthlib.oauth1.rfc5849.utils import unescape
 
+from dance_helpers import FailingStorage
+from dance_helpers import Sends
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import oauth_authorized
 from flask_dance.consumer import oauth_before_login
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
-from flask_dance.consumer.storage import NullStorage
 
 BASE = "https://a.b.c"
 REQUEST_TOKEN_URL = "https://example.com/oauth/request_token"
@@ -133,6 +134,13 @@ def client() -> t.Iterator[FlaskClient]:
     """A browser on an app of the OAuth 1 blueprint, with memory storage."""
     with make_app(storage=MemoryStorage()).test_client() as browser:
         yield browser
+
+
+@pytest.fixture
+def pending(granted: responses_lib.RequestsMock, client: FlaskClient) -> FlaskClient:
+    """A browser whose login is pending: the provider granted ``rt``."""
+    log_in(client)
+    return client
 
 
 @pytest.fixture
@@ -345,14 +353,11 @@ def test_two_tabs_complete(
 
 
 def test_denied_sends_error_and_consumes_the_login(
-    granted: responses_lib.RequestsMock,
-    errors: list[dict[str, t.Any]],
-    client: FlaskClient,
+    granted: responses_lib.RequestsMock, errors: Sends, pending: FlaskClient
 ) -> None:
-    log_in(client)
-    response = callback(client, "denied=rt")
+    response = callback(pending, "denied=rt")
     assert "test-service_oauth_pending" not in flask.session
-    callback(client, "oauth_token=rt&oauth_verifier=v")
+    callback(pending, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert len(granted.calls) == 1
@@ -362,12 +367,9 @@ def test_denied_sends_error_and_consumes_the_login(
 
 
 def test_callback_without_verifier(
-    granted: responses_lib.RequestsMock,
-    errors: list[dict[str, t.Any]],
-    client: FlaskClient,
+    granted: responses_lib.RequestsMock, errors: Sends, pending: FlaskClient
 ) -> None:
-    log_in(client)
-    response = callback(client, "oauth_token=rt")
+    response = callback(pending, "oauth_token=rt")
     assert response.status_code == 302
     assert len(granted.calls) == 1
     assert "verifier" in errors[0]["message"]
@@ -428,13 +430,9 @@ def test_authorized_receiver_may_refuse_or_answer(
 def test_storage_value_error_becomes_oauth_error(
     responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    class NoUserStorage(NullStorage):
-        def set(self, blueprint: t.Any, token: t.Any) -> None:
-            raise ValueError("Cannot set OAuth token without an associated user")
-
     add_request_token(responses)
     add_access_token(responses)
-    app = make_app(storage=NoUserStorage())
+    app = make_app(storage=FailingStorage())
     with app.test_client() as client:
         log_in(client)
         response = callback(client, "oauth_token=rt&oauth_verifier=v")

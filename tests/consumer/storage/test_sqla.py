@@ -647,7 +647,8 @@ def test_set_with_user_and_user_id_stores_under_user_id(lite, users, blueprint):
     assert storage.get(blueprint, user=alice) is None
 
 
-def test_pending_user_without_id(lite, users, blueprint):
+@pytest.mark.usefixtures("users")
+def test_pending_user_without_id(lite, blueprint):
     dora = User(name="dora")
     lite.add(dora)
     storage = SQLAlchemyStorage(OAuth, lite, user=dora)
@@ -694,7 +695,8 @@ def test_user_required_defaults(lite):
 
 
 @pytest.mark.parametrize("verb", ["get", "set", "delete"])
-def test_missing_required_user_raises(lite, users, blueprint, verb):
+@pytest.mark.usefixtures("users")
+def test_missing_required_user_raises(lite, blueprint, verb):
     _add(lite, token={"access_token": "anon"})
     storage = SQLAlchemyStorage(OAuth, lite, user=lambda: None)
     args = (blueprint, {"access_token": "a"}) if verb == "set" else (blueprint,)
