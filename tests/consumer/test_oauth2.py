@@ -19,6 +19,7 @@ from dance_helpers import callback
 from dance_helpers import FailingStorage
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import Sends
 from dance_helpers import start_login
 from dance_helpers import token_response
 from dance_helpers import TOKEN_URL
@@ -225,6 +226,16 @@ def test_replayed_callback_makes_no_token_request(
     ]
 
 
+def assert_refused(
+    response: t.Any, provider: responses_lib.RequestsMock, errors: Sends
+) -> None:
+    """The callback was refused for its state: back to the app, no token
+    request, one ``invalid_state`` error."""
+    assert response.status_code == 302
+    assert len(provider.calls) == 0
+    assert errors[0]["error"] == "invalid_state"
+
+
 def test_state_from_another_browser_is_rejected(
     token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
@@ -233,9 +244,7 @@ def test_state_from_another_browser_is_rejected(
     attacker_params = start_login(attacker)
     start_login(victim)
     response = callback(victim, code="attacker-code", state=attacker_params["state"])
-    assert response.status_code == 302
-    assert len(token_endpoint.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, token_endpoint, errors)
 
 
 def test_callback_without_pending_login_is_rejected(
@@ -243,9 +252,7 @@ def test_callback_without_pending_login_is_rejected(
 ) -> None:
     app = make_app()
     response = callback(app.test_client(), code="c", state="s")
-    assert response.status_code == 302
-    assert len(responses.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, responses, errors)
 
 
 def test_expired_pending_login_is_rejected(

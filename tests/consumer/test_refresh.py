@@ -76,6 +76,14 @@ def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
     )
 
 
+@pytest.fixture
+def refused(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
+    """A token endpoint that refuses every refresh, and the API."""
+    refuse_refresh(responses)
+    responses.add(responses_lib.GET, API_URL)
+    return responses
+
+
 def body_of(call: t.Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
 
@@ -228,10 +236,8 @@ def test_invalid_grant_deletes_token_and_signals(
 @freeze_time(FROZEN)
 @pytest.mark.parametrize("response_class", [flask.Response, WerkzeugResponse])
 def test_refresh_failed_receiver_may_answer(
-    responses: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
+    refused: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     bp = make_blueprint(storage=MemoryStorage(expired_token()))
     app = make_app(bp)
 
@@ -247,7 +253,7 @@ def test_refresh_failed_receiver_may_answer(
         response = app.test_client().get("/profile")
     assert response.status_code == 401
     assert response.data == b"please log in again"
-    assert calls_to(responses, API_URL) == []
+    assert calls_to(refused, API_URL) == []
 
 
 @freeze_time(FROZEN)
@@ -319,16 +325,14 @@ def test_session_without_blueprint_refreshes(
 
 @freeze_time(FROZEN)
 def test_session_without_blueprint_invalid_grant(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     session.token = expired_token()
     session.get(API_URL)
     assert session.token is None
     assert refresh_failures == []
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 # -- single flight ------------------------------------------------------------
@@ -440,16 +444,14 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
 
 @freeze_time(FROZEN)
 def test_reactive_refresh_failure_sends_no_token(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     with in_request() as (bp, storage):
         bp.session.token = dict(HAND_SET_TOKEN)
         bp.session.get(API_URL)
     assert len(refresh_failures) == 1
     assert storage.token is None
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 @freeze_time(FROZEN)
