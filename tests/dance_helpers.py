@@ -188,3 +188,62 @@ class FailingStorage(MemoryStorage):
 
     def set(self, blueprint: t.Any, token: t.Any) -> None:
         raise self.exc
+
+
+#: Request URLs joined with a provider's base URL, by name: the base URL, the
+#: URL requested, and the URL the request goes to.
+URL_JOINS = {
+    "base-with-slash": (
+        "https://api.github.com/",
+        "/user",
+        "https://api.github.com/user",
+    ),
+    "base-without-slash": (
+        "https://api.github.com",
+        "user",
+        "https://api.github.com/user",
+    ),
+    "path-base-absolute-path": (
+        "https://gitlab.com/api/v4/",
+        "/user",
+        "https://gitlab.com/api/v4/user",
+    ),
+    "path-base-relative": (
+        "https://gitlab.com/api/v4/",
+        "user",
+        "https://gitlab.com/api/v4/user",
+    ),
+    "path-base-without-slash": (
+        "https://www.strava.com/api/v3",
+        "athlete",
+        "https://www.strava.com/api/v3/athlete",
+    ),
+    "path-already-in-base": (
+        "https://www.strava.com/api/v3",
+        "/api/v3/athlete",
+        "https://www.strava.com/api/v3/athlete",
+    ),
+    "nested-path-base": (
+        "https://x.example/v1/oauth",
+        "token",
+        "https://x.example/v1/oauth/token",
+    ),
+    "host-only": ("https://example.com", "/user", "https://example.com/user"),
+    "absolute": (
+        "https://api.github.com/",
+        "https://other.example/x",
+        "https://other.example/x",
+    ),
+    "scheme-relative": (
+        "https://api.github.com/",
+        "//other.example/x",
+        "//other.example/x",
+    ),
+    "with-query": (
+        "https://api.github.com/",
+        "user?a=1",
+        "https://api.github.com/user?a=1",
+    ),
+    "no-base-absolute": (None, "https://a.example/x", "https://a.example/x"),
+    "no-base-relative": (None, "relative", "relative"),
+}
