@@ -247,3 +247,40 @@ URL_JOINS = {
     "no-base-absolute": (None, "https://a.example/x", "https://a.example/x"),
     "no-base-relative": (None, "relative", "relative"),
 }
+
+
+# -- expired tokens ----------------------------------------------------------
+
+#: The API of the blueprints of :func:`make_blueprint`.
+API_URL = "https://example.com/user"
+#: The frozen clock of the refresh tests, and its timestamp.
+FROZEN = "2026-01-01 00:00:00"
+NOW = 1767225600.0
+
+
+def expired_token(**extra: t.Any) -> dict[str, t.Any]:
+    """A token that expired 10 s before ``NOW``, with a refresh token."""
+    token: dict[str, t.Any] = {
+        "access_token": "old-access",
+        "refresh_token": "old-refresh",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": NOW - 10,
+    }
+    token.update(extra)
+    return token
+
+
+def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
+    """The calls to ``url``, whatever their query."""
+    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
+
+
+def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
+    """A token endpoint that refreshes to ``new-access`` (600 s), and the API."""
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
+    )
+    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
