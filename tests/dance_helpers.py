@@ -8,10 +8,16 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
+import requests
 import responses as responses_lib
 from cryptography.hazmat.primitives import serialization
 from flask.testing import FlaskClient
+from oauthlib.common import Request as OAuthRequest
+from oauthlib.oauth1.rfc5849 import signature
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+from oauthlib.oauth1.rfc5849.utils import unescape
 
+from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage import MemoryStorage
 
@@ -284,3 +290,72 @@ def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
         json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
     )
     responses.add(responses_lib.GET, API_URL, json={"login": "me"})
+
+
+# -- OAuth 1 -----------------------------------------------------------------
+
+#: The OAuth 1 provider of :func:`make_oauth1_blueprint`.
+REQUEST_TOKEN_URL = "https://example.com/oauth/request_token"
+AUTHORIZE_URL = "https://example.com/oauth/authorize"
+ACCESS_TOKEN_URL = "https://example.com/oauth/access_token"
+CLIENT_KEY = "client-key"
+CLIENT_SECRET = "client-secret"
+
+
+def make_oauth1_blueprint(**kwargs: t.Any) -> OAuth1ConsumerBlueprint:
+    options: dict[str, t.Any] = {
+        "client_key": CLIENT_KEY,
+        "client_secret": CLIENT_SECRET,
+        "base_url": "https://example.com/api/",
+        "request_token_url": REQUEST_TOKEN_URL,
+        "authorization_url": AUTHORIZE_URL,
+        "access_token_url": ACCESS_TOKEN_URL,
+        "redirect_to": "index",
+    }
+    options.update(kwargs)
+    return OAuth1ConsumerBlueprint("test-service", __name__, **options)
+
+
+def make_oauth1_app(
+    bp: OAuth1ConsumerBlueprint | None = None, **kwargs: t.Any
+) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "oauth1 tests"
+    app.register_blueprint(bp or make_oauth1_blueprint(**kwargs), url_prefix="/login")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    return app
+
+
+def oauth_params(request: requests.PreparedRequest) -> dict[str, str]:
+    header = request.headers["Authorization"]
+    if isinstance(header, bytes):
+        header = header.decode()
+    return {k: unescape(v) for k, v in parse_authorization_header(header)}
+
+
+def signed_with(
+    request: requests.PreparedRequest, client_secret: str, token_secret: str | None
+) -> bool:
+    """Check the request's HMAC-SHA1 signature against a key, the way a
+    provider does (RFC 5849 3.4.2)."""
+    headers = {
+        k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
+    }
+    url = t.cast(str, request.url)
+    body = request.body or ""
+    params = signature.collect_parameters(
+        uri_query=urlsplit(url).query,
+        body=body,
+        headers=headers,
+        exclude_oauth_signature=False,
+    )
+    oauth_request = OAuthRequest(
+        url, http_method=request.method, body=body, headers=headers
+    )
+    oauth_request.params = [(k, v) for k, v in params if k != "oauth_signature"]
+    oauth_request.signature = dict(params)["oauth_signature"]
+    return bool(signature.verify_hmac_sha1(oauth_request, client_secret, token_secret))
