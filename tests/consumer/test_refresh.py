@@ -16,31 +16,20 @@ from freezegun import freeze_time
 from oauthlib.oauth2 import TokenExpiredError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from dance_helpers import add_refresh_and_api
+from dance_helpers import API_URL
+from dance_helpers import calls_to
+from dance_helpers import expired_token
+from dance_helpers import FROZEN
 from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import NOW
 from dance_helpers import Sends
 from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer import oauth_refresh_failed
 from flask_dance.consumer.storage import MemoryStorage
-
-API_URL = "https://example.com/user"
-NOW = 1767225600.0  # 2026-01-01 00:00:00 UTC
-FROZEN = "2026-01-01 00:00:00"
-
-
-def expired_token(**extra: t.Any) -> dict[str, t.Any]:
-    token: dict[str, t.Any] = {
-        "access_token": "old-access",
-        "refresh_token": "old-refresh",
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "expires_at": NOW - 10,
-    }
-    token.update(extra)
-    return token
-
 
 #: A token put on the session by hand: known to be expired only through
 #: ``expires_in`` (no ``expires_at``).
@@ -76,22 +65,16 @@ def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
     )
 
 
+@pytest.fixture
+def refused(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
+    """A token endpoint that refuses every refresh, and the API."""
+    refuse_refresh(responses)
+    responses.add(responses_lib.GET, API_URL)
+    return responses
+
+
 def body_of(call: t.Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
-
-
-def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
-    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
-
-
-def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
-    """A token endpoint that refreshes to ``new-access`` (600 s), and the API."""
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
-    )
-    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
 
 
 @pytest.fixture
@@ -228,10 +211,8 @@ def test_invalid_grant_deletes_token_and_signals(
 @freeze_time(FROZEN)
 @pytest.mark.parametrize("response_class", [flask.Response, WerkzeugResponse])
 def test_refresh_failed_receiver_may_answer(
-    responses: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
+    refused: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     bp = make_blueprint(storage=MemoryStorage(expired_token()))
     app = make_app(bp)
 
@@ -247,7 +228,7 @@ def test_refresh_failed_receiver_may_answer(
         response = app.test_client().get("/profile")
     assert response.status_code == 401
     assert response.data == b"please log in again"
-    assert calls_to(responses, API_URL) == []
+    assert calls_to(refused, API_URL) == []
 
 
 @freeze_time(FROZEN)
@@ -319,16 +300,14 @@ def test_session_without_blueprint_refreshes(
 
 @freeze_time(FROZEN)
 def test_session_without_blueprint_invalid_grant(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     session.token = expired_token()
     session.get(API_URL)
     assert session.token is None
     assert refresh_failures == []
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 # -- single flight ------------------------------------------------------------
@@ -440,16 +419,14 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
 
 @freeze_time(FROZEN)
 def test_reactive_refresh_failure_sends_no_token(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     with in_request() as (bp, storage):
         bp.session.token = dict(HAND_SET_TOKEN)
         bp.session.get(API_URL)
     assert len(refresh_failures) == 1
     assert storage.token is None
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 @freeze_time(FROZEN)
@@ -457,76 +434,6 @@ def test_empty_refresh_token_in_answer_keeps_the_old_one(
     responses: responses_lib.RequestsMock,
 ) -> None:
     assert stored_refresh_token(responses, answered="") == "old-refresh"
-
-
-# -- a stored expiry that is not a number ----------------------------------------------
-
-EXPIRY_LOGGER = "flask_dance.consumer._expiry"
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"expires_at": "abc"},
-        {"expires_at": float("nan")},
-        {"expires_at": [1]},
-        {"expires_in": "abc"},
-        {"expires_in": {}},
-    ],
-    ids=["at-text", "at-nan", "at-list", "in-text", "in-object"],
-)
-@freeze_time(FROZEN)
-def test_unusable_expiry_with_refresh_token_is_refreshed(
-    responses: responses_lib.RequestsMock,
-    caplog: pytest.LogCaptureFixture,
-    bad: dict[str, t.Any],
-) -> None:
-    add_refresh_and_api(responses)
-    storage = MemoryStorage(expired_token(**{"expires_at": NOW + 3600, **bad}))
-    bp = make_blueprint(storage=storage)
-    app = make_app(bp)
-
-    @app.route("/me")
-    def me() -> t.Any:
-        assert bp.session.authorized
-        return bp.session.get("/user").json()
-
-    with caplog.at_level("WARNING", logger=EXPIRY_LOGGER):
-        response = app.test_client().get("/me", base_url="https://a.b.c")
-    assert response.status_code == 200
-    assert response.json == {"login": "me"}
-    assert len(calls_to(responses, TOKEN_URL)) == 1
-    assert storage.token is not None
-    assert storage.token["access_token"] == "new-access"
-    assert storage.token["expires_at"] == NOW + 600
-    warnings = [r for r in caplog.records if r.name == EXPIRY_LOGGER]
-    assert len(warnings) == 1
-    assert "old-" not in warnings[0].getMessage()
-
-
-@freeze_time(FROZEN)
-def test_unusable_expiry_without_refresh_token_reads_as_no_token(
-    responses: responses_lib.RequestsMock, caplog: pytest.LogCaptureFixture
-) -> None:
-    responses.add(responses_lib.GET, API_URL, json={"login": "anonymous"})
-    stored = expired_token(expires_at="abc", refresh_token=None)
-    bp = make_blueprint(storage=MemoryStorage(stored))
-    app = make_app(bp)
-
-    @app.route("/me")
-    def me() -> t.Any:
-        answer = {"authorized": bp.session.authorized, "token": bp.token}
-        bp.session.get("/user")
-        return answer
-
-    with caplog.at_level("WARNING", logger=EXPIRY_LOGGER):
-        response = app.test_client().get("/me", base_url="https://a.b.c")
-    assert response.status_code == 200
-    assert response.json == {"authorized": False, "token": None}
-    assert "Authorization" not in responses.calls[0].request.headers
-    assert len([r for r in caplog.records if r.name == EXPIRY_LOGGER]) == 1
-    with app.test_request_context("/"):
-        assert bp.session.authorized is False  # the quick answer agrees
 
 
 # -- refresh when the resource server refuses the access token ---------------
