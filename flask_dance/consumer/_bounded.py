@@ -236,10 +236,15 @@ def _no_constant(text: str) -> t.NoReturn:
     raise _NotFinite()
 
 
+#: Reads JSON that holds only finite numbers; made once (:func:`json.loads`
+#: with arguments makes a new decoder for each call).
+_finite_json = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
+
+
 def _check_oauth2(response: requests.Response) -> None:
     text = response.text
     try:
-        data: t.Any = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+        data: t.Any = _finite_json.decode(text)
     except RecursionError:
         raise _malformed("is nested too deep", response) from None
     except _NotFinite:

@@ -172,7 +172,7 @@ class PendingLogins:
     def _fit(self, session: t.Any, records: dict[str, t.Any]) -> None:
         """Forget the oldest records while the session cookie is larger than
         :data:`COOKIE_BUDGET`; the newest one stays."""
-        if clearly_below(session, COOKIE_BUDGET):
+        if len(records) <= 1 or clearly_below(session, COOKIE_BUDGET):
             return
         while len(records) > 1:
             size = signed_size(session)
