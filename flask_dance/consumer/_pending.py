@@ -13,7 +13,7 @@ import logging
 import time
 import typing as t
 
-from ._context import browser_session
+from ._request_local import browser_session
 from ._urls import safe_next_url
 
 log: logging.Logger = logging.getLogger(__name__)

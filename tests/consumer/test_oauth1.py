@@ -457,6 +457,28 @@ def test_session_is_authorized_with_a_complete_token() -> None:
         assert not bp.session.authorized
 
 
+def test_session_class_defaults() -> None:
+    class Custom(OAuth1Session):
+        pass
+
+    class WithCustomSessions(OAuth1ConsumerBlueprint):
+        session_class = Custom
+
+    assert make_blueprint().session_class is OAuth1Session
+    assert make_blueprint(session_class=Custom).session_class is Custom
+    assert WithCustomSessions("sub", __name__).session_class is Custom
+
+
+def test_session_class_lookup_of_unknown_names_fails() -> None:
+    import flask_dance.consumer
+    import flask_dance.consumer.requests
+
+    for module in (flask_dance.consumer, flask_dance.consumer.requests):
+        assert module.OAuth1Session is OAuth1Session
+        with pytest.raises(AttributeError):
+            _ = module.OAuth3Session  # type: ignore[attr-defined]
+
+
 def test_load_token_clears_stale_credentials() -> None:
     storage = MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"})
     bp = make_blueprint(storage=storage)

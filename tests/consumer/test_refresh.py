@@ -461,7 +461,7 @@ def test_empty_refresh_token_in_answer_keeps_the_old_one(
 
 # -- a stored expiry that is not a number ----------------------------------------------
 
-EXPIRY_LOGGER = "flask_dance.consumer._expiry"
+EXPIRY_LOGGER = "flask_dance.consumer._refresh"
 
 
 @pytest.mark.parametrize(

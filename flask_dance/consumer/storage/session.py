@@ -7,7 +7,7 @@ import typing as t
 
 import flask
 
-from .._context import browser_session
+from .._request_local import browser_session
 from . import _crypto
 from . import BaseStorage
 
