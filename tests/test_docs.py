@@ -115,8 +115,9 @@ def oauth2_quickstart_dance(
 # -- quickstart ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_local_quickstart_reaches_a_working_login(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
+    provider: t.Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     example = load_example("local_quickstart", monkeypatch)
     app = example.create_app(provider)
@@ -259,10 +260,9 @@ def test_readme_quickstart_is_the_github_quickstart() -> None:
     assert normalized(blocks[0]) == normalized(example)
 
 
+@pytest.mark.usefixtures("insecure")
 def test_google_quickstart(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(
         monkeypatch, GOOGLE_OAUTH_CLIENT_ID="the-id", GOOGLE_OAUTH_CLIENT_SECRET="s"
@@ -291,9 +291,8 @@ def test_google_quickstart(
     assert page == "You are alice@example.com on Google"
 
 
-def test_oidc_quickstart(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("insecure")
+def test_oidc_quickstart(provider: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("ACME_ISSUER", provider.issuer)
     monkeypatch.setenv("ACME_OAUTH_CLIENT_ID", "test-client")
@@ -457,8 +456,8 @@ def postgresql_url(postgres_schema: t.Callable[[str], str]) -> str:
     )
 
 
+@pytest.mark.usefixtures("insecure")
 def test_multi_user_example_on_postgresql_and_redis(
-    insecure: None,
     responses: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
     postgresql_url: str,
@@ -552,9 +551,8 @@ def test_testing_examples_pass_under_pytest(tmp_path: Path) -> None:
 # -- refresh, revocation and logout ----------------------------------------------------
 
 
-def test_lifecycle_example(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("insecure")
+def test_lifecycle_example(provider: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
@@ -604,10 +602,9 @@ def test_lifecycle_example(
 # -- understanding the magic, signals, storages, migrating -----------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_magic_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     github_env(monkeypatch)
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
@@ -669,10 +666,9 @@ def test_magic_example(
         assert session.base_url == "https://api.github.com/"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_signals_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("FLASK_GITHUB_OAUTH_CLIENT_ID", "id")
@@ -759,10 +755,9 @@ def test_custom_storage_example(
         assert redis.data == {}
 
 
+@pytest.mark.usefixtures("insecure")
 def test_migrating_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mock_github(responses, "gho_docs")
     example = load_example("migrating", monkeypatch)
@@ -947,10 +942,9 @@ def test_deployment_fixed_redirect_uri_advice_works() -> None:
 # -- the provider quickstarts ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_twitter_quickstart_oauth1(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
     responses.add(
@@ -1014,10 +1008,9 @@ def test_slack_quickstart(
     assert responses.calls[-1].request.headers["Authorization"] == "Bearer xoxp-docs"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_dropbox_quickstart(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(monkeypatch, DROPBOX_APP_KEY="the-key", DROPBOX_APP_SECRET="the-secret")
     responses.add(
@@ -1041,8 +1034,9 @@ def test_dropbox_quickstart(
     assert page == "You are Franz Ferdinand on Dropbox"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_oidc_quickstart_local_try_logs_out_at_the_provider(
-    insecure: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The quickstart's "try it locally" commands: the provider as the page
     starts it, the app as the page configures it; logging out at the
@@ -1098,8 +1092,9 @@ def submit_logout_form(client: t.Any, page: str = "/logout", **kwargs: t.Any) ->
     )
 
 
+@pytest.mark.usefixtures("insecure")
 def test_logout_example_local_and_provider_logout(
-    insecure: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import requests
 

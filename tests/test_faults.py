@@ -26,10 +26,10 @@ from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import Forbidden
 
+from dance_helpers import FailingStorage
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oidc import clear_caches
-from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.testing import LocalProvider
@@ -395,15 +395,6 @@ def test_a_refresh_that_fails_for_a_moment_keeps_the_token(
 # -- a failing storage, without servers ---------------------------------------------
 
 
-class _FailingStorage(MemoryStorage):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__()
-        self.exc = exc
-
-    def set(self, blueprint: t.Any, token: t.Any) -> None:
-        raise self.exc
-
-
 def _site_with(provider: LocalProvider, storage: t.Any) -> flask.Flask:
     app = flask.Flask(__name__)
     app.secret_key = "faults"
@@ -423,7 +414,7 @@ def _dance(app: flask.Flask, provider: LocalProvider) -> t.Any:
 
 
 def test_a_receiver_answers_a_storage_failure(provider) -> None:
-    app = _site_with(provider, _FailingStorage(ConnectionError("down")))
+    app = _site_with(provider, FailingStorage(ConnectionError("down")))
 
     def receiver(sender: t.Any, **kwargs: t.Any) -> t.Any:
         assert isinstance(kwargs["error"], ConnectionError)
@@ -436,12 +427,12 @@ def test_a_receiver_answers_a_storage_failure(provider) -> None:
 
 
 def test_a_storage_that_aborts_keeps_its_http_error(provider) -> None:
-    app = _site_with(provider, _FailingStorage(Forbidden()))
+    app = _site_with(provider, FailingStorage(Forbidden()))
     assert _dance(app, provider).status_code == 403
 
 
 def test_a_storage_value_error_keeps_the_7_1_behaviour(provider, errors) -> None:
-    app = _site_with(provider, _FailingStorage(ValueError("no user")))
+    app = _site_with(provider, FailingStorage(ValueError("no user")))
     response = _dance(app, provider)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"

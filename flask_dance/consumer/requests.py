@@ -20,6 +20,7 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from ._basic_auth import BasicAuth
 from ._exchange import raise_for_server_error
 from ._refresh import RefreshMixin
@@ -268,8 +269,6 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
-        from . import _bounded
-
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -280,9 +279,7 @@ class OAuth2Session(
                 data=data,
                 **kwargs,
             )
-            from . import _token_answer
-
-            _token_answer.check(kind, response)
+            _bounded.check(kind, response)
             return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs

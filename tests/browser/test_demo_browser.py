@@ -131,13 +131,15 @@ class _Visit:
                 return self.demo.stored_token(cookie["value"])
         return None
 
-    def log_in(self) -> None:
+    def log_in(self) -> t.Any:
+        """Log in with the default user; return the stored token."""
         self.page.goto(self.demo.url + "/")
         self.page.click("#login")
         _approve(self.page)
         self.page.wait_for_url(self.demo.url + "/")
         self.page.wait_for_selector("#name")
         self.shot(self.page, "logged-in")
+        return self.stored_token()
 
 
 @pytest.fixture
@@ -235,9 +237,8 @@ def test_two_tabs_log_in_at_once(provider: LocalProvider, visit: _Visit) -> None
 def test_logout_goes_through_the_provider(
     provider: LocalProvider, visit: _Visit
 ) -> None:
+    token = visit.log_in()
     page = visit.page
-    visit.log_in()
-    token = visit.stored_token()
     assert provider.is_active(token["access_token"])
 
     page.click("#logout")
@@ -259,9 +260,8 @@ def test_logout_goes_through_the_provider(
 def test_refresh_button_changes_the_token(
     provider: LocalProvider, visit: _Visit
 ) -> None:
+    before = visit.log_in()
     page = visit.page
-    visit.log_in()
-    before = visit.stored_token()
     shown_before = page.inner_text("#token-access_token")
 
     page.click("#refresh")

@@ -7,6 +7,7 @@ import flask
 import pytest
 import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from responses import RequestsMock
@@ -59,14 +60,21 @@ def serve() -> t.Iterator[t.Callable[[WSGIApplication], str]]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def rsa_key() -> rsa.RSAPrivateKey:
+def _session_key(name: str, make: t.Callable[[], t.Any]) -> t.Any:
+    """A fixture ``name`` whose private key is made once per test session."""
+    return pytest.fixture(scope="session", name=name)(lambda: make())
+
+
+def _new_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="session")
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+# The signing keys of the tests: a provider's, a client's, or a rotated one.
+rsa_key = _session_key("rsa_key", _new_rsa_key)
+other_rsa_key = _session_key("other_rsa_key", _new_rsa_key)
+ec_key = _session_key("ec_key", lambda: ec.generate_private_key(ec.SECP256R1()))
+ec384_key = _session_key("ec384_key", lambda: ec.generate_private_key(ec.SECP384R1()))
+ed_key = _session_key("ed_key", ed25519.Ed25519PrivateKey.generate)
 
 
 @pytest.fixture(scope="module")

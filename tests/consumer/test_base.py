@@ -71,7 +71,8 @@ def test_session_ends_with_the_request() -> None:
         assert bp.session is not session
 
 
-def test_session_token_is_per_request(memory_storage: MemoryStorage) -> None:
+@pytest.mark.usefixtures("memory_storage")
+def test_session_token_is_per_request() -> None:
     bp = make_blueprint(storage=SessionStorage())
     app = make_app(bp)
 
@@ -459,9 +460,8 @@ def test_token_getter_setter_deleter_decorators() -> None:
     assert bp.storage.get(bp) == {"access_token": "from-storage"}
 
 
-def test_logged_in_runs_after_the_token_is_stored(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_logged_in_runs_after_the_token_is_stored() -> None:
     storage = MemoryStorage()
     bp = make_blueprint(storage=storage)
     seen: list[t.Any] = []
@@ -481,9 +481,8 @@ def test_logged_in_runs_after_the_token_is_stored(
     assert stored_then["access_token"] == "access-1"
 
 
-def test_logged_in_not_run_when_a_receiver_refuses_storage(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_logged_in_not_run_when_a_receiver_refuses_storage() -> None:
     bp = make_blueprint(storage=MemoryStorage())
     seen: list[t.Any] = []
     bp.logged_in(seen.append)
@@ -497,9 +496,8 @@ def test_logged_in_not_run_when_a_receiver_refuses_storage(
     assert seen == []
 
 
-def test_werkzeug_response_from_receiver_wins(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_werkzeug_response_from_receiver_wins() -> None:
     from werkzeug.wrappers import Response
 
     storage = MemoryStorage()
@@ -558,9 +556,8 @@ def test_storage_property_set_and_delete() -> None:
 # -- routes -------------------------------------------------------------------
 
 
-def test_custom_login_and_authorized_urls(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_custom_login_and_authorized_urls() -> None:
     storage = MemoryStorage()
     bp = make_blueprint(
         login_url="/start/{bp.name}",

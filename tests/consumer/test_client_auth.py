@@ -4,6 +4,7 @@ end to end against the local provider."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import typing as t
@@ -119,13 +120,22 @@ METHODS = [
 ]
 
 
+@pytest.fixture
+def setup_for(
+    local: LocalProvider, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
+) -> t.Callable[..., Setup]:
+    """``setup_for(method, options, explicit=True)``: a setup whose client
+    authenticates with ``method``, named to the blueprint if ``explicit``."""
+    return functools.partial(_setup_for, local, rsa_key=rsa_key, ec_key=ec_key)
+
+
 def _setup_for(
     local: LocalProvider,
     method: str,
     options: dict[str, t.Any],
+    *,
     rsa_key: rsa.RSAPrivateKey,
     ec_key: ec.EllipticCurvePrivateKey,
-    *,
     explicit: bool = True,
 ) -> Setup:
     secret = options.get("secret", SECRET)
@@ -149,12 +159,11 @@ def _setup_for(
 @pytest.mark.parametrize(("method", "options"), METHODS)
 def test_every_token_side_call_authenticates_the_same_way(
     local: LocalProvider,
-    rsa_key: rsa.RSAPrivateKey,
-    ec_key: ec.EllipticCurvePrivateKey,
+    setup_for: t.Callable[..., Setup],
     method: str,
     options: dict[str, t.Any],
 ) -> None:
-    setup = _setup_for(local, method, options, rsa_key, ec_key)
+    setup = setup_for(method, options)
     first = login(local, setup)
     expire(setup)
     with setup.app.test_request_context("/"):
@@ -191,11 +200,7 @@ def test_every_token_side_call_authenticates_the_same_way(
 
 @pytest.mark.parametrize(("method", "options"), METHODS)
 def test_method_is_discovered_from_what_the_blueprint_can_do(
-    local: LocalProvider,
-    rsa_key: rsa.RSAPrivateKey,
-    ec_key: ec.EllipticCurvePrivateKey,
-    method: str,
-    options: dict[str, t.Any],
+    local: LocalProvider, setup_for: t.Callable[..., Setup], method: str, options: t.Any
 ) -> None:
     if method in ("client_secret_post", "client_secret_jwt"):
         # With a secret, Basic would come first in the provider's usual order:
@@ -204,7 +209,7 @@ def test_method_is_discovered_from_what_the_blueprint_can_do(
             method,
             "client_secret_basic",
         ]
-    setup = _setup_for(local, method, options, rsa_key, ec_key, explicit=False)
+    setup = setup_for(method, options, explicit=False)
     login(local, setup)
     assert local.requests_for("exchange")[-1].client_auth == method
 

@@ -3,60 +3,28 @@
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import parse_qs
-from urllib.parse import urlsplit
 
 import flask
 import pytest
 import requests
 import responses as responses_lib
 from flask.testing import FlaskClient
-from oauthlib.common import Request as OAuthRequest
-from oauthlib.oauth1 import SIGNATURE_RSA
-from oauthlib.oauth1.rfc5849 import signature
-from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
-from oauthlib.oauth1.rfc5849.utils import unescape
 
-from flask_dance.consumer import OAuth1ConsumerBlueprint
-from flask_dance.consumer import OAuth1Session
+from dance_helpers import ACCESS_TOKEN_URL
+from dance_helpers import AUTHORIZE_URL
+from dance_helpers import BASE
+from dance_helpers import CLIENT_KEY
+from dance_helpers import CLIENT_SECRET
+from dance_helpers import FailingStorage
+from dance_helpers import make_oauth1_app as make_app
+from dance_helpers import oauth_params
+from dance_helpers import REQUEST_TOKEN_URL
+from dance_helpers import Sends
+from dance_helpers import signed_with
 from flask_dance.consumer import oauth_authorized
 from flask_dance.consumer import oauth_before_login
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
-from flask_dance.consumer.storage import NullStorage
-
-BASE = "https://a.b.c"
-REQUEST_TOKEN_URL = "https://example.com/oauth/request_token"
-AUTHORIZE_URL = "https://example.com/oauth/authorize"
-ACCESS_TOKEN_URL = "https://example.com/oauth/access_token"
-CLIENT_KEY = "client-key"
-CLIENT_SECRET = "client-secret"
-
-
-def make_blueprint(**kwargs: t.Any) -> OAuth1ConsumerBlueprint:
-    options: dict[str, t.Any] = {
-        "client_key": CLIENT_KEY,
-        "client_secret": CLIENT_SECRET,
-        "base_url": "https://example.com/api/",
-        "request_token_url": REQUEST_TOKEN_URL,
-        "authorization_url": AUTHORIZE_URL,
-        "access_token_url": ACCESS_TOKEN_URL,
-        "redirect_to": "index",
-    }
-    options.update(kwargs)
-    return OAuth1ConsumerBlueprint("test-service", __name__, **options)
-
-
-def make_app(bp: OAuth1ConsumerBlueprint | None = None, **kwargs: t.Any) -> flask.Flask:
-    app = flask.Flask(__name__)
-    app.secret_key = "oauth1 tests"
-    app.register_blueprint(bp or make_blueprint(**kwargs), url_prefix="/login")
-
-    @app.route("/")
-    def index() -> str:
-        return "index"
-
-    return app
 
 
 def add_request_token(
@@ -75,37 +43,6 @@ def add_access_token(responses: responses_lib.RequestsMock) -> None:
         ACCESS_TOKEN_URL,
         body="oauth_token=at&oauth_token_secret=ats&screen_name=me",
     )
-
-
-def oauth_params(request: requests.PreparedRequest) -> dict[str, str]:
-    header = request.headers["Authorization"]
-    if isinstance(header, bytes):
-        header = header.decode()
-    return {k: unescape(v) for k, v in parse_authorization_header(header)}
-
-
-def signed_with(
-    request: requests.PreparedRequest, client_secret: str, token_secret: str | None
-) -> bool:
-    """Check the request's HMAC-SHA1 signature against a key, the way a
-    provider does (RFC 5849 3.4.2)."""
-    headers = {
-        k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
-    }
-    url = t.cast(str, request.url)
-    body = request.body or ""
-    params = signature.collect_parameters(
-        uri_query=urlsplit(url).query,
-        body=body,
-        headers=headers,
-        exclude_oauth_signature=False,
-    )
-    oauth_request = OAuthRequest(
-        url, http_method=request.method, body=body, headers=headers
-    )
-    oauth_request.params = [(k, v) for k, v in params if k != "oauth_signature"]
-    oauth_request.signature = dict(params)["oauth_signature"]
-    return bool(signature.verify_hmac_sha1(oauth_request, client_secret, token_secret))
 
 
 def log_in(client: t.Any) -> t.Any:
@@ -133,6 +70,13 @@ def client() -> t.Iterator[FlaskClient]:
     """A browser on an app of the OAuth 1 blueprint, with memory storage."""
     with make_app(storage=MemoryStorage()).test_client() as browser:
         yield browser
+
+
+@pytest.fixture
+def pending(granted: responses_lib.RequestsMock, client: FlaskClient) -> FlaskClient:
+    """A browser whose login is pending: the provider granted ``rt``."""
+    log_in(client)
+    return client
 
 
 @pytest.fixture
@@ -345,14 +289,11 @@ def test_two_tabs_complete(
 
 
 def test_denied_sends_error_and_consumes_the_login(
-    granted: responses_lib.RequestsMock,
-    errors: list[dict[str, t.Any]],
-    client: FlaskClient,
+    granted: responses_lib.RequestsMock, errors: Sends, pending: FlaskClient
 ) -> None:
-    log_in(client)
-    response = callback(client, "denied=rt")
+    response = callback(pending, "denied=rt")
     assert "test-service_oauth_pending" not in flask.session
-    callback(client, "oauth_token=rt&oauth_verifier=v")
+    callback(pending, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert len(granted.calls) == 1
@@ -362,12 +303,9 @@ def test_denied_sends_error_and_consumes_the_login(
 
 
 def test_callback_without_verifier(
-    granted: responses_lib.RequestsMock,
-    errors: list[dict[str, t.Any]],
-    client: FlaskClient,
+    granted: responses_lib.RequestsMock, errors: Sends, pending: FlaskClient
 ) -> None:
-    log_in(client)
-    response = callback(client, "oauth_token=rt")
+    response = callback(pending, "oauth_token=rt")
     assert response.status_code == 302
     assert len(granted.calls) == 1
     assert "verifier" in errors[0]["message"]
@@ -428,153 +366,14 @@ def test_authorized_receiver_may_refuse_or_answer(
 def test_storage_value_error_becomes_oauth_error(
     responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    class NoUserStorage(NullStorage):
-        def set(self, blueprint: t.Any, token: t.Any) -> None:
-            raise ValueError("Cannot set OAuth token without an associated user")
-
     add_request_token(responses)
     add_access_token(responses)
-    app = make_app(storage=NoUserStorage())
+    app = make_app(storage=FailingStorage())
     with app.test_client() as client:
         log_in(client)
         response = callback(client, "oauth_token=rt&oauth_verifier=v")
     assert response.status_code == 302
     assert isinstance(errors[0]["error"], ValueError)
-
-
-# -- the session ----------------------------------------------------------------------
-
-
-def test_session_is_authorized_with_a_complete_token() -> None:
-    storage = MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"})
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        assert isinstance(bp.session, OAuth1Session)
-        assert bp.session.authorized
-        assert bp.session._client.client.resource_owner_key == "at"
-    storage.token = {"oauth_token": "at"}
-    with make_app(bp).test_request_context("/"):
-        assert not bp.session.authorized
-
-
-def test_session_class_defaults() -> None:
-    class Custom(OAuth1Session):
-        pass
-
-    class WithCustomSessions(OAuth1ConsumerBlueprint):
-        session_class = Custom
-
-    assert make_blueprint().session_class is OAuth1Session
-    assert make_blueprint(session_class=Custom).session_class is Custom
-    assert WithCustomSessions("sub", __name__).session_class is Custom
-
-
-def test_session_class_lookup_of_unknown_names_fails() -> None:
-    import flask_dance.consumer
-    import flask_dance.consumer.requests
-
-    for module in (flask_dance.consumer, flask_dance.consumer.requests):
-        assert module.OAuth1Session is OAuth1Session
-        with pytest.raises(AttributeError):
-            _ = module.OAuth3Session  # type: ignore[attr-defined]
-
-
-def test_load_token_clears_stale_credentials() -> None:
-    storage = MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"})
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        session = bp.session
-        assert session.authorized
-        del bp.token
-        assert session.token is None
-        assert not session.authorized
-        client = session._client.client
-        assert client.resource_owner_key is None
-        assert client.resource_owner_secret is None
-
-
-def test_rsa_session_is_authorized_with_a_token_key() -> None:
-    storage = MemoryStorage({"oauth_token": "at", "oauth_token_secret": ""})
-    bp = make_blueprint(
-        storage=storage, signature_method=SIGNATURE_RSA, rsa_key="not-used-here"
-    )
-    with make_app(bp).test_request_context("/"):
-        assert bp.session.authorized
-
-
-def test_api_requests_are_signed_and_joined_to_base_url(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.GET, "https://example.com/api/statuses/home")
-    responses.add(responses_lib.GET, "https://other.example/x")
-    storage = MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"})
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        bp.session.get("statuses/home", params={"count": "5"})
-        bp.session.get("https://other.example/x")
-    request = responses.calls[0].request
-    assert request.url == "https://example.com/api/statuses/home?count=5"
-    assert oauth_params(request)["oauth_token"] == "at"
-    assert signed_with(request, CLIENT_SECRET, "ats")
-    assert responses.calls[1].request.url == "https://other.example/x"
-
-
-def test_base_url_without_trailing_slash(responses: responses_lib.RequestsMock) -> None:
-    responses.add(responses_lib.GET, "https://jira.example/context/rest/api/2/myself")
-    bp = make_blueprint(
-        base_url="https://jira.example/context",
-        storage=MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"}),
-    )
-    with make_app(bp).test_request_context("/"):
-        bp.session.get("/rest/api/2/myself")
-    assert len(responses.calls) == 1
-
-
-def test_session_without_blueprint() -> None:
-    session = OAuth1Session(client_key="k", client_secret="s")
-    assert session.token is None
-    assert not session.authorized
-    session.token = {"oauth_token": "t", "oauth_token_secret": "ts"}
-    assert session.authorized
-    prepared = session.prepare_request(requests.Request("GET", "https://x.example/a"))
-    assert prepared.url == "https://x.example/a"
-
-
-@pytest.mark.parametrize("has_token", [True, False])
-def test_authorization_required(has_token: bool) -> None:
-    token = {"oauth_token": "at", "oauth_token_secret": "ats"} if has_token else None
-    bp = make_blueprint(storage=MemoryStorage(token))
-    app = make_app(bp)
-
-    @app.route("/private")
-    @bp.session.authorization_required
-    def private() -> str:
-        return "secret page"
-
-    response = app.test_client().get("/private")
-    if has_token:
-        assert response.data == b"secret page"
-    else:
-        assert response.status_code == 302
-        assert response.headers["Location"] == "/login/test-service"
-
-
-def test_authorization_url_query() -> None:
-    bp = make_blueprint()
-    with make_app(bp).test_request_context("/"):
-        url = bp.session.authorization_url(AUTHORIZE_URL, request_token="abc")
-    assert parse_qs(urlsplit(url).query) == {"oauth_token": ["abc"]}
-
-
-def test_session_token_can_be_cleared() -> None:
-    bp = make_blueprint(
-        storage=MemoryStorage({"oauth_token": "at", "oauth_token_secret": "ats"})
-    )
-    with make_app(bp).test_request_context("/"):
-        session = bp.session
-        assert session.authorized
-        session.token = None
-        assert not session.authorized
 
 
 # -- malformed answers --------------------------------------------------------------

@@ -16,8 +16,10 @@ from oauthlib.oauth2 import MissingCodeError
 from dance_helpers import AUTHORIZE_URL
 from dance_helpers import BASE
 from dance_helpers import callback
+from dance_helpers import FailingStorage
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import Sends
 from dance_helpers import start_login
 from dance_helpers import token_response
 from dance_helpers import TOKEN_URL
@@ -27,7 +29,6 @@ from flask_dance.consumer import oauth_before_login
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oauth2 import make_code_challenge
 from flask_dance.consumer.storage import MemoryStorage
-from flask_dance.consumer.storage import NullStorage
 
 
 def body_of(call: t.Any) -> dict[str, str]:
@@ -225,6 +226,16 @@ def test_replayed_callback_makes_no_token_request(
     ]
 
 
+def assert_refused(
+    response: t.Any, provider: responses_lib.RequestsMock, errors: Sends
+) -> None:
+    """The callback was refused for its state: back to the app, no token
+    request, one ``invalid_state`` error."""
+    assert response.status_code == 302
+    assert len(provider.calls) == 0
+    assert errors[0]["error"] == "invalid_state"
+
+
 def test_state_from_another_browser_is_rejected(
     token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
@@ -233,9 +244,7 @@ def test_state_from_another_browser_is_rejected(
     attacker_params = start_login(attacker)
     start_login(victim)
     response = callback(victim, code="attacker-code", state=attacker_params["state"])
-    assert response.status_code == 302
-    assert len(token_endpoint.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, token_endpoint, errors)
 
 
 def test_callback_without_pending_login_is_rejected(
@@ -243,9 +252,7 @@ def test_callback_without_pending_login_is_rejected(
 ) -> None:
     app = make_app()
     response = callback(app.test_client(), code="c", state="s")
-    assert response.status_code == 302
-    assert len(responses.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, responses, errors)
 
 
 def test_expired_pending_login_is_rejected(
@@ -381,7 +388,8 @@ def test_provider_error_sends_signal_and_redirects(
     ]
 
 
-def test_error_receiver_may_answer(responses: responses_lib.RequestsMock) -> None:
+@pytest.mark.usefixtures("responses")
+def test_error_receiver_may_answer() -> None:
     app = make_app()
 
     def receiver(sender: t.Any, **kwargs: t.Any) -> flask.Response:
@@ -433,14 +441,9 @@ def test_token_endpoint_failures_never_500(
     assert storage.get(app.blueprints["test-service"]) is None  # type: ignore[arg-type]
 
 
-def test_storage_value_error_sends_error_signal(
-    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
-) -> None:
-    class NoUserStorage(NullStorage):
-        def set(self, blueprint: t.Any, token: t.Any) -> None:
-            raise ValueError("Cannot set OAuth token without an associated user")
-
-    app = make_app(storage=NoUserStorage())
+@pytest.mark.usefixtures("token_endpoint")
+def test_storage_value_error_sends_error_signal(errors: list[dict[str, t.Any]]) -> None:
+    app = make_app(storage=FailingStorage())
     with app.test_client() as client:
         params = start_login(client)
         response = callback(client, code="c", state=params["state"])
@@ -467,9 +470,8 @@ def test_scope_change_is_accepted(responses: responses_lib.RequestsMock) -> None
 # -- oauth_authorized return values --------------------------------------------
 
 
-def test_authorized_receiver_false_skips_storage(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_authorized_receiver_false_skips_storage() -> None:
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -483,9 +485,8 @@ def test_authorized_receiver_false_skips_storage(
     assert storage.get(app.blueprints["test-service"]) is None  # type: ignore[arg-type]
 
 
-def test_authorized_receiver_response_wins(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_authorized_receiver_response_wins() -> None:
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -501,9 +502,8 @@ def test_authorized_receiver_response_wins(
     assert stored is not None
 
 
-def test_redirect_url_wins_over_redirect_to(
-    token_endpoint: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_redirect_url_wins_over_redirect_to() -> None:
     app = make_app(redirect_url="https://app.example/home", storage=MemoryStorage())
     with app.test_client() as client:
         params = start_login(client)
@@ -524,12 +524,8 @@ def test_redirect_url_wins_over_redirect_to(
         ("javascript:alert(1)", "/"),
     ],
 )
-def test_next_parameter(
-    token_endpoint: responses_lib.RequestsMock,
-    next_value: str,
-    expected: str,
-    client: FlaskClient,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_next_parameter(next_value: str, expected: str, client: FlaskClient) -> None:
     response = client.get(
         "/login/test-service", query_string={"next": next_value}, base_url=BASE
     )

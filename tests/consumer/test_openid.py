@@ -128,9 +128,8 @@ def test_bad_id_token_or_iss_stores_nothing(
     assert errors[-1]["error"] == expected
 
 
-def test_iss_mismatch_makes_no_token_request(
-    provider: LocalProvider, errors: list[dict[str, t.Any]]
-) -> None:
+@pytest.mark.usefixtures("errors")
+def test_iss_mismatch_makes_no_token_request(provider: LocalProvider) -> None:
     provider.faults.response_iss = "https://evil.example"
     app = make_app(provider)
     with app.test_client() as client:

@@ -10,6 +10,7 @@ import pytest
 import responses as responses_lib
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 
 from dance_helpers import callback
 from dance_helpers import make_app
@@ -60,6 +61,12 @@ def test_malformed_records_are_ignored(data: t.Any) -> None:
     assert PendingLogin.from_session("k", data) is None
 
 
+@pytest.fixture
+def frozen() -> t.Iterator[FrozenDateTimeFactory]:
+    with freeze_time("2026-01-01 00:00:00") as frozen:
+        yield t.cast(FrozenDateTimeFactory, frozen)
+
+
 @pytest.mark.usefixtures("ctx")
 def test_add_consume_once() -> None:
     pending = PendingLogins("svc")
@@ -79,28 +86,28 @@ def test_add_consume_once() -> None:
 
 
 @pytest.mark.usefixtures("ctx")
-def test_expired_records_are_dropped() -> None:
+def test_expired_records_are_dropped(frozen: FrozenDateTimeFactory) -> None:
     pending = PendingLogins("svc", ttl=10)
-    with freeze_time("2026-01-01 00:00:00") as frozen:
-        pending.add(PendingLogin(key="old", created_at=frozen().timestamp()))
-        frozen.tick(11)
-        assert not pending.has_key("old")
-        pending.add(PendingLogin(key="new", created_at=frozen().timestamp()))
-        assert set(flask.session[KEY]) == {"new"}
-        frozen.tick(11)
-        assert pending.consume("new") is None
-        assert KEY not in flask.session
+    pending.add(PendingLogin(key="old", created_at=frozen().timestamp()))
+    frozen.tick(11)
+    assert not pending.has_key("old")
+    pending.add(PendingLogin(key="new", created_at=frozen().timestamp()))
+    assert set(flask.session[KEY]) == {"new"}
+    frozen.tick(11)
+    assert pending.consume("new") is None
+    assert KEY not in flask.session
 
 
 @pytest.mark.usefixtures("ctx")
-def test_expired_legacy_state_goes_with_its_record() -> None:
+def test_expired_legacy_state_goes_with_its_record(
+    frozen: FrozenDateTimeFactory,
+) -> None:
     pending = PendingLogins("svc", ttl=10)
-    with freeze_time("2026-01-01 00:00:00") as frozen:
-        pending.add(PendingLogin(key="a", created_at=frozen().timestamp()))
-        assert flask.session["svc_oauth_state"] == "a"
-        frozen.tick(11)
-        assert pending.consume("other") is None
-        assert "svc_oauth_state" not in flask.session
+    pending.add(PendingLogin(key="a", created_at=frozen().timestamp()))
+    assert flask.session["svc_oauth_state"] == "a"
+    frozen.tick(11)
+    assert pending.consume("other") is None
+    assert "svc_oauth_state" not in flask.session
 
 
 @pytest.mark.usefixtures("ctx")

@@ -16,31 +16,20 @@ from freezegun import freeze_time
 from oauthlib.oauth2 import TokenExpiredError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from dance_helpers import add_refresh_and_api
+from dance_helpers import API_URL
+from dance_helpers import calls_to
+from dance_helpers import expired_token
+from dance_helpers import FROZEN
 from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import NOW
 from dance_helpers import Sends
 from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer import oauth_refresh_failed
 from flask_dance.consumer.storage import MemoryStorage
-
-API_URL = "https://example.com/user"
-NOW = 1767225600.0  # 2026-01-01 00:00:00 UTC
-FROZEN = "2026-01-01 00:00:00"
-
-
-def expired_token(**extra: t.Any) -> dict[str, t.Any]:
-    token: dict[str, t.Any] = {
-        "access_token": "old-access",
-        "refresh_token": "old-refresh",
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "expires_at": NOW - 10,
-    }
-    token.update(extra)
-    return token
-
 
 #: A token put on the session by hand: known to be expired only through
 #: ``expires_in`` (no ``expires_at``).
@@ -76,22 +65,16 @@ def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
     )
 
 
+@pytest.fixture
+def refused(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
+    """A token endpoint that refuses every refresh, and the API."""
+    refuse_refresh(responses)
+    responses.add(responses_lib.GET, API_URL)
+    return responses
+
+
 def body_of(call: t.Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
-
-
-def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
-    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
-
-
-def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
-    """A token endpoint that refreshes to ``new-access`` (600 s), and the API."""
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
-    )
-    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
 
 
 @pytest.fixture
@@ -228,10 +211,8 @@ def test_invalid_grant_deletes_token_and_signals(
 @freeze_time(FROZEN)
 @pytest.mark.parametrize("response_class", [flask.Response, WerkzeugResponse])
 def test_refresh_failed_receiver_may_answer(
-    responses: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
+    refused: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     bp = make_blueprint(storage=MemoryStorage(expired_token()))
     app = make_app(bp)
 
@@ -247,7 +228,7 @@ def test_refresh_failed_receiver_may_answer(
         response = app.test_client().get("/profile")
     assert response.status_code == 401
     assert response.data == b"please log in again"
-    assert calls_to(responses, API_URL) == []
+    assert calls_to(refused, API_URL) == []
 
 
 @freeze_time(FROZEN)
@@ -319,16 +300,14 @@ def test_session_without_blueprint_refreshes(
 
 @freeze_time(FROZEN)
 def test_session_without_blueprint_invalid_grant(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     session.token = expired_token()
     session.get(API_URL)
     assert session.token is None
     assert refresh_failures == []
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 # -- single flight ------------------------------------------------------------
@@ -440,16 +419,14 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
 
 @freeze_time(FROZEN)
 def test_reactive_refresh_failure_sends_no_token(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    refuse_refresh(responses)
-    responses.add(responses_lib.GET, API_URL)
     with in_request() as (bp, storage):
         bp.session.token = dict(HAND_SET_TOKEN)
         bp.session.get(API_URL)
     assert len(refresh_failures) == 1
     assert storage.token is None
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 @freeze_time(FROZEN)
@@ -457,6 +434,63 @@ def test_empty_refresh_token_in_answer_keeps_the_old_one(
     responses: responses_lib.RequestsMock,
 ) -> None:
     assert stored_refresh_token(responses, answered="") == "old-refresh"
+
+
+# -- refresh when the resource server refuses the access token ---------------
+
+
+def _refused_then_ok(responses: responses_lib.RequestsMock, challenge: str) -> None:
+    responses.add(
+        responses_lib.GET,
+        API_URL,
+        status=401,
+        headers={"WWW-Authenticate": challenge},
+        json={"message": "Bad credentials"},
+    )
+    add_refresh_and_api(responses)
+
+
+@freeze_time(FROZEN)
+def test_invalid_token_answer_refreshes_and_retries_once(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 200
+    api = calls_to(responses, API_URL)
+    assert [c.request.headers["Authorization"] for c in api[-2:]] == [
+        "Bearer old-access",
+        "Bearer new-access",
+    ]
+    assert storage.token["access_token"] == "new-access"
+    assert len(calls_to(responses, TOKEN_URL)) == 1
+
+
+@freeze_time(FROZEN)
+@pytest.mark.parametrize(
+    "challenge", ['Bearer error="insufficient_scope"', 'Bearer realm="api"']
+)
+def test_other_401_answers_are_returned_as_they_are(
+    responses: responses_lib.RequestsMock, challenge: str
+) -> None:
+    _refused_then_ok(responses, challenge)
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []
+    assert storage.token["access_token"] == "old-access"
+
+
+@freeze_time(FROZEN)
+def test_streamed_body_is_not_sent_twice(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, _):
+        response = bp.session.get(API_URL, data=iter([b"chunk"]))
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []
 
 
 # -- a stored expiry that is not a number ----------------------------------------------
@@ -527,60 +561,3 @@ def test_unusable_expiry_without_refresh_token_reads_as_no_token(
     assert len([r for r in caplog.records if r.name == EXPIRY_LOGGER]) == 1
     with app.test_request_context("/"):
         assert bp.session.authorized is False  # the quick answer agrees
-
-
-# -- refresh when the resource server refuses the access token ---------------
-
-
-def _refused_then_ok(responses: responses_lib.RequestsMock, challenge: str) -> None:
-    responses.add(
-        responses_lib.GET,
-        API_URL,
-        status=401,
-        headers={"WWW-Authenticate": challenge},
-        json={"message": "Bad credentials"},
-    )
-    add_refresh_and_api(responses)
-
-
-@freeze_time(FROZEN)
-def test_invalid_token_answer_refreshes_and_retries_once(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    _refused_then_ok(responses, 'Bearer error="invalid_token"')
-    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
-        response = bp.session.get(API_URL)
-    assert response.status_code == 200
-    api = calls_to(responses, API_URL)
-    assert [c.request.headers["Authorization"] for c in api[-2:]] == [
-        "Bearer old-access",
-        "Bearer new-access",
-    ]
-    assert storage.token["access_token"] == "new-access"
-    assert len(calls_to(responses, TOKEN_URL)) == 1
-
-
-@freeze_time(FROZEN)
-@pytest.mark.parametrize(
-    "challenge", ['Bearer error="insufficient_scope"', 'Bearer realm="api"']
-)
-def test_other_401_answers_are_returned_as_they_are(
-    responses: responses_lib.RequestsMock, challenge: str
-) -> None:
-    _refused_then_ok(responses, challenge)
-    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
-        response = bp.session.get(API_URL)
-    assert response.status_code == 401
-    assert calls_to(responses, TOKEN_URL) == []
-    assert storage.token["access_token"] == "old-access"
-
-
-@freeze_time(FROZEN)
-def test_streamed_body_is_not_sent_twice(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    _refused_then_ok(responses, 'Bearer error="invalid_token"')
-    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, _):
-        response = bp.session.get(API_URL, data=iter([b"chunk"]))
-    assert response.status_code == 401
-    assert calls_to(responses, TOKEN_URL) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 
 import flask
-import responses as responses_lib
+import pytest
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
@@ -42,10 +42,8 @@ def test_restart_is_allowed_again_after_the_lifetime() -> None:
             assert callback(client, state="x").headers["Location"].startswith("/login/")
 
 
-def test_successful_login_allows_a_restart_again(
-    token_endpoint: responses_lib.RequestsMock,
-    client: FlaskClient,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_successful_login_allows_a_restart_again(client: FlaskClient) -> None:
     assert callback(client, state="x").headers["Location"].startswith("/login/")
     params = start_login(client)
     callback(client, code="c", state=params["state"])

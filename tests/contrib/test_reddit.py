@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import typing as t
+
 import responses as responses_lib
 
 from contrib.preset_helpers import logged_in
@@ -17,6 +19,16 @@ class Custom(OAuth2Session):
     pass
 
 
+def _blueprint(user_agent: str, session_class: type[OAuth2Session]) -> t.Any:
+    return make_reddit_blueprint(
+        "id",
+        "secret",
+        user_agent=user_agent,
+        session_class=session_class,
+        storage=logged_in(),
+    )
+
+
 def _user_agent_of_call(bp: object, responses: responses_lib.RequestsMock) -> str:
     responses.add(responses.GET, ME, json={})
     with make_app(bp).test_request_context("/"):  # type: ignore[arg-type]
@@ -32,25 +44,13 @@ def test_default_user_agent(responses: responses_lib.RequestsMock) -> None:
 def test_user_agent_with_custom_session_class(
     responses: responses_lib.RequestsMock,
 ) -> None:
-    bp = make_reddit_blueprint(
-        "id",
-        "secret",
-        user_agent="web:com.example:v1 (by /u/me)",
-        session_class=Custom,
-        storage=logged_in(),
-    )
+    bp = _blueprint("web:com.example:v1 (by /u/me)", Custom)
     assert _user_agent_of_call(bp, responses) == "web:com.example:v1 (by /u/me)"
     bp.user_agent = "web:com.example:v2 (by /u/me)"
     assert _user_agent_of_call(bp, responses) == "web:com.example:v2 (by /u/me)"
 
 
 def test_reddit_session_class_standalone(responses: responses_lib.RequestsMock) -> None:
-    bp = make_reddit_blueprint(
-        "id",
-        "secret",
-        user_agent="web:x:v1",
-        session_class=RedditOAuth2Session,
-        storage=logged_in(),
-    )
+    bp = _blueprint("web:x:v1", RedditOAuth2Session)
     assert _user_agent_of_call(bp, responses) == "web:x:v1"
     assert RedditOAuth2Session().headers["User-Agent"] == f"Flask-Dance/{__version__}"

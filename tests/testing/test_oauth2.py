@@ -136,14 +136,14 @@ def test_user_picker_selects_the_user(provider: LocalProvider, flow: t.Any) -> N
     assert me.json()["login"] == "monalisa"
 
 
-def test_login_hint_preselects_user(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_login_hint_preselects_user(flow: t.Any) -> None:
     page = requests.get(flow.auth_url(login_hint="monalisa"), timeout=5).text
     assert '<option value="monalisa" selected>' in page
 
 
-def test_unknown_client_gets_error_page_not_redirect(
-    provider: LocalProvider, flow: t.Any
-) -> None:
+@pytest.mark.usefixtures("provider")
+def test_unknown_client_gets_error_page_not_redirect(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(client_id="nobody"), allow_redirects=False, timeout=5
     )
@@ -171,7 +171,8 @@ def test_unregistered_redirect_uri_gets_error_page(provider: LocalProvider) -> N
     assert "Location" not in response.headers
 
 
-def test_plain_pkce_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_plain_pkce_refused(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(code_challenge="x" * 43, code_challenge_method="plain"),
         allow_redirects=False,
@@ -195,7 +196,8 @@ def test_require_pkce(provider: LocalProvider, flow: t.Any) -> None:
     assert query["error"] == ["invalid_request"]
 
 
-def test_unsupported_response_mode(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_unsupported_response_mode(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(response_mode="fragment"), allow_redirects=False, timeout=5
     )
@@ -252,9 +254,8 @@ def test_token_with_oauthlib_client(
     assert provider.requests_for("token")[0].client_auth == "client_secret_post"
 
 
-def test_wrong_pkce_verifier_is_invalid_grant(
-    provider: LocalProvider, flow: t.Any
-) -> None:
+@pytest.mark.usefixtures("provider")
+def test_wrong_pkce_verifier_is_invalid_grant(flow: t.Any) -> None:
     _, challenge = flow.pkce_pair()
     result = flow.approve(code_challenge=challenge, code_challenge_method="S256")
     response = flow.exchange(result.code, verifier="w" * 50)
@@ -262,7 +263,8 @@ def test_wrong_pkce_verifier_is_invalid_grant(
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_missing_pkce_verifier_is_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_missing_pkce_verifier_is_refused(flow: t.Any) -> None:
     _, challenge = flow.pkce_pair()
     result = flow.approve(code_challenge=challenge, code_challenge_method="S256")
     response = flow.exchange(result.code)
@@ -287,7 +289,8 @@ def test_code_reuse_is_invalid_grant_and_revokes(
     assert not provider.is_active(token["refresh_token"])
 
 
-def test_redirect_uri_must_match(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_redirect_uri_must_match(flow: t.Any) -> None:
     result = flow.approve()
     response = flow.exchange(result.code, redirect_uri="http://localhost:5000/other")
     assert response.status_code == 400
@@ -313,8 +316,9 @@ def test_code_bound_to_client(provider: LocalProvider, flow: t.Any) -> None:
     [("test-client", "wrong"), ("nobody", "test-secret"), None],
     ids=["bad-secret", "unknown-client", "no-auth"],
 )
+@pytest.mark.usefixtures("provider")
 def test_client_authentication_failures(
-    provider: LocalProvider, flow: t.Any, auth: tuple[str, str] | None
+    flow: t.Any, auth: tuple[str, str] | None
 ) -> None:
     result = flow.approve()
     response = flow.exchange(result.code, auth=auth)
@@ -433,7 +437,8 @@ def test_id_token_claims_and_signature(provider: LocalProvider, flow: t.Any) -> 
     assert header["alg"] == "RS256"
 
 
-def test_no_id_token_without_openid_scope(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_no_id_token_without_openid_scope(flow: t.Any) -> None:
     token = flow.dance(scope="profile")
     assert "id_token" not in token
     assert token["scope"] == "profile"
@@ -482,7 +487,8 @@ def test_concurrent_refresh_with_one_token_wins_once(
     assert provider.calls["refresh"] == 2
 
 
-def test_prompt_none_is_login_required(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_prompt_none_is_login_required(flow: t.Any) -> None:
     response = requests.get(flow.auth_url(prompt="none"), allow_redirects=False)
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert query["error"] == ["login_required"]
@@ -503,7 +509,8 @@ def test_refresh_bound_to_client(provider: LocalProvider, flow: t.Any) -> None:
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_refresh_narrower_scope(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_refresh_narrower_scope(flow: t.Any) -> None:
     token = flow.dance()
     new = flow.refresh(token["refresh_token"], scope="openid").json()
     assert new["scope"] == "openid"
@@ -747,7 +754,8 @@ def test_password_and_client_credentials_grants_refused(
         assert "access_token" not in response.json()
 
 
-def test_implicit_flow_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_implicit_flow_refused(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(response_type="token"), allow_redirects=False, timeout=5
     )

@@ -30,21 +30,6 @@ def _fresh_oidc_caches() -> t.Iterator[None]:
     clear_caches()
 
 
-@pytest.fixture(scope="session")
-def other_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="session")
-def ec384_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP384R1())
-
-
-@pytest.fixture(scope="session")
-def ed_key() -> ed25519.Ed25519PrivateKey:
-    return ed25519.Ed25519PrivateKey.generate()
-
-
 def _public_jwk(key: t.Any, kid: str, **extra: t.Any) -> dict[str, t.Any]:
     public = key.public_key()
     if isinstance(public, rsa.RSAPublicKey):

@@ -239,8 +239,9 @@ def test_c29_encryption_key_not_used_for_signatures(
     expect("unknown_kid", sign(claims()), keyset)
 
 
+@pytest.mark.usefixtures("jwks")
 def test_c29_no_kid_uses_the_single_fitting_key(
-    sign: t.Any, rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any, jwks: dict[str, t.Any]
+    sign: t.Any, rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any
 ) -> None:
     keyset = {"keys": [public_jwk(rsa_key, "only")]}
     assert validate(sign(claims(), kid=None), keyset)

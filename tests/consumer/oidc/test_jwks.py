@@ -132,10 +132,10 @@ def test_c37_rotated_key_picked_up(
     assert len(responses.calls) == 2
 
 
+@pytest.mark.usefixtures("sign")
 def test_c37_unknown_kid_during_rate_limit_window(
     published: responses_lib.RequestsMock,
     session: requests.Session,
-    sign: t.Any,
     frozen: FrozenDateTimeFactory,
 ) -> None:
     cache = JWKSCache(JWKS_URI, min_refresh_interval=60)

@@ -6,11 +6,21 @@ import typing as t
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_login import UserMixin
+from sqlalchemy import event
+from sqlalchemy import ForeignKey
+from sqlalchemy import select
+from sqlalchemy import String
 from sqlalchemy.orm import close_all_sessions
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from werkzeug.datastructures import CallbackDict
 
+from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
+from sqla_compat import column
+from sqla_compat import new_base
 from sqla_compat import postgresql_url
 
 PG_URL = postgresql_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -112,3 +122,134 @@ class DictCache:
     def delete(self, key: str) -> bool:
         with self.lock:
             return self.data.pop(key, None) is not None
+
+
+# -- SQLAlchemyStorage: the models and fixtures of tests/consumer/storage/*sqla* --
+
+SERVICE = "test-service"
+
+
+Base = new_base()
+
+
+class User(UserMixin, Base):
+    __tablename__ = "fd_user"
+    id: Mapped[int] = column(sa.Integer, primary_key=True)
+    name: Mapped[str] = column(String(80))
+
+
+class OAuth(OAuthConsumerMixin, Base):
+    """The usual model: a ``user_id`` column and a ``user`` relationship."""
+
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
+    user: Mapped[User | None] = relationship(User)
+
+
+class SharedToken(OAuthConsumerMixin, Base):
+    """No user columns: one token per provider for the whole app."""
+
+
+class ByRelationship(OAuthConsumerMixin, Base):
+    """Only a ``user`` relationship; its foreign key has another name."""
+
+    owner_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
+    user: Mapped[User | None] = relationship(User)
+
+
+class ById(OAuthConsumerMixin, Base):
+    """Only a ``user_id`` column."""
+
+    user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(User.id))
+
+
+class NoId:
+    """A user object without an ``id``."""
+
+
+# -- fixtures ----------------------------------------------------------------
+
+
+def _create_all_in_sqlite(base: t.Any) -> None:
+    """Create ``base``'s tables in a throwaway SQLite database, closed at
+    once (a connection left for the garbage collector warns in whichever
+    test runs then)."""
+    engine = make_engine("sqlite://")
+    try:
+        base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(tables):
+    return tables(Base)
+
+
+@pytest.fixture
+def lite(make_blueprint):
+    """A session on SQLite only, for tests of logic that no database changes."""
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def users(request):
+    session = request.getfixturevalue(
+        "session" if "session" in request.fixturenames else "lite"
+    )
+    people = [User(name=name) for name in ("alice", "bob", "carol")]
+    session.add_all(people)
+    session.commit()
+    return people
+
+
+class Statements:
+    """The SQL statements an engine runs, with their parameters."""
+
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, t.Any]] = []
+
+    def clear(self) -> None:
+        self.executed.clear()
+
+    @property
+    def verbs(self) -> list[str]:
+        return [statement.split(None, 1)[0].upper() for statement, _ in self.executed]
+
+
+@pytest.fixture
+def sql(engine):
+    statements = Statements()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.executed.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def _rows(session: Session, model: type[t.Any] = OAuth) -> list[t.Any]:
+    session.expire_all()
+    return list(session.scalars(select(model).order_by(model.id)))
+
+
+def _add(session: Session, model: type[t.Any] = OAuth, **values: t.Any) -> t.Any:
+    values.setdefault("provider", SERVICE)
+    row = model(**values)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def _who(token: dict[str, t.Any] | None) -> str | None:
+    """The access token of ``token``, which names whose token it is."""
+    return None if token is None else token["access_token"]
+
+
+def _index_columns(table: sa.Table) -> dict[str | None, list[str]]:
+    """The columns of each index of ``table``, by the index's name."""
+    return {ix.name: [c.name for c in ix.columns] for ix in table.indexes}

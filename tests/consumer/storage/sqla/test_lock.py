@@ -109,6 +109,13 @@ class _Holder:
 # -- the lock itself -------------------------------------------------------------
 
 
+def _storage(engine: sa.Engine, user_id: int) -> SQLAlchemyStorage:
+    """A storage for ``user_id`` with a scoped session of its own."""
+    return SQLAlchemyStorage(
+        LockedToken, scoped_session(sessionmaker(engine)), user_id=user_id
+    )
+
+
 def _enter_in_a_thread(
     storage: SQLAlchemyStorage, blueprint: t.Any
 ) -> tuple[threading.Event, threading.Thread]:
@@ -129,10 +136,9 @@ def _enter_in_a_thread(
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_second_holder_waits_for_the_first(engine, make_blueprint):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    first = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    second = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    other_user = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=2)
+    first = _storage(engine, 1)
+    second = _storage(engine, 1)
+    other_user = _storage(engine, 2)
 
     holder = _Holder(first, blueprint)
     try:
@@ -151,12 +157,11 @@ def test_a_second_holder_waits_for_the_first(engine, make_blueprint):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_lock_is_released_when_the_token_is_stored(engine, make_blueprint):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    storage = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    storage = _storage(engine, 1)
     with storage.refresh_lock(blueprint):
         storage.set(blueprint, {"access_token": "new"})
     # The app's session is left alone: not in a transaction that holds the lock.
-    other = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    other = _storage(engine, 1)
     other.refresh_lock_timeout = 0.5
     with other.refresh_lock(blueprint):
         assert other.get(blueprint) == {"access_token": "new"}
@@ -175,9 +180,8 @@ def test_the_lock_is_released_when_the_token_is_stored(engine, make_blueprint):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_lock_not_had_in_time_lets_the_refresh_go_on(engine, make_blueprint, caplog):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    first = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    second = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    first = _storage(engine, 1)
+    second = _storage(engine, 1)
     second.refresh_lock_timeout = 0.2
     holder = _Holder(first, blueprint)
     try:
