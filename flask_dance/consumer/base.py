@@ -16,7 +16,6 @@ from collections.abc import Mapping
 
 from flask import Blueprint
 
-from . import _redact
 from ._config import AppHooks
 from ._config import ConfigMixin
 from ._outcome import MAX_NEXT_LENGTH as MAX_NEXT_LENGTH
@@ -39,8 +38,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from flask.sansio.app import App
 
 log: logging.Logger = logging.getLogger(__name__)
-
-_redact.install()
 
 
 class BaseOAuthConsumerBlueprint(
