@@ -16,7 +16,7 @@ import typing as t
 
 import flask
 
-from ._context import browser_session
+from ._request_local import browser_session
 from ._urls import safe_next_url
 
 log: logging.Logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import typing as t
 import flask
 
 from .. import _pending
-from .._context import browser_session
+from .._request_local import browser_session
 from . import _crypto
 from . import BaseStorage
 
