@@ -3,8 +3,9 @@ deadline, and a cap on the body read.
 
 Every request to a token-side endpoint (the code exchange, refresh,
 revocation, and OAuth 1's request and access tokens) is sent inside
-:func:`token_endpoint`; the provider sessions then send it through
-:func:`send`. A redirect is never followed there: the form it would post
+:func:`~flask_dance.consumer._deadline.token_endpoint`; the provider sessions
+then send it through :func:`send`, loading this module on the first such
+call. A redirect is never followed there: the form it would post
 again holds a code, a refresh token or client credentials. Discovery and
 key-set fetches follow only redirects to HTTPS on the same origin.
 
@@ -18,8 +19,6 @@ non-empty ``oauth_token``.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
 import math
 import typing as t
@@ -32,7 +31,7 @@ import requests
 from . import _deadline
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Iterator
+    pass
 
 #: Largest answer read from a provider's token-side endpoint, in bytes.
 MAX_BODY_BYTES: t.Final[int] = 512 * 1024
@@ -66,34 +65,6 @@ class BodyTooLarge(UnusableAnswer):
 
 class DeadlineExceeded(ProviderCallError, requests.Timeout):
     """The provider's whole answer took longer than the deadline."""
-
-
-#: What the current token-side call expects back: ``"token"`` for an OAuth 2
-#: token answer, ``"oauth1"`` for an OAuth 1 one, ``"other"`` for anything
-#: else (revocation), or ``None`` outside such a call.
-_kind: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "flask_dance_token_endpoint", default=None
-)
-
-
-@contextlib.contextmanager
-def token_endpoint(kind: str = "other") -> Iterator[None]:
-    """Send the provider-session requests made in the block as token-side
-    calls: bounded, with no redirect followed, and the answer checked.
-
-    :param kind: ``"token"``, ``"oauth1"`` or ``"other"``; see
-        :func:`check`.
-    """
-    reset = _kind.set(kind)
-    try:
-        yield
-    finally:
-        _kind.reset(reset)
-
-
-def token_endpoint_kind() -> str | None:
-    """What the current token-side call expects, or ``None`` outside one."""
-    return _kind.get()
 
 
 def send(

@@ -192,3 +192,33 @@ def unwatch(conn: t.Any) -> None:
         call.conns.discard(conn)
         with contextlib.suppress(AttributeError):
             delattr(conn, _ATTR)
+
+
+# -- which calls are token-side ------------------------------------------------
+
+#: What the current token-side call expects back: ``"token"`` for an OAuth 2
+#: token answer, ``"oauth1"`` for an OAuth 1 one, ``"other"`` for anything
+#: else (revocation), or ``None`` outside such a call.
+_kind: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "flask_dance_token_endpoint", default=None
+)
+
+
+@contextlib.contextmanager
+def token_endpoint(kind: str = "other") -> Iterator[None]:
+    """Send the provider-session requests made in the block as token-side
+    calls: bounded, with no redirect followed, and the answer checked.
+
+    :param kind: ``"token"``, ``"oauth1"`` or ``"other"``; see
+        :func:`flask_dance.consumer._bounded.check`.
+    """
+    reset = _kind.set(kind)
+    try:
+        yield
+    finally:
+        _kind.reset(reset)
+
+
+def token_endpoint_kind() -> str | None:
+    """What the current token-side call expects, or ``None`` outside one."""
+    return _kind.get()

@@ -18,8 +18,8 @@ import requests.structures
 from oauthlib.oauth2 import LegacyApplicationClient
 from oauthlib.oauth2 import WebApplicationClient
 
-from . import _bounded
 from . import _client_auth
+from . import _deadline
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._session_base import OAuth2SessionHost
@@ -101,7 +101,7 @@ class ExchangeMixin(OAuth2SessionHost):
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            with _bounded.token_endpoint("token"):
+            with _deadline.token_endpoint("token"):
                 return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)
@@ -203,7 +203,7 @@ class ExchangeMixin(OAuth2SessionHost):
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            with _bounded.token_endpoint("token"):
+            with _deadline.token_endpoint("token"):
                 return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
             return self._accept_changed_scope(warning)

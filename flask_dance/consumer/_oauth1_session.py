@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 import requests
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 
-from . import _bounded
+from . import _deadline
 from ._session_base import BlueprintSessionMixin
 from ._session_base import SharedPoolInit
 from ._session_base import timeout_of
@@ -97,8 +97,10 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
-        kind = _bounded.token_endpoint_kind()
+        kind = _deadline.token_endpoint_kind()
         if kind is not None:
+            from . import _bounded
+
             response = _bounded.send(
                 super().request,
                 method.decode() if isinstance(method, bytes) else method,
@@ -132,4 +134,4 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
 def _at_token_endpoint() -> AbstractContextManager[None]:
     """Mark the requests of the block as OAuth 1 token requests (see
     :mod:`._bounded`)."""
-    return _bounded.token_endpoint("oauth1")
+    return _deadline.token_endpoint("oauth1")

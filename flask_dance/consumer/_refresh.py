@@ -32,7 +32,6 @@ from oauthlib.oauth2 import InvalidGrantError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
-from . import _bounded
 from . import _client_auth
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
@@ -334,6 +333,8 @@ class RefreshMixin(ExchangeMixin):
                 flask.abort(value)
 
     def _do_refresh(self, old: dict[str, t.Any]) -> None:
+        from . import _bounded
+
         refresh_url = self._refresh_url()
         assert refresh_url is not None
         try:

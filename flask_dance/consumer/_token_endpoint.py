@@ -21,8 +21,8 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
-from . import _bounded
 from . import _client_auth
+from . import _deadline
 from . import _openid
 from ._basic_auth import ClientAuthError
 from ._oidc_errors import OIDCError
@@ -145,7 +145,7 @@ def post(
             url, headers, request_kwargs = before(url, headers, request_kwargs)
     # The session sends them through :mod:`._bounded`: no redirect, an
     # overall deadline, a bounded body, and a token answer it can parse.
-    with _bounded.token_endpoint("token" if hook is not None else "other"):
+    with _deadline.token_endpoint("token" if hook is not None else "other"):
         response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
         if prover is not None:
             fresh = _asks_for_nonce(response)

@@ -20,7 +20,7 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
-from . import _bounded
+from . import _deadline
 from ._basic_auth import BasicAuth
 from ._exchange import raise_for_server_error
 from ._refresh import RefreshMixin
@@ -269,8 +269,10 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
-        kind = _bounded.token_endpoint_kind()
+        kind = _deadline.token_endpoint_kind()
         if kind is not None:
+            from . import _bounded
+
             response = _bounded.send(
                 functools.partial(requests.Session.request, self),
                 method_name,
