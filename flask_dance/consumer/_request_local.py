@@ -22,21 +22,30 @@ import typing as t
 import flask
 import flask.globals
 
+# The proxies' own lookups, taken once: each is a single context-variable
+# read, which raises RuntimeError outside its context.
+_request_ctx_object: t.Callable[[], t.Any] = t.cast(
+    t.Any, flask.globals.request_ctx
+)._get_current_object
+_app_ctx_object: t.Callable[[], t.Any] = t.cast(
+    t.Any, flask.globals.app_ctx
+)._get_current_object
+
 
 def current_request() -> t.Any:
     """The current request context, or ``None`` outside a request."""
-    if not flask.has_request_context():
+    try:
+        return _request_ctx_object()
+    except RuntimeError:
         return None
-    ctx: t.Any = flask.globals.request_ctx
-    return ctx._get_current_object()
 
 
 def app_context() -> t.Any:
     """The current app context, or ``None`` outside one."""
-    if not flask.has_app_context():
+    try:
+        return _app_ctx_object()
+    except RuntimeError:
         return None
-    ctx: t.Any = flask.globals.app_ctx
-    return ctx._get_current_object()
 
 
 def browser_session() -> t.Any:
@@ -175,6 +184,10 @@ class RequestLocal:
     def __init__(self, *, during_request: bool = False) -> None:
         self._during_request = during_request
         self.name = ""
+        # Whether any context ever assigned this attribute: until one does,
+        # reads skip looking for a value of the current context (most apps
+        # never assign it per request, and the look-up is most of a read).
+        self._assigned_in_a_context = False
 
     def __set_name__(self, owner: type[t.Any], name: str) -> None:
         self.name = name
@@ -190,11 +203,12 @@ class RequestLocal:
     def __get__(self, obj: object, objtype: type[t.Any] | None = None) -> t.Any:
         if obj is None:
             return self
-        local = _local_values(create=False)
-        if local:
-            key = (id(obj), self.name)
-            if key in local:
-                return local[key]
+        if self._assigned_in_a_context:
+            local = _local_values(create=False)
+            if local:
+                key = (id(obj), self.name)
+                if key in local:
+                    return local[key]
         try:
             return vars(obj)[self.name]
         except KeyError:
@@ -208,6 +222,7 @@ class RequestLocal:
         if local is None:
             self.set_default(obj, value)
         else:
+            self._assigned_in_a_context = True
             local[(id(obj), self.name)] = value
 
     def __delete__(self, obj: object) -> None:

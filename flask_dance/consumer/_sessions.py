@@ -384,8 +384,14 @@ class SessionsMixin:
             # if a session is built.
             stored = self._stored_token()
             tokens[key] = stored
-        if stored and isinstance(stored, Mapping) and not _refresh.is_plain(stored):
-            stored = token_copy(stored, self.name)
+        if not stored:
+            return False
+        if type(stored) is dict or isinstance(stored, Mapping):
+            # (the exact type first: quicker than the ABC check)
+            if ("expires_at" in stored or "expires_in" in stored) and not (
+                _refresh.is_plain(stored)
+            ):
+                stored = token_copy(stored, self.name)
         return bool(stored and stored.get("access_token"))
 
     def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:

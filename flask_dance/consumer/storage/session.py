@@ -88,10 +88,11 @@ class SessionStorage(BaseStorage):
 
         :param blueprint: The blueprint whose token is wanted.
         """
+        stored = _request_session(blueprint).get(self._key(blueprint))
+        if not _crypto.is_sealed(stored):
+            return stored  # type: ignore[no-any-return]
         token: TokenDict | None = _crypto.unseal(
-            _request_session(blueprint).get(self._key(blueprint)),
-            blueprint.name,
-            _crypto.binding_of(blueprint.name),
+            stored, blueprint.name, _crypto.binding_of(blueprint.name)
         )
         return token
 
