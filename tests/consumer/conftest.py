@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 import typing as t
 
@@ -14,6 +15,8 @@ from flask_dance.testing import LocalProvider
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+    from sqlalchemy.orm import DeclarativeBase
+    from sqlalchemy.orm import Session
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -94,3 +97,20 @@ def corp_blueprint(
     app.secret_key = "secret"
     app.register_blueprint(bp, url_prefix="/login")
     return bp, app
+
+
+@contextlib.contextmanager
+def memory_database(base: type[DeclarativeBase]) -> t.Iterator[Session]:
+    """A session on a new in-memory SQLite database with ``base``'s tables.
+    The database is closed on exit: one left to the garbage collector warns
+    in whichever test runs then."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine("sqlite://")
+    try:
+        base.metadata.create_all(engine)
+        with Session(engine) as db:
+            yield db
+    finally:
+        engine.dispose()
