@@ -2,13 +2,20 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import typing as t
+import uuid
 
 import flask
 import pytest
 import responses as responses_lib
 
+from dance_helpers import Sends
+from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
+
+if t.TYPE_CHECKING:
+    from blinker import Signal
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +48,80 @@ def make_app() -> t.Callable[..., flask.Flask]:
         return app
 
     return factory
+
+
+@pytest.fixture
+def record() -> t.Iterator[t.Callable[[Signal], Sends]]:
+    """Record the sends of a signal until the test ends: ``record(signal)``
+    returns the list that each send's keyword arguments are appended to."""
+    connected: list[tuple[Signal, t.Callable[..., None]]] = []
+
+    def start(signal: Signal) -> Sends:
+        sends: Sends = []
+
+        def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+            sends.append(kwargs)
+
+        signal.connect(receiver)
+        connected.append((signal, receiver))
+        return sends
+
+    yield start
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+@pytest.fixture
+def errors(record: t.Callable[[Signal], Sends]) -> Sends:
+    """The sends of ``oauth_error`` during the test."""
+    return record(oauth_error)
+
+
+def unavailable(what: str, exc: BaseException) -> t.NoReturn:
+    """Skip when a server is down, unless on CI, where that is a failure."""
+    reason = f"{what} is unreachable: {type(exc).__name__}: {exc}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the server must be running)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_schema() -> t.Iterator[t.Callable[[str], str]]:
+    """Make schemas on the PostgreSQL server at 127.0.0.1:5432:
+    ``postgres_schema(prefix)`` returns the name of a new one. They are
+    dropped when the test ends, after the fixtures that use them."""
+    connections: list[tuple[t.Any, str]] = []
+
+    def create(prefix: str) -> str:
+        import psycopg
+
+        try:
+            conn = psycopg.connect(
+                "postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3
+            )
+        except psycopg.OperationalError as exc:
+            unavailable("PostgreSQL at 127.0.0.1:5432", exc)
+        schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        conn.autocommit = True
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        connections.append((conn, schema))
+        return schema
+
+    yield create
+    for conn, schema in connections:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server at 127.0.0.1:6379."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
+            pass
+    except OSError as exc:
+        unavailable("Redis at 127.0.0.1:6379", exc)
+    return "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import threading
 import typing as t
@@ -7,11 +8,24 @@ from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
+import requests
+import responses as responses_lib
+from cryptography.hazmat.primitives import serialization
 from flask.testing import FlaskClient
+from oauthlib.common import Request as OAuthRequest
+from oauthlib.oauth1.rfc5849 import signature
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+from oauthlib.oauth1.rfc5849.utils import unescape
 
+from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer.storage import MemoryStorage
 
 BASE = "https://a.b.c"
+
+#: The keyword arguments of each send of a signal, in order (the ``record``
+#: and ``errors`` fixtures).
+Sends = list[dict[str, t.Any]]
 
 #: Whether the installed Werkzeug is older than 2.3, which percent-encodes
 #: more characters of request URLs (``{`` in the query; ``/`` in the query of
@@ -48,6 +62,30 @@ def make_app(blueprint: flask.Blueprint | None = None, **kwargs: t.Any) -> flask
         return "index"
 
     return app
+
+
+@contextlib.contextmanager
+def in_request(
+    token: dict[str, t.Any] | None = None, **kwargs: t.Any
+) -> t.Iterator[tuple[OAuth2ConsumerBlueprint, MemoryStorage]]:
+    """A blueprint (``make_blueprint(**kwargs)``) whose storage holds
+    ``token``, inside a request of its app."""
+    storage = MemoryStorage(token)
+    blueprint = make_blueprint(storage=storage, **kwargs)
+    with make_app(blueprint).test_request_context("/"):
+        yield blueprint, storage
+
+
+def private_pem(key: t.Any) -> str:
+    """The private key ``key`` in PEM (PKCS #8), unencrypted."""
+    return t.cast(
+        str,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
 
 
 def query(url: str) -> dict[str, str]:
@@ -118,3 +156,206 @@ def run_threads(target: t.Callable[[int], None], count: int) -> None:
     assert not any(thread.is_alive() for thread in threads)
     if errors:
         raise errors[0]
+
+
+GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
+#: The addresses of the mocked GitHub user.
+EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
+
+
+def mock_github(responses: responses_lib.RequestsMock, access_token: str) -> None:
+    """GitHub's token endpoint, issuing ``access_token``, and its user API."""
+    responses.add(
+        responses_lib.POST,
+        GITHUB_TOKEN_URL,
+        json={
+            "access_token": access_token,
+            "token_type": "bearer",
+            "scope": "user:email",
+        },
+    )
+    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
+    responses.add(
+        responses_lib.GET,
+        "https://api.github.com/user",
+        json={"id": 583231, "login": "octocat"},
+    )
+
+
+class FailingStorage(MemoryStorage):
+    """A storage whose ``set`` raises ``exc``; by default the ``ValueError``
+    of a storage that needs a user and has none."""
+
+    def __init__(self, exc: BaseException | None = None) -> None:
+        super().__init__()
+        self.exc = exc or ValueError(
+            "Cannot set OAuth token without an associated user"
+        )
+
+    def set(self, blueprint: t.Any, token: t.Any) -> None:
+        raise self.exc
+
+
+#: Request URLs joined with a provider's base URL, by name: the base URL, the
+#: URL requested, and the URL the request goes to.
+URL_JOINS = {
+    "base-with-slash": (
+        "https://api.github.com/",
+        "/user",
+        "https://api.github.com/user",
+    ),
+    "base-without-slash": (
+        "https://api.github.com",
+        "user",
+        "https://api.github.com/user",
+    ),
+    "path-base-absolute-path": (
+        "https://gitlab.com/api/v4/",
+        "/user",
+        "https://gitlab.com/api/v4/user",
+    ),
+    "path-base-relative": (
+        "https://gitlab.com/api/v4/",
+        "user",
+        "https://gitlab.com/api/v4/user",
+    ),
+    "path-base-without-slash": (
+        "https://www.strava.com/api/v3",
+        "athlete",
+        "https://www.strava.com/api/v3/athlete",
+    ),
+    "path-already-in-base": (
+        "https://www.strava.com/api/v3",
+        "/api/v3/athlete",
+        "https://www.strava.com/api/v3/athlete",
+    ),
+    "nested-path-base": (
+        "https://x.example/v1/oauth",
+        "token",
+        "https://x.example/v1/oauth/token",
+    ),
+    "host-only": ("https://example.com", "/user", "https://example.com/user"),
+    "absolute": (
+        "https://api.github.com/",
+        "https://other.example/x",
+        "https://other.example/x",
+    ),
+    "scheme-relative": (
+        "https://api.github.com/",
+        "//other.example/x",
+        "//other.example/x",
+    ),
+    "with-query": (
+        "https://api.github.com/",
+        "user?a=1",
+        "https://api.github.com/user?a=1",
+    ),
+    "no-base-absolute": (None, "https://a.example/x", "https://a.example/x"),
+    "no-base-relative": (None, "relative", "relative"),
+}
+
+
+# -- expired tokens ----------------------------------------------------------
+
+#: The API of the blueprints of :func:`make_blueprint`.
+API_URL = "https://example.com/user"
+#: The frozen clock of the refresh tests, and its timestamp.
+FROZEN = "2026-01-01 00:00:00"
+NOW = 1767225600.0
+
+
+def expired_token(**extra: t.Any) -> dict[str, t.Any]:
+    """A token that expired 10 s before ``NOW``, with a refresh token."""
+    token: dict[str, t.Any] = {
+        "access_token": "old-access",
+        "refresh_token": "old-refresh",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": NOW - 10,
+    }
+    token.update(extra)
+    return token
+
+
+def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
+    """The calls to ``url``, whatever their query."""
+    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
+
+
+def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
+    """A token endpoint that refreshes to ``new-access`` (600 s), and the API."""
+    responses.add(
+        responses_lib.POST,
+        TOKEN_URL,
+        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
+    )
+    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
+
+
+# -- OAuth 1 -----------------------------------------------------------------
+
+#: The OAuth 1 provider of :func:`make_oauth1_blueprint`.
+REQUEST_TOKEN_URL = "https://example.com/oauth/request_token"
+AUTHORIZE_URL = "https://example.com/oauth/authorize"
+ACCESS_TOKEN_URL = "https://example.com/oauth/access_token"
+CLIENT_KEY = "client-key"
+CLIENT_SECRET = "client-secret"
+
+
+def make_oauth1_blueprint(**kwargs: t.Any) -> OAuth1ConsumerBlueprint:
+    options: dict[str, t.Any] = {
+        "client_key": CLIENT_KEY,
+        "client_secret": CLIENT_SECRET,
+        "base_url": "https://example.com/api/",
+        "request_token_url": REQUEST_TOKEN_URL,
+        "authorization_url": AUTHORIZE_URL,
+        "access_token_url": ACCESS_TOKEN_URL,
+        "redirect_to": "index",
+    }
+    options.update(kwargs)
+    return OAuth1ConsumerBlueprint("test-service", __name__, **options)
+
+
+def make_oauth1_app(
+    bp: OAuth1ConsumerBlueprint | None = None, **kwargs: t.Any
+) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "oauth1 tests"
+    app.register_blueprint(bp or make_oauth1_blueprint(**kwargs), url_prefix="/login")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    return app
+
+
+def oauth_params(request: requests.PreparedRequest) -> dict[str, str]:
+    header = request.headers["Authorization"]
+    if isinstance(header, bytes):
+        header = header.decode()
+    return {k: unescape(v) for k, v in parse_authorization_header(header)}
+
+
+def signed_with(
+    request: requests.PreparedRequest, client_secret: str, token_secret: str | None
+) -> bool:
+    """Check the request's HMAC-SHA1 signature against a key, the way a
+    provider does (RFC 5849 3.4.2)."""
+    headers = {
+        k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()
+    }
+    url = t.cast(str, request.url)
+    body = request.body or ""
+    params = signature.collect_parameters(
+        uri_query=urlsplit(url).query,
+        body=body,
+        headers=headers,
+        exclude_oauth_signature=False,
+    )
+    oauth_request = OAuthRequest(
+        url, http_method=request.method, body=body, headers=headers
+    )
+    oauth_request.params = [(k, v) for k, v in params if k != "oauth_signature"]
+    oauth_request.signature = dict(params)["oauth_signature"]
+    return bool(signature.verify_hmac_sha1(oauth_request, client_secret, token_secret))

@@ -202,39 +202,65 @@ def _send(
     return client.get(path, query_string=query, base_url="https://localhost")
 
 
-# -- OAuth 2 ----------------------------------------------------------------------
+Query = list[tuple[str, str]]
+Session = dict[str, t.Any] | None
+Site = tuple[flask.Flask, RecordingStorage]
+
+OAUTH2_URLS = {
+    "base_url": "https://provider.test/",
+    "authorization_url": "https://provider.test/authorize",
+    "token_url": TOKEN_URL,
+}
+OAUTH1_URLS = {
+    "base_url": "https://provider.test/oauth1/",
+    "request_token_url": "https://provider.test/oauth1/request_token",
+    "authorization_url": "https://provider.test/oauth1/authorize",
+    "access_token_url": ACCESS_TOKEN_URL,
+}
 
 
-@pytest.fixture
-def oauth2() -> tuple[flask.Flask, RecordingStorage]:
+def _site(blueprint_class: t.Any, **options: t.Any) -> Site:
+    """An app with a blueprint ``fuzzy`` that stores tokens in a new
+    :class:`RecordingStorage`."""
     storage = RecordingStorage()
-    blueprint = OAuth2ConsumerBlueprint(
-        NAME,
-        __name__,
-        client_id="client",
-        client_secret="secret",
-        base_url="https://provider.test/",
-        authorization_url="https://provider.test/authorize",
-        token_url=TOKEN_URL,
-        storage=storage,
+    blueprint = blueprint_class(
+        NAME, __name__, client_secret="secret", storage=storage, **options
     )
     return _app(blueprint), storage
 
 
-def test_oauth2_callbacks(oauth2: tuple[flask.Flask, RecordingStorage]) -> None:
+def _callbacks(
+    names: list[str], known: list[tuple[str, str]], max_examples: int
+) -> t.Callable[[t.Callable[..., None]], t.Callable[[], None]]:
+    """Run the decorated check on generated callbacks: a query of ``names``
+    (some with the ``known`` values), a session and a raw session cookie."""
+    return lambda check: settings(FUZZ, max_examples=max_examples)(
+        given(
+            query=_query(names, known),
+            session=sessions,
+            cookie=st.one_of(st.none(), st.none(), texts),
+        )(check)
+    )
+
+
+@pytest.fixture
+def oauth2() -> Site:
+    return _site(OAuth2ConsumerBlueprint, client_id="client", **OAUTH2_URLS)
+
+
+@pytest.fixture
+def oauth1() -> Site:
+    return _site(OAuth1ConsumerBlueprint, client_key="key", **OAUTH1_URLS)
+
+
+# -- OAuth 2 ----------------------------------------------------------------------
+
+
+def test_oauth2_callbacks(oauth2: Site) -> None:
     app, storage = oauth2
 
-    @settings(FUZZ, max_examples=500)
-    @given(
-        query=_query(OAUTH2_NAMES, [("state", KEY), ("code", "the-code")]),
-        session=sessions,
-        cookie=st.one_of(st.none(), st.none(), texts),
-    )
-    def check(
-        query: list[tuple[str, str]],
-        session: dict[str, t.Any] | None,
-        cookie: str | None,
-    ) -> None:
+    @_callbacks(OAUTH2_NAMES, [("state", KEY), ("code", "the-code")], 500)
+    def check(query: Query, session: Session, cookie: str | None) -> None:
         before = len(storage.stored)
         state = _last(query, "state")
         valid = cookie is None and _valid_pending(session or {}, state)
@@ -264,37 +290,11 @@ def test_oauth2_callbacks(oauth2: tuple[flask.Flask, RecordingStorage]) -> None:
 # -- OAuth 1 ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def oauth1() -> tuple[flask.Flask, RecordingStorage]:
-    storage = RecordingStorage()
-    blueprint = OAuth1ConsumerBlueprint(
-        NAME,
-        __name__,
-        client_key="key",
-        client_secret="secret",
-        base_url="https://provider.test/oauth1/",
-        request_token_url="https://provider.test/oauth1/request_token",
-        authorization_url="https://provider.test/oauth1/authorize",
-        access_token_url=ACCESS_TOKEN_URL,
-        storage=storage,
-    )
-    return _app(blueprint), storage
-
-
-def test_oauth1_callbacks(oauth1: tuple[flask.Flask, RecordingStorage]) -> None:
+def test_oauth1_callbacks(oauth1: Site) -> None:
     app, storage = oauth1
 
-    @settings(FUZZ, max_examples=400)
-    @given(
-        query=_query(OAUTH1_NAMES, [("oauth_token", KEY), ("oauth_verifier", "v")]),
-        session=sessions,
-        cookie=st.one_of(st.none(), st.none(), texts),
-    )
-    def check(
-        query: list[tuple[str, str]],
-        session: dict[str, t.Any] | None,
-        cookie: str | None,
-    ) -> None:
+    @_callbacks(OAUTH1_NAMES, [("oauth_token", KEY), ("oauth_verifier", "v")], 400)
+    def check(query: Query, session: Session, cookie: str | None) -> None:
         before = len(storage.stored)
         # The Flask-Dance 7.1 key "{name}_oauth_state" counts too: only the
         # app can have written it into a signed session.
@@ -319,10 +319,7 @@ def test_oauth1_callbacks(oauth1: tuple[flask.Flask, RecordingStorage]) -> None:
 # -- garbage cookies ------------------------------------------------------------------
 
 
-def test_garbage_session_cookies(
-    oauth2: tuple[flask.Flask, RecordingStorage],
-    oauth1: tuple[flask.Flask, RecordingStorage],
-) -> None:
+def test_garbage_session_cookies(oauth2: Site, oauth1: Site) -> None:
     """Cookies that are not a signed session, or are signed but hold
     anything at all, under any name the session might use."""
     apps = [oauth2, oauth1]
@@ -399,6 +396,16 @@ def test_oauth1_callback_with_a_raw_brace(
     assert storage.stored == []
 
 
+def _callback_with(app: flask.Flask, session: dict[str, t.Any]) -> tuple[t.Any, int]:
+    """Send the callback of the pending login ``KEY`` in a browser with
+    ``session``; return the response and the number of token requests."""
+    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.post(TOKEN_URL, json={"access_token": "x", "token_type": "Bearer"})
+        query = [("state", KEY), ("code", "c")]
+        response = _send(app, "/login/fuzzy/authorized", query, session, None)
+        return response, len(mock.calls)
+
+
 @pytest.mark.parametrize(
     "field",
     [
@@ -414,40 +421,24 @@ def test_oauth1_callback_with_a_raw_brace(
     ],
 )
 def test_a_pending_login_with_a_field_of_another_type_is_ignored(
-    oauth2: tuple[flask.Flask, RecordingStorage], field: dict[str, t.Any]
+    oauth2: Site, field: dict[str, t.Any]
 ) -> None:
     app, storage = oauth2
     session = {f"{NAME}_oauth_pending": {KEY: {"t": time.time(), **field}}}
-    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(TOKEN_URL, json={"access_token": "x", "token_type": "Bearer"})
-        response = _send(
-            app,
-            "/login/fuzzy/authorized",
-            [("state", KEY), ("code", "c")],
-            session,
-            None,
-        )
-        assert len(mock.calls) == 0
+    response, token_requests = _callback_with(app, session)
+    assert token_requests == 0
     assert response.status_code == 302
     assert storage.stored == []
 
 
 def test_a_well_formed_pending_login_completes(
-    oauth2: tuple[flask.Flask, RecordingStorage],
+    oauth2: Site,
 ) -> None:
     """The counterpart of the test above."""
     app, storage = oauth2
     record = {"t": time.time(), "v": "v" * 43, "next": "/home", "m": 60}
     session = {f"{NAME}_oauth_pending": {KEY: record}}
-    with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.post(TOKEN_URL, json={"access_token": "x", "token_type": "Bearer"})
-        response = _send(
-            app,
-            "/login/fuzzy/authorized",
-            [("state", KEY), ("code", "c")],
-            session,
-            None,
-        )
+    response, _ = _callback_with(app, session)
     assert response.status_code == 302
     assert response.headers["Location"] == "/home"
     assert storage.stored == [{"access_token": "x", "token_type": "Bearer"}]

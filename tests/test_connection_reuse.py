@@ -5,6 +5,7 @@ connections it accepts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import threading
@@ -128,6 +129,20 @@ class _Server(ThreadingHTTPServer):
         return f"{scheme}://127.0.0.1:{self.server_address[1]}/"
 
 
+@contextlib.contextmanager
+def _serving(server: _Server) -> t.Iterator[_Server]:
+    """Serve in a thread until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 @pytest.fixture(params=["tls", "plain"])
 def provider(
     request: pytest.FixtureRequest,
@@ -141,16 +156,8 @@ def provider(
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", files.ca_file)
     else:
         monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    server = _Server(context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(_Server(context)) as server:
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture
@@ -159,16 +166,8 @@ def tls_provider(
 ) -> t.Iterator[_Server]:
     files = make_tls_files(str(tmp_path))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", files.ca_file)
-    server = _Server(server_ssl_context(files))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(_Server(server_ssl_context(files))) as server:
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def _blueprint(server: _Server, **kwargs: t.Any) -> OAuth2ConsumerBlueprint:

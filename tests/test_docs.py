@@ -24,6 +24,8 @@ import flask
 import pytest
 import responses as responses_lib
 
+from dance_helpers import EMAILS
+from dance_helpers import mock_github
 from processes import run
 from processes import stop
 
@@ -113,8 +115,9 @@ def oauth2_quickstart_dance(
 # -- quickstart ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_local_quickstart_reaches_a_working_login(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
+    provider: t.Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     example = load_example("local_quickstart", monkeypatch)
     app = example.create_app(provider)
@@ -205,32 +208,22 @@ def test_local_quickstart_runs_as_a_script(tmp_path: Path) -> None:
         stop(process)
 
 
-GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
-EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
-
-
 def github_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("GITHUB_OAUTH_CLIENT_ID", "the-id")
     monkeypatch.setenv("GITHUB_OAUTH_CLIENT_SECRET", "the-secret")
 
 
-def mock_github(responses: responses_lib.RequestsMock) -> None:
-    responses.add(
-        responses_lib.POST,
-        GITHUB_TOKEN_URL,
-        json={
-            "access_token": "gho_docs",
-            "token_type": "bearer",
-            "scope": "user:email",
-        },
-    )
-    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
-    responses.add(
-        responses_lib.GET,
-        "https://api.github.com/user",
-        json={"id": 583231, "login": "octocat"},
-    )
+@pytest.fixture
+def github(
+    insecure: None,
+    responses: responses_lib.RequestsMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> responses_lib.RequestsMock:
+    """The GitHub settings in the environment and GitHub's endpoints mocked."""
+    github_env(monkeypatch)
+    mock_github(responses, "gho_docs")
+    return responses
 
 
 def github_dance(client: t.Any, login: str = "/login/github") -> t.Any:
@@ -243,12 +236,9 @@ def github_dance(client: t.Any, login: str = "/login/github") -> t.Any:
 
 
 def test_github_quickstart(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
+    github: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    github_env(monkeypatch)
-    mock_github(responses)
     example = load_example("github_quickstart", monkeypatch)
     with example.app.test_client() as client:
         assert client.get("/").headers["Location"] == "/login/github"
@@ -257,9 +247,9 @@ def test_github_quickstart(
         assert flask.session["_flashes"] == [("message", "Signed in with GitHub.")]
         page = client.get("/")
     assert page.data == b"octocat@example.com mona@example.com"
-    token_request = responses.calls[0].request
+    token_request = github.calls[0].request
     assert "code=the-code" in token_request.body
-    assert responses.calls[-1].request.headers["Authorization"] == "Bearer gho_docs"
+    assert github.calls[-1].request.headers["Authorization"] == "Bearer gho_docs"
 
 
 def test_readme_quickstart_is_the_github_quickstart() -> None:
@@ -270,10 +260,9 @@ def test_readme_quickstart_is_the_github_quickstart() -> None:
     assert normalized(blocks[0]) == normalized(example)
 
 
+@pytest.mark.usefixtures("insecure")
 def test_google_quickstart(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(
         monkeypatch, GOOGLE_OAUTH_CLIENT_ID="the-id", GOOGLE_OAUTH_CLIENT_SECRET="s"
@@ -302,9 +291,8 @@ def test_google_quickstart(
     assert page == "You are alice@example.com on Google"
 
 
-def test_oidc_quickstart(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("insecure")
+def test_oidc_quickstart(provider: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("ACME_ISSUER", provider.issuer)
     monkeypatch.setenv("ACME_OAUTH_CLIENT_ID", "test-client")
@@ -423,25 +411,26 @@ def check_multi_user_app(example: types.ModuleType, app: flask.Flask) -> None:
             assert example.google_blueprint.token["access_token"] == "ya29.docs"
 
 
-def test_multi_user_example(
+@pytest.fixture
+def multi_user(
     insecure: None,
     responses: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    mock_github(responses)
+) -> tuple[types.ModuleType, flask.Flask]:
+    """The multi-user example, with GitHub and Google mocked."""
+    mock_github(responses, "gho_docs")
     mock_google(responses)
-    example, app = multi_user_app(monkeypatch)
-    check_multi_user_app(example, app)
+    return multi_user_app(monkeypatch)
+
+
+def test_multi_user_example(multi_user: tuple[types.ModuleType, flask.Flask]) -> None:
+    check_multi_user_app(*multi_user)
 
 
 def test_multi_user_example_refuses_an_account_of_another_user(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    multi_user: tuple[types.ModuleType, flask.Flask],
 ) -> None:
-    mock_github(responses)
-    mock_google(responses)
-    example, app = multi_user_app(monkeypatch)
+    example, app = multi_user
     with app.test_client() as alice:
         oauth_dance(alice, "/login/github")
     with app.test_client() as bob:
@@ -455,58 +444,20 @@ def test_multi_user_example_refuses_an_account_of_another_user(
         assert "That github account belongs to another user." in flashes
 
 
-def _unavailable(what: str, exc: BaseException) -> t.NoReturn:
-    """Skip when a server is down, unless on CI, where that is a failure."""
-    import os
-
-    reason = f"{what} is unreachable: {type(exc).__name__}: {exc}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the server must be running)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
-def postgresql_url() -> t.Iterator[str]:
+def postgresql_url(postgres_schema: t.Callable[[str], str]) -> str:
     """A fresh schema on the PostgreSQL server, as the ``search_path`` of
     the URL, dropped afterwards."""
-    import uuid
-
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3
-        )
-    except psycopg.OperationalError as exc:
-        _unavailable("PostgreSQL at 127.0.0.1:5432", exc)
-    schema = f"fd_docs_{uuid.uuid4().hex[:12]}"
-    conn.autocommit = True
-    conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield (
-            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-            f"?options=-csearch_path%3D{schema}"
-        )
-    finally:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
+    pytest.importorskip("psycopg")
+    schema = postgres_schema("fd_docs")
+    return (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        f"?options=-csearch_path%3D{schema}"
+    )
 
 
-@pytest.fixture
-def redis_url() -> str:
-    redis = pytest.importorskip("redis")
-    url = "redis://127.0.0.1:6379/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        _unavailable("Redis at 127.0.0.1:6379", exc)
-    finally:
-        client.close()
-    return url
-
-
+@pytest.mark.usefixtures("insecure")
 def test_multi_user_example_on_postgresql_and_redis(
-    insecure: None,
     responses: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
     postgresql_url: str,
@@ -514,7 +465,7 @@ def test_multi_user_example_on_postgresql_and_redis(
 ) -> None:
     """The deployment page's settings: DATABASE_URL and REDIS_URL."""
     responses.add_passthru("http://127.0.0.1")
-    mock_github(responses)
+    mock_github(responses, "gho_docs")
     mock_google(responses)
     monkeypatch.setenv("DATABASE_URL", postgresql_url)
     monkeypatch.setenv("REDIS_URL", redis_url)
@@ -600,9 +551,8 @@ def test_testing_examples_pass_under_pytest(tmp_path: Path) -> None:
 # -- refresh, revocation and logout ----------------------------------------------------
 
 
-def test_lifecycle_example(
-    insecure: None, provider: t.Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("insecure")
+def test_lifecycle_example(provider: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
@@ -652,16 +602,15 @@ def test_lifecycle_example(
 # -- understanding the magic, signals, storages, migrating -----------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_magic_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     github_env(monkeypatch)
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("FLASK_GITHUB_OAUTH_CLIENT_ID", "from-config")
     monkeypatch.setenv("FLASK_GITHUB_OAUTH_CLIENT_SECRET", "secret-from-config")
-    mock_github(responses)
+    mock_github(responses, "gho_docs")
     example = load_example("magic", monkeypatch)
     bp = example.github_blueprint
     app = example.app
@@ -717,15 +666,14 @@ def test_magic_example(
         assert session.base_url == "https://api.github.com/"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_signals_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "docs")
     monkeypatch.setenv("FLASK_GITHUB_OAUTH_CLIENT_ID", "id")
     monkeypatch.setenv("FLASK_GITHUB_OAUTH_CLIENT_SECRET", "secret")
-    mock_github(responses)
+    mock_github(responses, "gho_docs")
     example = load_example("signals", monkeypatch)
     app = example.app
     logged: list[str] = []
@@ -781,12 +729,9 @@ class _FakeRedis:
 
 
 def test_custom_storage_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
+    github: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    github_env(monkeypatch)
-    mock_github(responses)
     storages = load_example("custom_storage", monkeypatch)
     example = load_example("github_quickstart", monkeypatch)
     redis = _FakeRedis()
@@ -810,12 +755,11 @@ def test_custom_storage_example(
         assert redis.data == {}
 
 
+@pytest.mark.usefixtures("insecure")
 def test_migrating_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mock_github(responses)
+    mock_github(responses, "gho_docs")
     example = load_example("migrating", monkeypatch)
 
     class User:
@@ -998,10 +942,9 @@ def test_deployment_fixed_redirect_uri_advice_works() -> None:
 # -- the provider quickstarts ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("insecure")
 def test_twitter_quickstart_oauth1(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(monkeypatch, TWITTER_API_KEY="the-key", TWITTER_API_SECRET="the-secret")
     responses.add(
@@ -1065,10 +1008,9 @@ def test_slack_quickstart(
     assert responses.calls[-1].request.headers["Authorization"] == "Bearer xoxp-docs"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_dropbox_quickstart(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
-    monkeypatch: pytest.MonkeyPatch,
+    responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_env(monkeypatch, DROPBOX_APP_KEY="the-key", DROPBOX_APP_SECRET="the-secret")
     responses.add(
@@ -1092,8 +1034,9 @@ def test_dropbox_quickstart(
     assert page == "You are Franz Ferdinand on Dropbox"
 
 
+@pytest.mark.usefixtures("insecure")
 def test_oidc_quickstart_local_try_logs_out_at_the_provider(
-    insecure: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The quickstart's "try it locally" commands: the provider as the page
     starts it, the app as the page configures it; logging out at the
@@ -1149,8 +1092,9 @@ def submit_logout_form(client: t.Any, page: str = "/logout", **kwargs: t.Any) ->
     )
 
 
+@pytest.mark.usefixtures("insecure")
 def test_logout_example_local_and_provider_logout(
-    insecure: None, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import requests
 
@@ -1197,12 +1141,9 @@ def test_logout_example_local_and_provider_logout(
 
 
 def test_templates_example(
-    insecure: None,
-    responses: responses_lib.RequestsMock,
+    github: responses_lib.RequestsMock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    github_env(monkeypatch)
-    mock_github(responses)
     example = load_example("templates_app", monkeypatch)
     with example.app.test_client() as client:
         page = client.get("/").get_data(as_text=True)

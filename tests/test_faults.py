@@ -6,8 +6,6 @@ local provider. Each must end with ``oauth_error`` (or a clean page), no
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import types
 import typing as t
 import uuid
@@ -28,10 +26,10 @@ from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import Forbidden
 
+from dance_helpers import FailingStorage
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oidc import clear_caches
-from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from flask_dance.testing import LocalProvider
@@ -49,55 +47,26 @@ class FaultToken(OAuthConsumerMixin, Base):
     user_id: Mapped[int | None] = mapped_column(sa.Integer)
 
 
-def _unavailable(what: str, exc: BaseException) -> t.NoReturn:
-    reason = f"{what} is unreachable: {type(exc).__name__}: {exc}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the server must be running)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path: t.Any) -> t.Iterator[sa.Engine]:
+def engine(
+    request: pytest.FixtureRequest,
+    tmp_path: t.Any,
+    postgres_schema: t.Callable[[str], str],
+) -> t.Iterator[sa.Engine]:
     """A fresh schema on the PostgreSQL server (dropped afterwards), or a
     SQLite file, whose JSON column is plain text."""
     if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path}/faults.db")
-        Base.metadata.create_all(engine)
-        yield engine
-        close_all_sessions()
-        engine.dispose()
-        return
-    import psycopg
-
-    try:
-        admin = psycopg.connect(
-            "postgresql://postgres@127.0.0.1:5432/test", connect_timeout=3
-        )
-    except psycopg.OperationalError as exc:
-        _unavailable("PostgreSQL at 127.0.0.1:5432", exc)
-    admin.autocommit = True
-    schema = f"fd_faults_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE SCHEMA "{schema}"')
-    engine = sa.create_engine(
-        f"{PG}?options=-csearch_path%3D{schema}%20-clock_timeout%3D10s"
-    )
+        url = f"sqlite:///{tmp_path}/faults.db"
+    else:
+        schema = postgres_schema("fd_faults")
+        url = f"{PG}?options=-csearch_path%3D{schema}%20-clock_timeout%3D10s"
+    engine = sa.create_engine(url)
     try:
         Base.metadata.create_all(engine)
         yield engine
     finally:
         close_all_sessions()
         engine.dispose()
-        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture
-def redis_up() -> None:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
-            pass
-    except OSError as exc:
-        _unavailable("Redis at 127.0.0.1:6379", exc)
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +81,6 @@ def _fresh(provider: LocalProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     provider.reset()
     clear_caches()
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    with oauth_error.connected_to(receiver):
-        yield received
 
 
 class Site(t.NamedTuple):
@@ -327,7 +285,8 @@ def test_redis_down_falls_back_to_the_database(provider, engine, caplog) -> None
 
 @pytest.mark.redis
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-def test_a_refresh_replaces_the_cached_token(provider, engine, redis_up) -> None:
+@pytest.mark.usefixtures("redis_url")
+def test_a_refresh_replaces_the_cached_token(provider, engine) -> None:
     prefix = f"fd-faults-{uuid.uuid4().hex[:8]}-"
     site = make_site(provider, engine, cache=_redis_cache(6379, prefix))
     cache = site.storage.cache
@@ -436,15 +395,6 @@ def test_a_refresh_that_fails_for_a_moment_keeps_the_token(
 # -- a failing storage, without servers ---------------------------------------------
 
 
-class _FailingStorage(MemoryStorage):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__()
-        self.exc = exc
-
-    def set(self, blueprint: t.Any, token: t.Any) -> None:
-        raise self.exc
-
-
 def _site_with(provider: LocalProvider, storage: t.Any) -> flask.Flask:
     app = flask.Flask(__name__)
     app.secret_key = "faults"
@@ -464,7 +414,7 @@ def _dance(app: flask.Flask, provider: LocalProvider) -> t.Any:
 
 
 def test_a_receiver_answers_a_storage_failure(provider) -> None:
-    app = _site_with(provider, _FailingStorage(ConnectionError("down")))
+    app = _site_with(provider, FailingStorage(ConnectionError("down")))
 
     def receiver(sender: t.Any, **kwargs: t.Any) -> t.Any:
         assert isinstance(kwargs["error"], ConnectionError)
@@ -477,12 +427,12 @@ def test_a_receiver_answers_a_storage_failure(provider) -> None:
 
 
 def test_a_storage_that_aborts_keeps_its_http_error(provider) -> None:
-    app = _site_with(provider, _FailingStorage(Forbidden()))
+    app = _site_with(provider, FailingStorage(Forbidden()))
     assert _dance(app, provider).status_code == 403
 
 
 def test_a_storage_value_error_keeps_the_7_1_behaviour(provider, errors) -> None:
-    app = _site_with(provider, _FailingStorage(ValueError("no user")))
+    app = _site_with(provider, FailingStorage(ValueError("no user")))
     response = _dance(app, provider)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"

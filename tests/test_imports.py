@@ -47,15 +47,19 @@ else:
 """
 
 
-def _first_heavy_import(modules: tuple[str, ...]) -> object:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE, ",".join(modules), ",".join(HEAVY)],
+def _run_fresh(code: str, *args: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter with ``args``."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
-    )
-    return json.loads(done.stdout)
+    ).stdout
+
+
+def _first_heavy_import(modules: tuple[str, ...]) -> object:
+    return json.loads(_run_fresh(_PROBE, ",".join(modules), ",".join(HEAVY)))
 
 
 def test_importing_the_package_and_presets_loads_no_oidc_dependency() -> None:
@@ -175,3 +179,22 @@ def test_the_import_graph_sees_every_kind_of_import() -> None:
     assert "flask_dance.contrib._base" in graph["flask_dance.contrib.github"]
     # inside a function
     assert "flask_dance.consumer.oidc" in graph["flask_dance.consumer._openid"]
+
+
+#: Modules that the import of OAuth 2 presets and SQLAlchemyStorage leaves for
+#: their first use: the OAuth 1 session, and the refresh lock.
+ON_FIRST_USE = (
+    "flask_dance.consumer._oauth1_session",
+    "flask_dance.consumer.storage.sqla._lock",
+)
+
+
+def test_rarely_used_modules_are_imported_on_first_use() -> None:
+    code = (
+        "import sys, flask_dance.contrib.github, flask_dance.contrib.google\n"
+        "from flask_dance.consumer.storage.sqla import SQLAlchemyStorage\n"
+        f"print(sorted(set(sys.modules) & set({ON_FIRST_USE!r})))\n"
+        "from flask_dance.consumer import OAuth1Session\n"
+        "print(OAuth1Session.__module__)\n"
+    )
+    assert _run_fresh(code).split() == ["[]", ON_FIRST_USE[0]]

@@ -15,8 +15,9 @@ import flask
 import pytest
 import responses as responses_lib
 
-GITHUB_TOKEN_URL = "https://github.com/login/oauth/access_token"
-EMAILS = [{"email": "octocat@example.com"}, {"email": "mona@example.com"}]
+from dance_helpers import EMAILS
+from dance_helpers import GITHUB_TOKEN_URL
+from dance_helpers import mock_github
 
 
 def _state_of(response: t.Any) -> str:
@@ -37,16 +38,7 @@ def github_api(
     responses: responses_lib.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> responses_lib.RequestsMock:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    responses.add(
-        responses_lib.POST,
-        GITHUB_TOKEN_URL,
-        json={
-            "access_token": "gho_seed",
-            "token_type": "bearer",
-            "scope": "user:email",
-        },
-    )
-    responses.add(responses_lib.GET, "https://api.github.com/user/emails", json=EMAILS)
+    mock_github(responses, "gho_seed")
     return responses
 
 
@@ -130,7 +122,8 @@ def make_custom_service_app() -> tuple[flask.Flask, t.Any]:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_custom_service_with_old_names(github_api: responses_lib.RequestsMock) -> None:
+@pytest.mark.usefixtures("github_api")
+def test_custom_service_with_old_names() -> None:
     app, github_blueprint = make_custom_service_app()
     with app.test_client() as client:
         response = client.get("/login/github")
@@ -184,7 +177,8 @@ class _DB:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_token_storage_decorators(github_api: responses_lib.RequestsMock) -> None:
+@pytest.mark.usefixtures("github_api")
+def test_token_storage_decorators() -> None:
     app, github_blueprint = make_custom_service_app()
     db = _DB()
     user = _User()
@@ -231,7 +225,8 @@ def test_token_storage_decorators(github_api: responses_lib.RequestsMock) -> Non
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_logged_in_callback(github_api: responses_lib.RequestsMock) -> None:
+@pytest.mark.usefixtures("github_api")
+def test_logged_in_callback() -> None:
     from flask import flash
 
     app, github_blueprint = make_custom_service_app()
@@ -284,9 +279,8 @@ def test_logged_in_callback_can_delete_the_token(
 # -- the second seed: Understanding the Magic ----------------------------------
 
 
-def test_magic_from_config_and_authorized(
-    github_api: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("github_api")
+def test_magic_from_config_and_authorized() -> None:
     from flask_dance.contrib.github import github
     from flask_dance.contrib.github import make_github_blueprint
 
@@ -326,9 +320,8 @@ def test_magic_from_config_and_authorized(
             assert sess["github_oauth_token"]["access_token"] == "gho_seed"
 
 
-def test_magic_dynamic_redirect_receiver(
-    github_api: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("github_api")
+def test_magic_dynamic_redirect_receiver() -> None:
     import flask
 
     from flask_dance.consumer import oauth_authorized

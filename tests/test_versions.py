@@ -10,7 +10,7 @@ import textwrap
 
 import flask
 
-from flask_dance.consumer import _context
+from flask_dance.consumer import _request_local
 
 # Import the package with what only some supported versions have taken away:
 # requests-oauthlib 1.3 has no ``OAuth2Session.scope`` on the class, and
@@ -68,13 +68,15 @@ def test_imports_and_logs_in_without_version_specific_attributes() -> None:
 def test_contexts_found_through_the_public_proxies() -> None:
     app = flask.Flask(__name__)
     app.secret_key = "k"
-    assert _context.current_request() is None
-    assert _context.app_context() is None
+    assert _request_local.current_request() is None
+    assert _request_local.app_context() is None
     with app.app_context() as app_ctx:
-        assert _context.app_context() is app_ctx
-        assert _context.current_request() is None
+        assert _request_local.app_context() is app_ctx
+        assert _request_local.current_request() is None
     with app.test_request_context("/") as request_ctx:
-        assert _context.current_request() is request_ctx
-        assert _context.app_context() is flask.globals.app_ctx._get_current_object()
+        assert _request_local.current_request() is request_ctx
+        assert (
+            _request_local.app_context() is flask.globals.app_ctx._get_current_object()
+        )
         flask.session["x"] = 1
-        assert _context.browser_session() is request_ctx.session
+        assert _request_local.browser_session() is request_ctx.session

@@ -150,10 +150,11 @@ class LoginMixin(OAuth2Host):
         """Start the dance: remember a new pending login and redirect the
         user to the provider."""
         self._refresh_config()
-        from . import _setup
+        if not _set_up_plainly(self):
+            from . import _setup
 
-        _setup.check_credentials(self)
-        _setup.check_issuer_transport(self)
+            _setup.check_credentials(self)
+            _setup.check_issuer_transport(self)
         try:
             authorization_url = self._endpoint("authorization")
         except OIDCError as exc:
@@ -182,24 +183,28 @@ class LoginMixin(OAuth2Host):
                 authorization_url, redirect_uri, self._new_state(), params
             )
         except InsecureTransportError as exc:
+            from . import _setup
+
             what = f"the authorization URL {authorization_url!r}"
             _setup.refuse_insecure_transport(what, exc)
-        from . import _par
+        # PAR needs use_par=True, or an issuer whose metadata asks for it.
+        if self.use_par or (self.use_par is None and self.issuer):
+            from . import _par
 
-        par_errors: tuple[type[Exception], ...] = (
-            _par.PushRefused,
-            *CLIENT_AUTH_ERRORS,
-        )
-        try:
-            if self.use_par is not False and _par.applies(self):
-                url = _par.push(self, authorization_url, url)
-        except par_errors as exc:
-            return self._fail(
-                f"the pushed authorization request failed: {exc}",
-                error=getattr(exc, "error", "par_failed"),
-                error_description=getattr(exc, "description", str(exc)),
-                error_uri=None,
+            par_errors: tuple[type[Exception], ...] = (
+                _par.PushRefused,
+                *CLIENT_AUTH_ERRORS,
             )
+            try:
+                if _par.applies(self):
+                    url = _par.push(self, authorization_url, url)
+            except par_errors as exc:
+                return self._fail(
+                    f"the pushed authorization request failed: {exc}",
+                    error=getattr(exc, "error", "par_failed"),
+                    error_description=getattr(exc, "description", str(exc)),
+                    error_uri=None,
+                )
         self.pending_logins.add(
             PendingLogin(
                 key=state,
@@ -247,3 +252,15 @@ class LoginMixin(OAuth2Host):
         session.redirect_uri = redirect_uri
         url, state = session.authorization_url(url, state=state, **params)
         return url, state
+
+
+def _set_up_plainly(blueprint: t.Any) -> bool:
+    """Whether :mod:`._setup` would find nothing to say about a login: the
+    blueprint has a client ID and a client secret (or key), and no issuer or
+    an HTTPS one. The common case, answered without loading that module."""
+    if not (getattr(blueprint, "client_id", None) and blueprint.client_secret):
+        return False
+    issuer = getattr(blueprint, "issuer", None)
+    return issuer is None or (
+        isinstance(issuer, str) and issuer.lower().startswith("https://")
+    )

@@ -14,7 +14,7 @@ from flask import current_app
 from flask import has_app_context
 
 from ..utils import getattrd
-from ._context import app_context as _app_context
+from ._request_local import app_context as _app_context
 from ._sessions import context_state
 from ._sessions import forget_request_state
 from ._sessions import SessionsMixin

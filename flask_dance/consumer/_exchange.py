@@ -18,6 +18,7 @@ import requests.structures
 from oauthlib.oauth2 import LegacyApplicationClient
 from oauthlib.oauth2 import WebApplicationClient
 
+from . import _bounded
 from . import _client_auth
 from . import _token_endpoint
 from ._basic_auth import BasicAuth
@@ -100,8 +101,6 @@ class ExchangeMixin(OAuth2SessionHost):
             kwargs["auth"] = self._basic_client_auth(kwargs.get("client_secret"))
             kwargs.setdefault("include_client_id", False)
         try:
-            from . import _bounded
-
             with _bounded.token_endpoint("token"):
                 return super().fetch_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:
@@ -204,8 +203,6 @@ class ExchangeMixin(OAuth2SessionHost):
         :meth:`requests_oauthlib.OAuth2Session.refresh_token`. ``token_url``
         may be relative to ``base_url``."""
         try:
-            from . import _bounded
-
             with _bounded.token_endpoint("token"):
                 return super().refresh_token(self._absolute(token_url), *args, **kwargs)
         except Warning as warning:

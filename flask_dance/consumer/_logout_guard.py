@@ -15,7 +15,7 @@ import typing as t
 
 import flask
 
-from ._context import browser_session
+from ._request_local import browser_session
 
 #: The name of the query parameter or form field that carries the token.
 FIELD = "logout_token"

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 import requests
 from requests_oauthlib import OAuth1Session as _OAuth1Session
 
+from . import _bounded
 from ._session_base import BlueprintSessionMixin
 from ._session_base import SharedPoolInit
 from ._session_base import timeout_of
@@ -96,8 +97,6 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
-        from . import _bounded
-
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -108,9 +107,7 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
                 headers=headers,
                 **kwargs,
             )
-            from . import _token_answer
-
-            _token_answer.check(kind, response)
+            _bounded.check(kind, response)
             return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
 
@@ -134,7 +131,5 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
 
 def _at_token_endpoint() -> AbstractContextManager[None]:
     """Mark the requests of the block as OAuth 1 token requests (see
-    :mod:`._bounded`, loaded on first use)."""
-    from . import _bounded
-
+    :mod:`._bounded`)."""
     return _bounded.token_endpoint("oauth1")

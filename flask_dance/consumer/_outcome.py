@@ -10,6 +10,7 @@ import typing as t
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ._pending import json_size
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._urls import safe_next_url
 from .signals import is_response as _is_response
@@ -48,9 +49,7 @@ class OutcomeMixin:
             return None  # no ``next`` parameter: skip parsing the query
         value = request.args.get("next")
         if value is not None and len(value) * 6 > MAX_NEXT_LENGTH:
-            from . import _cookie
-
-            size = _cookie.json_size(value)
+            size = json_size(value)
             if size is None or size - 2 > MAX_NEXT_LENGTH:
                 log.info(
                     "Ignoring a 'next' URL of %d characters (more than %d).",

@@ -9,11 +9,14 @@ and expires after a while.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 import typing as t
 
-from ._context import browser_session
+import flask
+
+from ._request_local import browser_session
 from ._urls import safe_next_url
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -169,12 +172,10 @@ class PendingLogins:
     def _fit(self, session: t.Any, records: dict[str, t.Any]) -> None:
         """Forget the oldest records while the session cookie is larger than
         :data:`COOKIE_BUDGET`; the newest one stays."""
-        from . import _cookie
-
-        if _cookie.clearly_below(session, COOKIE_BUDGET):
+        if clearly_below(session, COOKIE_BUDGET):
             return
         while len(records) > 1:
-            size = _cookie.signed_size(session)
+            size = signed_size(session)
             if size is None or size <= COOKIE_BUDGET:
                 return
             _drop_oldest(records)
@@ -235,3 +236,63 @@ class PendingLogins:
                     code_verifier=verifier if isinstance(verifier, str) else None,
                 )
         return record
+
+
+# -- the size of the session cookie ----------------------------------------------
+
+#: Compact JSON, as Flask's session serializer writes it; made once, since
+#: :func:`json.dumps` with arguments builds a new encoder on every call.
+_compact_json = json.JSONEncoder(separators=(",", ":"))
+
+
+def json_size(value: t.Any) -> int | None:
+    """The length of ``value`` as compact JSON, or ``None`` when it holds
+    something only Flask's serializer writes.
+
+    :param value: A session value, or the whole session as a dict.
+    """
+    try:
+        return len(_compact_json.encode(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def clearly_below(session: t.Mapping[str, t.Any], limit: int) -> bool:
+    """Whether the session's cookie is sure to stay below ``limit`` bytes,
+    judged from its plain JSON, several times quicker than signing it: the
+    signed cookie is its base64 (compressed or not) plus a timestamp and a
+    signature, and Flask's type tags add a few bytes per value, which the
+    margin covers.
+
+    :param session: The session.
+    :param limit: The size in bytes.
+    """
+    size = json_size(dict(session))
+    if size is None:
+        return False
+    return size * 4 // 3 + 64 < limit * 3 // 4
+
+
+def signed_size(
+    session: t.Mapping[str, t.Any], logger: logging.Logger = log
+) -> int | None:
+    """The length of the session cookie's value as the current app would
+    sign it, or ``None`` when there is no cookie to measure (a server-side
+    session, or no secret key).
+
+    :param session: The session.
+    :param logger: Where to log, at DEBUG, why the cookie could not be
+        measured.
+    """
+    app = flask.current_app
+    make_serializer = getattr(app.session_interface, "get_signing_serializer", None)
+    if make_serializer is None:
+        return None
+    serializer = make_serializer(app)
+    if serializer is None:
+        return None
+    try:
+        return len(serializer.dumps(dict(session)))
+    except Exception as exc:  # the session's own save reports it better
+        logger.debug("Could not measure the session cookie (%s).", type(exc).__name__)
+        return None

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import flask
 
-from ._context import browser_session
+from ._request_local import browser_session
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint

@@ -1,12 +1,22 @@
 """What the OAuth 1 and OAuth 2 provider sessions share: the blueprint they
-belong to, its base URL, its shared connection pools, and the view decorator
-that sends users without a token to the login."""
+belong to, its base URL, its shared connection pools, the view decorator
+that sends users without a token to the login, and the filter that keeps
+secrets out of the debug logs of the libraries they are built on.
+
+requests-oauthlib logs request bodies, tokens and headers at DEBUG level, and
+oauthlib's OAuth 1 client logs signature base strings that contain tokens. A
+filter on those loggers, attached when this module is imported, replaces the
+arguments of such records with a marker, so that turning on DEBUG logging
+never writes a client secret, a token or a PKCE verifier anywhere.
+"""
 
 from __future__ import annotations
 
 import collections
 import functools
+import logging
 import typing as t
+from collections.abc import Mapping
 
 import flask
 import requests
@@ -16,6 +26,7 @@ import requests.structures
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
 from ._transport import DEFAULT_TIMEOUT
+from ._transport import set_up
 from ._urls import join_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -71,16 +82,23 @@ def redirect_to_login(blueprint: AnyBlueprint) -> t.Any:
 class SharedPoolInit(requests.Session):
     """Sets up the :class:`requests.Session` part of a provider session on the
     connection pools its blueprint shares, so that a connection outlives the
-    request that opened it. It sits between the requests-oauthlib session and
-    :class:`requests.Session` in the method resolution order."""
+    request that opened it, and without the two pools a new
+    :class:`requests.Session` would build only to drop them
+    (:func:`~flask_dance.consumer._transport.set_up`). It sits between the
+    requests-oauthlib session and :class:`requests.Session` in the method
+    resolution order."""
 
     adapters: collections.OrderedDict[str, requests.adapters.BaseAdapter]
 
     def __init__(self) -> None:
-        super().__init__()
         shared = hook(getattr(self, "blueprint", None), "_shared_adapters")
-        if shared is not None:
-            self.adapters = collections.OrderedDict(shared())
+        if shared is None:
+            super().__init__()
+            return
+        adapters = shared()
+        if not set_up(self, adapters):
+            super().__init__()
+            self.adapters = collections.OrderedDict(adapters)
 
 
 class BlueprintSessionMixin(requests.Session):
@@ -151,3 +169,73 @@ class BlueprintSessionMixin(requests.Session):
         for adapter in self.adapters.values():
             if id(adapter) not in shared_ids:
                 adapter.close()
+
+
+# -- secrets kept out of the libraries' debug logs ------------------------------
+
+_REDACTED = "[redacted by flask_dance]"
+
+#: Loggers whose DEBUG records may carry secrets.
+_LOGGERS = (
+    "requests_oauthlib",
+    "requests_oauthlib.oauth1_auth",
+    "requests_oauthlib.oauth1_session",
+    "requests_oauthlib.oauth2_auth",
+    "requests_oauthlib.oauth2_session",
+    "oauthlib",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+    "oauthlib.oauth2.rfc6749.clients.base",
+    "oauthlib.oauth2.rfc6749.parameters",
+)
+
+
+class _RedactedMapping(dict[str, str]):
+    """Replaces a mapping argument (``log.debug("%s", headers)``): the mapping
+    and any key of it print as the marker."""
+
+    def __missing__(self, key: str) -> str:
+        return _REDACTED
+
+    def __repr__(self) -> str:
+        return _REDACTED
+
+    __str__ = __repr__
+
+
+class _RedactSecrets(logging.Filter):
+    """Replace the arguments of debug records, and messages that were
+    formatted before logging, with a marker."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG:
+            if isinstance(record.args, Mapping):
+                record.args = _RedactedMapping({"": _REDACTED})
+            elif record.args:
+                # numbers (status codes, counts) are kept for ``%d``
+                record.args = tuple(
+                    arg if isinstance(arg, (int, float)) else _REDACTED
+                    for arg in record.args
+                )
+            elif isinstance(record.msg, str) and ":" in record.msg:
+                record.msg = record.msg.split(":", 1)[0] + ": " + _REDACTED
+            try:
+                record.getMessage()
+            except (TypeError, ValueError, KeyError):
+                record.msg = str(record.msg).split("%", 1)[0] + _REDACTED
+                record.args = ()
+        return True
+
+
+_redact_filter = _RedactSecrets()
+
+
+def redact_library_logs() -> None:
+    """Attach the filter to every logger that needs it (idempotent)."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _redact_filter not in logger.filters:
+            logger.addFilter(_redact_filter)
+
+
+redact_library_logs()

@@ -21,6 +21,7 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749.utils import list_to_scope
 
+from . import _bounded
 from . import _client_auth
 from . import _openid
 from ._basic_auth import ClientAuthError
@@ -144,8 +145,6 @@ def post(
             url, headers, request_kwargs = before(url, headers, request_kwargs)
     # The session sends them through :mod:`._bounded`: no redirect, an
     # overall deadline, a bounded body, and a token answer it can parse.
-    from . import _bounded
-
     with _bounded.token_endpoint("token" if hook is not None else "other"):
         response = _send(session, url, headers, request_kwargs, auth, prover, nonce)
         if prover is not None:

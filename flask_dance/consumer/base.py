@@ -15,10 +15,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 from flask import Blueprint
-from flask import has_app_context
 
-from . import _expiry
-from . import _redact
 from ._config import AppHooks
 from ._config import ConfigMixin
 from ._outcome import MAX_NEXT_LENGTH as MAX_NEXT_LENGTH
@@ -27,14 +24,9 @@ from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
 from ._request_local import RequestConfig
 from ._request_local import RequestLocal
-from ._sessions import context_state
-from ._sessions import SESSIONS_ATTR
 from ._sessions import SessionsMixin
 from ._sessions import token_copy
-from ._sessions import TOKENS_ATTR
-from ._token_hooks import TokenHooksMixin
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
-from .requests import _answers_from_blueprint_token
 from .signals import oauth_authorized as oauth_authorized
 from .signals import oauth_before_login as oauth_before_login
 from .signals import oauth_error as oauth_error
@@ -47,14 +39,11 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 log: logging.Logger = logging.getLogger(__name__)
 
-_redact.install()
-
 
 class BaseOAuthConsumerBlueprint(
     ConfigMixin,
     SessionsMixin,
     OutcomeMixin,
-    TokenHooksMixin,
     Blueprint,
     metaclass=ABCMeta,
 ):
@@ -63,8 +52,7 @@ class BaseOAuthConsumerBlueprint(
     the app's configuration (:mod:`._config`), the :attr:`token` kept in a
     :class:`~flask_dance.consumer.storage.BaseStorage`, a provider
     :attr:`session` built for each request (:mod:`._sessions`), and the end of
-    the dance (:mod:`._outcome`); the decorators of the first releases
-    are in :mod:`._token_hooks`.
+    the dance (:mod:`._outcome`).
     """
 
     #: The session class built for each request; set by subclasses.
@@ -281,65 +269,52 @@ class BaseOAuthConsumerBlueprint(
             return self._token_getter()
         return self.storage.get(self)
 
-    # -- the token without a session -----------------------------------------
-    # A speed device: a page that only checks ``authorized`` builds no
-    # session, and the token read is handed to the session if one is built.
-    # With the apps of bench/run.py, ``authorized_check`` measured about 1.18
-    # times the hand-written app without it and 1.04 with it. It applies only
-    # when nothing could tell the difference (the stock ``token`` property
-    # and session class, no detached session); anything else takes the plain
-    # path.
+    # -- the decorators of Flask-Dance's first releases -------------------------
+    # They stand in for the storage (``token_getter``, ``token_setter``,
+    # ``token_deleter``) or run after a login (``logged_in``).
 
-    def _authorized_without_session(
-        self, state: dict[str, t.Any] | None = None
-    ) -> bool | None:
-        """Whether the current user has an access token, answered from
-        :attr:`token` without building a session, when the session would
-        answer the same way: no session was built in this context yet and the
-        session class reads its token from the blueprint. ``None`` means the
-        session must answer.
+    def token_getter(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
+        """Decorate a function that returns the current user's token; it is
+        used instead of the storage. From Flask-Dance's first releases.
 
-        The token read is kept for the rest of the context, and handed to the
-        session if one is built, so that the storage is read once.
-
-        :param state: What :func:`context_state` returned, if the caller has
-            it already.
+        :param func: Called with no arguments.
         """
-        if self._detached_session is not None:
-            return None
-        if type(self).token is not _TOKEN_PROPERTY:
-            return None
-        if not _answers_from_blueprint_token(self.session_class):
-            return None
-        if state is None:
-            if not has_app_context():
-                return None
-            state = context_state()
-        sessions = state.get(SESSIONS_ATTR)
-        if sessions and id(self) in sessions:
-            return None
-        tokens: dict[int, t.Any] | None = state.get(TOKENS_ATTR)
-        if tokens is None:
-            tokens = state[TOKENS_ATTR] = {}
-        key = id(self)
-        if key in tokens:
-            stored = tokens[key]
-        else:
-            # As read from the storage: :attr:`token` makes its copy only
-            # if a session is built.
-            stored = self._stored_token()
-            tokens[key] = stored
-        if stored and isinstance(stored, Mapping) and not _expiry.is_plain(stored):
-            stored = token_copy(stored, self.name)
-        return bool(stored and stored.get("access_token"))
+        self._token_getter = func
+        return func
 
-    def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
-        """Give a new session the token already read in this context."""
-        tokens = state.get(TOKENS_ATTR)
-        if tokens and id(self) in tokens:
-            stored = tokens.pop(id(self))
-            if _answers_from_blueprint_token(type(session)):
-                session._set_loaded_token(token_copy(stored, self.name))
+    def token_setter(
+        self, func: t.Callable[[t.Any], t.Any]
+    ) -> t.Callable[[t.Any], t.Any]:
+        """Decorate a function that saves the current user's token; it is used
+        instead of the storage.
+
+        :param func: Called with the token.
+        """
+        self._token_setter = func
+        return func
+
+    def token_deleter(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
+        """Decorate a function that deletes the current user's token; it runs
+        on ``del blueprint.token``.
+
+        :param func: Called with no arguments.
+        """
+        self._token_deleter = func
+        return func
+
+    def logged_in(self, func: t.Callable[[t.Any], t.Any]) -> t.Callable[[t.Any], t.Any]:
+        """Decorate a function to run after a successful login, once the token
+        is stored. It receives the token. From Flask-Dance's first releases;
+        the :data:`oauth_authorized` signal is the current way.
+
+        :param func: Called with the token dict.
+        """
+        self.logged_in_funcs.append(func)
+        return func
+
+    def _run_logged_in_funcs(self, token: t.Any) -> None:
+        for func in self.logged_in_funcs:
+            func(token)
 
     # -- the dance ----------------------------------------------------------------
 
@@ -382,5 +357,5 @@ def shared_arguments(arguments: Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {key: arguments[key] for key in _SHARED_PARAMETERS if key in arguments}
 
 
-_TOKEN_PROPERTY = BaseOAuthConsumerBlueprint.token
+BaseOAuthConsumerBlueprint._stock_token = BaseOAuthConsumerBlueprint.token
 _STORAGE: RequestLocal = BaseOAuthConsumerBlueprint.__dict__["storage"]

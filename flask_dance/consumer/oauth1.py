@@ -21,11 +21,11 @@ from .base import BaseOAuthConsumerBlueprint
 from .base import DEFAULT_TIMEOUT
 from .base import oauth_before_login
 from .base import shared_arguments
-from .requests import OAuth1Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth1 import Client
 
+    from ._oauth1_session import OAuth1Session
     from .storage import BaseStorage
 
 log: logging.Logger = logging.getLogger(__name__)
@@ -41,8 +41,9 @@ class OAuth1ConsumerBlueprint(EndpointsMixin, BaseOAuthConsumerBlueprint):
     the access-token request is signed with its secret (RFC 5849).
     """
 
-    #: The class of the per-request sessions.
-    session_class: type[OAuth1Session] = OAuth1Session
+    #: The class of the per-request sessions; default
+    #: :class:`~flask_dance.consumer.requests.OAuth1Session`.
+    session_class: type[OAuth1Session]
 
     _url_arguments = "'request_token_url', 'authorization_url' and 'access_token_url'"
 
@@ -125,6 +126,11 @@ class OAuth1ConsumerBlueprint(EndpointsMixin, BaseOAuthConsumerBlueprint):
             take before its callback is refused.
         :param kwargs: Passed to ``session_class``.
         """
+        if session_class is None and not hasattr(type(self), "session_class"):
+            # Imported by the first OAuth 1 blueprint, not with the package.
+            from ._oauth1_session import OAuth1Session
+
+            session_class = OAuth1Session
         super().__init__(name, import_name, **shared_arguments(locals()))
         #: The client key.
         self.client_key = client_key

@@ -1,13 +1,15 @@
 """The provider sessions: :class:`requests.Session` subclasses that know their
 blueprint, join paths onto the provider's base URL, load the user's token
-lazily and keep it fresh. :class:`OAuth1Session` is defined in
-:mod:`._oauth1_session` and imported from here."""
+lazily and keep it fresh, and send DPoP-bound tokens with a proof (RFC 9449).
+:class:`OAuth1Session` is defined in :mod:`._oauth1_session` and imported from
+here on first use, so that apps without an OAuth 1 provider never load it."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import typing as t
+import weakref
 from collections.abc import Mapping
 
 import requests
@@ -18,12 +20,12 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
+from . import _bounded
 from ._basic_auth import BasicAuth
-from ._dpop_session import DPoPSessionMixin
 from ._exchange import raise_for_server_error
-from ._oauth1_session import OAuth1Session as OAuth1Session
 from ._refresh import RefreshMixin
 from ._session_base import BlueprintSessionMixin
+from ._session_base import OAuth2SessionHost
 from ._session_base import SharedPoolInit
 from ._session_base import timeout_of
 from ._session_base import UNLOADED
@@ -31,6 +33,7 @@ from ._urls import is_secure_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
+    from ._oauth1_session import OAuth1Session as OAuth1Session
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -42,6 +45,77 @@ DEFAULT_REFRESH_LEEWAY = 60
 #: HTTP Basic client authentication as RFC 6749 2.3.1 defines it: both parts
 #: form-urlencoded first, so that a secret with ``:`` or ``%`` works.
 client_secret_basic = BasicAuth
+
+
+def _asks_for_dpop_nonce(response: requests.Response) -> bool:
+    """Whether a resource server refused a DPoP request for want of a nonce
+    (RFC 9449 9)."""
+    return (
+        response.status_code == 401
+        and bool(response.headers.get("DPoP-Nonce"))
+        and "use_dpop_nonce" in response.headers.get("WWW-Authenticate", "")
+    )
+
+
+class DPoPSessionMixin(OAuth2SessionHost):
+    """DPoP on the requests of :class:`~.requests.OAuth2Session`."""
+
+    def _dpop_headers(
+        self, url: str, method: str, headers: t.Any, prover: t.Any
+    ) -> dict[str, t.Any]:
+        """The request's headers with the DPoP-bound access token and a new
+        proof for it (RFC 9449 7.1)."""
+        access_token = str(self.token.get("access_token") or "")
+        sent = dict(headers or {})
+        sent["Authorization"] = f"DPoP {access_token}"
+        sent["DPoP"] = prover.proof(method, url, access_token=access_token)
+        return sent
+
+    def _send_with_dpop(
+        self,
+        method: str,
+        url: str,
+        headers: t.Any,
+        sent: dict[str, t.Any],
+        data: t.Any,
+        prover: t.Any,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """Send a DPoP request; once more with the resource server's nonce
+        when it asks for one."""
+        response = requests.Session.request(
+            self, method, url, headers=sent, data=data, **kwargs
+        )
+        prover.remember_nonce(url, response)
+        if _asks_for_dpop_nonce(response):
+            response.close()
+            sent = self._dpop_headers(url, method, headers, prover)
+            response = requests.Session.request(
+                self, method, url, headers=sent, data=data, **kwargs
+            )
+            prover.remember_nonce(url, response)
+        return response
+
+
+class _ResponseNote:
+    """A compliance hook that keeps the token endpoint's answer on the
+    session as ``_token_response``.
+
+    It holds the session weakly: a bound method of the session, kept in the
+    session's own hooks, would make every session a reference cycle, left for
+    the garbage collector rather than freed when its request ends.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: OAuth2Session) -> None:
+        self._session = weakref.ref(session)
+
+    def __call__(self, response: requests.Response) -> requests.Response:
+        session = self._session()
+        if session is not None:
+            session._token_response = response
+        return response
 
 
 class OAuth2Session(
@@ -83,13 +157,9 @@ class OAuth2Session(
         #: The token endpoint's last answer to a code exchange, for
         #: :data:`~flask_dance.consumer.oauth_error` receivers.
         self._token_response: requests.Response | None = None
-        self.register_compliance_hook("access_token_response", self._note_response)
+        self.register_compliance_hook("access_token_response", _ResponseNote(self))
         self.register_compliance_hook("access_token_response", raise_for_server_error)
         self.register_compliance_hook("refresh_token_response", raise_for_server_error)
-
-    def _note_response(self, response: requests.Response) -> requests.Response:
-        self._token_response = response
-        return response
 
     # -- the token ------------------------------------------------------------
 
@@ -199,8 +269,6 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
-        from . import _bounded
-
         kind = _bounded.token_endpoint_kind()
         if kind is not None:
             response = _bounded.send(
@@ -211,9 +279,7 @@ class OAuth2Session(
                 data=data,
                 **kwargs,
             )
-            from . import _token_answer
-
-            _token_answer.check(kind, response)
+            _bounded.check(kind, response)
             return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
@@ -287,3 +353,14 @@ def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
 _STOCK_AUTHORIZED = OAuth2Session.authorized
 _STOCK_ACCESS_TOKEN = OAuth2Session.access_token
 _STOCK_TOKEN = OAuth2Session.token
+
+
+def __getattr__(name: str) -> t.Any:
+    """Import :class:`OAuth1Session` when it is first asked for, so that apps
+    without an OAuth 1 provider never load it."""
+    if name != "OAuth1Session":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ._oauth1_session import OAuth1Session
+
+    globals()[name] = OAuth1Session
+    return OAuth1Session

@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 
 from werkzeug.local import LocalProxy
 
-from ..consumer._context import app_context as _app_context
+from ..consumer._request_local import app_context as _app_context
 from ..consumer._sessions import context_state
 from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint

@@ -6,6 +6,7 @@ Each step is saved as a screenshot under the test's ``tmp_path``.
 from __future__ import annotations
 
 import collections.abc as cabc
+import dataclasses
 import itertools
 import os
 import re
@@ -114,34 +115,43 @@ def _approve(page: Page, user: str | None = None) -> None:
     page.click("#approve")
 
 
-def _log_in(
-    page: Page, demo_url: str, shot: _Shots, *, user: str | None = None
-) -> None:
-    page.goto(demo_url + "/")
-    page.click("#login")
-    _approve(page, user)
-    page.wait_for_url(demo_url + "/")
-    page.wait_for_selector("#name")
-    shot(page, "logged-in")
+@dataclasses.dataclass
+class _Visit:
+    """A page of a fresh browser profile on a demo app with default settings."""
+
+    demo: Demo
+    context: BrowserContext
+    page: Page
+    shot: _Shots
+
+    def stored_token(self) -> t.Any:
+        """The token in the browser's session cookie, or ``None``."""
+        for cookie in self.context.cookies():
+            if cookie["name"] == "session":
+                return self.demo.stored_token(cookie["value"])
+        return None
+
+    def log_in(self) -> t.Any:
+        """Log in with the default user; return the stored token."""
+        self.page.goto(self.demo.url + "/")
+        self.page.click("#login")
+        _approve(self.page)
+        self.page.wait_for_url(self.demo.url + "/")
+        self.page.wait_for_selector("#name")
+        self.shot(self.page, "logged-in")
+        return self.stored_token()
 
 
-def _stored_token(demo: Demo, context: BrowserContext) -> t.Any:
-    """The token in the browser's session cookie, or ``None``."""
-    for cookie in context.cookies():
-        if cookie["name"] == "session":
-            return demo.stored_token(cookie["value"])
-    return None
+@pytest.fixture
+def visit(
+    start_demo: t.Callable[..., Demo], context: BrowserContext, shot: _Shots
+) -> _Visit:
+    return _Visit(start_demo(), context, context.new_page(), shot)
 
 
-def test_login_with_consent(
-    provider: LocalProvider,
-    start_demo: t.Callable[..., Demo],
-    context: BrowserContext,
-    shot: _Shots,
-) -> None:
-    demo = start_demo()
-    page = context.new_page()
-    page.goto(demo.url + "/")
+def test_login_with_consent(provider: LocalProvider, visit: _Visit) -> None:
+    page, shot = visit.page, visit.shot
+    page.goto(visit.demo.url + "/")
     assert page.inner_text("#status") == "You are not logged in."
     shot(page, "home")
 
@@ -154,7 +164,7 @@ def test_login_with_consent(
     shot(page, "consent")
 
     page.click("#approve")
-    page.wait_for_url(demo.url + "/")
+    page.wait_for_url(visit.demo.url + "/")
     shot(page, "logged-in")
     assert page.inner_text("#name") == "Mona Lisa Octocat"
     assert page.inner_text("#flash-1") == "Logged in as Mona Lisa Octocat."
@@ -164,7 +174,7 @@ def test_login_with_consent(
     assert page.inner_text("#claim-email") == "monalisa@example.com"
     assert page.inner_text("#claim-name") == "Mona Lisa Octocat"
 
-    token = _stored_token(demo, context)
+    token = visit.stored_token()
     html = page.content()
     for name in ("access_token", "refresh_token", "id_token"):
         shown = page.inner_text(f"#token-{name}")
@@ -176,38 +186,27 @@ def test_login_with_consent(
     assert provider.calls["exchange"] == 1
 
 
-def test_deny_shows_the_error(
-    provider: LocalProvider,
-    start_demo: t.Callable[..., Demo],
-    context: BrowserContext,
-    shot: _Shots,
-) -> None:
-    demo = start_demo()
-    page = context.new_page()
-    page.goto(demo.url + "/")
+def test_deny_shows_the_error(provider: LocalProvider, visit: _Visit) -> None:
+    page, shot = visit.page, visit.shot
+    page.goto(visit.demo.url + "/")
     page.click("#login")
     page.wait_for_selector("#deny")
     shot(page, "consent")
     page.click("#deny")
-    page.wait_for_url(demo.url + "/")
+    page.wait_for_url(visit.demo.url + "/")
     shot(page, "denied")
     assert page.inner_text("#flash-1") == (
         "Login failed: access_denied (The user denied the request.)"
     )
     assert page.is_visible("#login")
     assert provider.calls["exchange"] == 0
-    assert _stored_token(demo, context) is None
+    assert visit.stored_token() is None
 
 
-def test_two_tabs_log_in_at_once(
-    provider: LocalProvider,
-    start_demo: t.Callable[..., Demo],
-    context: BrowserContext,
-    shot: _Shots,
-) -> None:
-    demo = start_demo()
-    tab_a = context.new_page()
-    tab_b = context.new_page()
+def test_two_tabs_log_in_at_once(provider: LocalProvider, visit: _Visit) -> None:
+    demo, shot = visit.demo, visit.shot
+    tab_a = visit.page
+    tab_b = visit.context.new_page()
     for tab in (tab_a, tab_b):
         tab.goto(demo.url + "/")
         tab.click("#login")
@@ -236,49 +235,39 @@ def test_two_tabs_log_in_at_once(
 
 
 def test_logout_goes_through_the_provider(
-    provider: LocalProvider,
-    start_demo: t.Callable[..., Demo],
-    context: BrowserContext,
-    shot: _Shots,
+    provider: LocalProvider, visit: _Visit
 ) -> None:
-    demo = start_demo()
-    page = context.new_page()
-    _log_in(page, demo.url, shot)
-    token = _stored_token(demo, context)
+    token = visit.log_in()
+    page = visit.page
     assert provider.is_active(token["access_token"])
 
     page.click("#logout")
-    page.wait_for_url(demo.url + "/")
+    page.wait_for_url(visit.demo.url + "/")
     page.wait_for_selector("#login")
-    shot(page, "logged-out")
+    visit.shot(page, "logged-out")
     assert page.inner_text("#flash-1") == "You have been logged out."
     assert page.inner_text("#status") == "You are not logged in."
     [end_session] = provider.requests_for("logout")
     assert end_session.args["post_logout_redirect_uri"] == (
-        demo.url + "/login/demo/logged-out"
+        visit.demo.url + "/login/demo/logged-out"
     )
     assert end_session.args["id_token_hint"] == token["id_token"]
     assert provider.calls["revoke"] == 1
     assert not provider.is_active(token["refresh_token"])
-    assert _stored_token(demo, context) is None
+    assert visit.stored_token() is None
 
 
 def test_refresh_button_changes_the_token(
-    provider: LocalProvider,
-    start_demo: t.Callable[..., Demo],
-    context: BrowserContext,
-    shot: _Shots,
+    provider: LocalProvider, visit: _Visit
 ) -> None:
-    demo = start_demo()
-    page = context.new_page()
-    _log_in(page, demo.url, shot)
-    before = _stored_token(demo, context)
+    before = visit.log_in()
+    page = visit.page
     shown_before = page.inner_text("#token-access_token")
 
     page.click("#refresh")
     page.wait_for_selector("#flash-1")
-    shot(page, "refreshed")
-    after = _stored_token(demo, context)
+    visit.shot(page, "refreshed")
+    after = visit.stored_token()
     shown_after = page.inner_text("#token-access_token")
     assert after["access_token"] != before["access_token"]
     assert shown_before == before["access_token"][:4] + "…"

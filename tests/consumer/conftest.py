@@ -6,11 +6,21 @@ import typing as t
 
 import flask
 import pytest
+import responses as responses_lib
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask.testing import FlaskClient
+from responses import RequestsMock
 from werkzeug.serving import make_server
 from werkzeug.serving import WSGIRequestHandler
 
+from dance_helpers import make_app
+from dance_helpers import token_response
+from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.oidc import clear_caches
+from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
 if t.TYPE_CHECKING:
@@ -51,6 +61,23 @@ def serve() -> t.Iterator[t.Callable[[WSGIApplication], str]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _session_key(name: str, make: t.Callable[[], t.Any]) -> t.Any:
+    """A fixture ``name`` whose private key is made once per test session."""
+    return pytest.fixture(scope="session", name=name)(lambda: make())
+
+
+def _new_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+# The signing keys of the tests: a provider's, a client's, or a rotated one.
+rsa_key = _session_key("rsa_key", _new_rsa_key)
+other_rsa_key = _session_key("other_rsa_key", _new_rsa_key)
+ec_key = _session_key("ec_key", lambda: ec.generate_private_key(ec.SECP256R1()))
+ec384_key = _session_key("ec384_key", lambda: ec.generate_private_key(ec.SECP384R1()))
+ed_key = _session_key("ed_key", ed25519.Ed25519PrivateKey.generate)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +124,23 @@ def corp_blueprint(
     app.secret_key = "secret"
     app.register_blueprint(bp, url_prefix="/login")
     return bp, app
+
+
+@pytest.fixture
+def token_endpoint(responses: RequestsMock) -> RequestsMock:
+    """The token endpoint of ``dance_helpers.make_blueprint``, issuing
+    ``token_response()``."""
+    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    return responses
+
+
+@pytest.fixture
+def client() -> t.Iterator[FlaskClient]:
+    """A browser on the app of ``dance_helpers.make_app``, with memory
+    storage, kept in its ``with`` block (so ``flask.session`` is the last
+    request's) until the test ends."""
+    with make_app(storage=MemoryStorage()).test_client() as browser:
+        yield browser
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from dance_helpers import Sends
 from flask_dance.consumer import CacheLogoutStore
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_backchannel_logout
@@ -49,14 +50,13 @@ def corp_client(local: LocalProvider) -> None:
 
 
 @pytest.fixture
-def events() -> t.Iterator[list[dict[str, t.Any]]]:
-    seen: list[dict[str, t.Any]] = []
+def events(record: t.Callable[..., Sends]) -> Sends:
+    return record(oauth_backchannel_logout)
 
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        seen.append(kwargs)
 
-    with oauth_backchannel_logout.connected_to(receiver):
-        yield seen
+def deliver(app: flask.Flask, logout_token: str) -> t.Any:
+    """Post a logout token to the app's back-channel logout route."""
+    return app.test_client().post(LOGOUT_PATH, data={"logout_token": logout_token})
 
 
 def make_app(
@@ -114,12 +114,7 @@ def test_logout_of_another_session_keeps_this_one(local: LocalProvider) -> None:
     with app.test_client() as browser:
         login(local, browser)
         token = local.logout_token("corp-client", sid="another-session")
-        assert (
-            app.test_client()
-            .post(LOGOUT_PATH, data={"logout_token": token})
-            .status_code
-            == 200
-        )
+        assert deliver(app, token).status_code == 200
         assert browser.get("/me").data == b"in"
 
 
@@ -130,10 +125,7 @@ def test_sub_only_logout_ends_every_session_of_the_user(local: LocalProvider) ->
     login(local, two)
     sub = claims_of(bp, app, one)["sub"]
     token = local.logout_token("corp-client", sub=sub)
-    assert (
-        app.test_client().post(LOGOUT_PATH, data={"logout_token": token}).status_code
-        == 200
-    )
+    assert deliver(app, token).status_code == 200
     assert one.get("/me").data == b"out"
     assert two.get("/me").data == b"out"
 
@@ -171,7 +163,7 @@ def test_invalid_logout_tokens_are_refused(
     bp, app = make_app(local)
     claims = {"sub": "someone", **overrides}
     token = local.logout_token("corp-client", **claims)
-    response = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+    response = deliver(app, token)
     assert response.status_code == 400
     assert response.json is not None
     assert response.json["error"] == "invalid_request"
@@ -216,7 +208,7 @@ def test_server_side_tokens_are_deleted(local: LocalProvider) -> None:
         assert [row.user_id for row in rows] == [1, 2]
         sub = rows[0].token["id_token_claims"]["sub"]
         token = local.logout_token("corp-client", sub=sub)
-        response = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+        response = deliver(app, token)
         assert response.status_code == 200
         db.expire_all()
         assert [row.user_id for row in db.query(BackchannelToken)] == [2]
@@ -231,10 +223,7 @@ def test_memory_storage_token_is_deleted(local: LocalProvider) -> None:
         login(local, browser)
     sub = storage.get(bp)["id_token_claims"]["sub"]
     token = local.logout_token("corp-client", sub=sub)
-    assert (
-        app.test_client().post(LOGOUT_PATH, data={"logout_token": token}).status_code
-        == 200
-    )
+    assert deliver(app, token).status_code == 200
     assert storage.token is None
 
 
@@ -248,7 +237,7 @@ def test_cache_store_is_shared_between_app_instances(local: LocalProvider) -> No
         login(local, browser)
         sid = claims_of(bp_b, app_b, browser)["sid"]
         token = local.logout_token("corp-client", sid=sid)
-        response = app_a.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+        response = deliver(app_a, token)
         assert response.status_code == 200
         assert browser.get("/me").data == b"out"
     replay = app_b.test_client().post(LOGOUT_PATH, data={"logout_token": token})
@@ -272,14 +261,9 @@ def test_sqlalchemy_logout_store(local: LocalProvider) -> None:
         login(local, browser)
         sid = claims_of(bp, app, browser)["sid"]
         token = local.logout_token("corp-client", sid=sid)
-        assert (
-            app.test_client()
-            .post(LOGOUT_PATH, data={"logout_token": token})
-            .status_code
-            == 200
-        )
+        assert deliver(app, token).status_code == 200
         assert browser.get("/me").data == b"out"
-        replay = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+        replay = deliver(app, token)
         assert replay.status_code == 400
         keys = sorted(row.key.split("|")[1] for row in db.query(LogoutRecord))
         assert keys == ["jti", "sid"]
@@ -320,7 +304,7 @@ def test_a_failing_store_neither_loses_a_logout_silently_nor_breaks_pages(
     login(local, browser)
     assert browser.get("/me").data == b"in"
     token = local.logout_token("corp-client", sub="alice")
-    response = app.test_client().post(LOGOUT_PATH, data={"logout_token": token})
+    response = deliver(app, token)
     assert response.status_code == 400
     assert response.json is not None
     assert "could not be recorded" in response.json["error_description"]

@@ -19,12 +19,12 @@ from oauthlib.oauth2 import WebApplicationClient
 
 from dance_helpers import BASE
 from dance_helpers import callback
+from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
-from dance_helpers import token_response
-from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth1ConsumerBlueprint
+from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer import oauth_authorized
@@ -71,7 +71,8 @@ def test_session_ends_with_the_request() -> None:
         assert bp.session is not session
 
 
-def test_session_token_is_per_request(memory_storage: MemoryStorage) -> None:
+@pytest.mark.usefixtures("memory_storage")
+def test_session_token_is_per_request() -> None:
     bp = make_blueprint(storage=SessionStorage())
     app = make_app(bp)
 
@@ -284,13 +285,26 @@ def test_session_created_hook_runs_for_every_session() -> None:
     assert len(made) == 2
 
 
-def test_session_class_and_kwargs_are_used() -> None:
-    class MySession(OAuth2Session):
+def _oauth1_blueprint(**kwargs: t.Any) -> OAuth1ConsumerBlueprint:
+    return OAuth1ConsumerBlueprint(
+        "test-service", __name__, client_key="k", base_url=BASE, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("session_base", "blueprint_factory"),
+    [(OAuth2Session, make_blueprint), (OAuth1Session, _oauth1_blueprint)],
+    ids=["oauth2", "oauth1"],
+)
+def test_session_class_and_kwargs_are_used(
+    session_base: type[t.Any], blueprint_factory: t.Callable[..., t.Any]
+) -> None:
+    class MySession(session_base):  # type: ignore[misc,valid-type]
         def __init__(self, *args: t.Any, flavour: str, **kwargs: t.Any) -> None:
             super().__init__(*args, **kwargs)
             self.flavour = flavour
 
-    bp = make_blueprint(session_class=MySession, flavour="mint")
+    bp = blueprint_factory(session_class=MySession, flavour="mint")
     with make_app(bp).test_request_context("/"):
         assert isinstance(bp.session, MySession)
         assert bp.session.flavour == "mint"
@@ -377,8 +391,7 @@ def test_deleting_a_missing_token_does_nothing(
 
 
 def test_deleting_the_token_forgets_it_in_the_session() -> None:
-    bp = make_blueprint(storage=MemoryStorage({"access_token": "a"}))
-    with make_app(bp).test_request_context("/"):
+    with in_request({"access_token": "a"}) as (bp, _):
         assert bp.session.authorized
         del bp.token
         assert not bp.session.authorized
@@ -447,10 +460,8 @@ def test_token_getter_setter_deleter_decorators() -> None:
     assert bp.storage.get(bp) == {"access_token": "from-storage"}
 
 
-def test_logged_in_runs_after_the_token_is_stored(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_logged_in_runs_after_the_token_is_stored() -> None:
     storage = MemoryStorage()
     bp = make_blueprint(storage=storage)
     seen: list[t.Any] = []
@@ -470,10 +481,8 @@ def test_logged_in_runs_after_the_token_is_stored(
     assert stored_then["access_token"] == "access-1"
 
 
-def test_logged_in_not_run_when_a_receiver_refuses_storage(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_logged_in_not_run_when_a_receiver_refuses_storage() -> None:
     bp = make_blueprint(storage=MemoryStorage())
     seen: list[t.Any] = []
     bp.logged_in(seen.append)
@@ -487,12 +496,10 @@ def test_logged_in_not_run_when_a_receiver_refuses_storage(
     assert seen == []
 
 
-def test_werkzeug_response_from_receiver_wins(
-    responses: responses_lib.RequestsMock,
-) -> None:
+@pytest.mark.usefixtures("token_endpoint")
+def test_werkzeug_response_from_receiver_wins() -> None:
     from werkzeug.wrappers import Response
 
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     bp = make_blueprint(storage=storage)
 
@@ -549,10 +556,8 @@ def test_storage_property_set_and_delete() -> None:
 # -- routes -------------------------------------------------------------------
 
 
-def test_custom_login_and_authorized_urls(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_custom_login_and_authorized_urls() -> None:
     storage = MemoryStorage()
     bp = make_blueprint(
         login_url="/start/{bp.name}",

@@ -9,14 +9,17 @@ import flask
 import pytest
 import requests
 import responses as responses_lib
+from flask.testing import FlaskClient
 from freezegun import freeze_time
 from oauthlib.oauth2 import MissingCodeError
 
 from dance_helpers import AUTHORIZE_URL
 from dance_helpers import BASE
 from dance_helpers import callback
+from dance_helpers import FailingStorage
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import Sends
 from dance_helpers import start_login
 from dance_helpers import token_response
 from dance_helpers import TOKEN_URL
@@ -26,19 +29,6 @@ from flask_dance.consumer import oauth_before_login
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oauth2 import make_code_challenge
 from flask_dance.consumer.storage import MemoryStorage
-from flask_dance.consumer.storage import NullStorage
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    oauth_error.connect(receiver)
-    yield received
-    oauth_error.disconnect(receiver)
 
 
 def body_of(call: t.Any) -> dict[str, str]:
@@ -113,21 +103,20 @@ def test_authorization_url_params_are_sent_and_not_mutated() -> None:
 
 
 def test_relative_endpoints_resolve_against_base_url(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
     bp = make_blueprint(
         base_url="https://example.com/oauth",
         authorization_url="authorize",
         token_url="/access_token",
     )
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(bp)
     with app.test_client() as client:
         response = client.get("/login/test-service", base_url=BASE)
         assert response.headers["Location"].startswith(AUTHORIZE_URL + "?")
         state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
         callback(client, code="c", state=state)
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_fixed_redirect_uri_ignores_host_header() -> None:
@@ -186,22 +175,16 @@ def test_full_dance_stores_token_and_redirects(
 
 
 def test_two_tabs_can_log_in_in_any_order(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        tab_a = start_login(client)
-        tab_b = start_login(client)
-        verifier_b = flask.session["test-service_oauth_code_verifier"]
-        assert (
-            callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
-        )
-        assert (
-            callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
-        )
-    assert len(responses.calls) == 2
-    first, second = (body_of(call) for call in responses.calls)
+    tab_a = start_login(client)
+    tab_b = start_login(client)
+    verifier_b = flask.session["test-service_oauth_code_verifier"]
+    assert callback(client, code="a", state=tab_a["state"]).headers["Location"] == "/"
+    assert callback(client, code="b", state=tab_b["state"]).headers["Location"] == "/"
+    assert len(token_endpoint.calls) == 2
+    first, second = (body_of(call) for call in token_endpoint.calls)
     assert first["code"] == "a"
     assert first["code_verifier"] != verifier_b
     assert make_code_challenge(first["code_verifier"]) == tab_a["code_challenge"]
@@ -209,31 +192,29 @@ def test_two_tabs_can_log_in_in_any_order(
 
 
 def test_failed_attempt_does_not_consume_other_pending_logins(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        tab_a = start_login(client)
-        callback(client, code="x", state="forged-state")
-        assert errors[-1]["error"] == "invalid_state"
-        callback(client, code="a", state=tab_a["state"])
-    assert len(responses.calls) == 1
+    tab_a = start_login(client)
+    callback(client, code="x", state="forged-state")
+    assert errors[-1]["error"] == "invalid_state"
+    callback(client, code="a", state=tab_a["state"])
+    assert len(token_endpoint.calls) == 1
 
 
 def test_replayed_callback_makes_no_token_request(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock,
+    errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        params = start_login(client)
-        callback(client, code="c", state=params["state"])
-        response = callback(client, code="c", state=params["state"])
+    params = start_login(client)
+    callback(client, code="c", state=params["state"])
+    response = callback(client, code="c", state=params["state"])
     # the dance starts again, as in Flask-Dance 7.1
     assert response.status_code == 302
     assert response.headers["Location"] == "/login/test-service"
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
     assert errors == [
         {
             "error": "invalid_state",
@@ -245,18 +226,25 @@ def test_replayed_callback_makes_no_token_request(
     ]
 
 
-def test_state_from_another_browser_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+def assert_refused(
+    response: t.Any, provider: responses_lib.RequestsMock, errors: Sends
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+    """The callback was refused for its state: back to the app, no token
+    request, one ``invalid_state`` error."""
+    assert response.status_code == 302
+    assert len(provider.calls) == 0
+    assert errors[0]["error"] == "invalid_state"
+
+
+def test_state_from_another_browser_is_rejected(
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+) -> None:
     app = make_app(storage=MemoryStorage())
     victim, attacker = app.test_client(), app.test_client()
     attacker_params = start_login(attacker)
     start_login(victim)
     response = callback(victim, code="attacker-code", state=attacker_params["state"])
-    assert response.status_code == 302
-    assert len(responses.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, token_endpoint, errors)
 
 
 def test_callback_without_pending_login_is_rejected(
@@ -264,42 +252,37 @@ def test_callback_without_pending_login_is_rejected(
 ) -> None:
     app = make_app()
     response = callback(app.test_client(), code="c", state="s")
-    assert response.status_code == 302
-    assert len(responses.calls) == 0
-    assert errors[0]["error"] == "invalid_state"
+    assert_refused(response, responses, errors)
 
 
 def test_expired_pending_login_is_rejected(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     with freeze_time("2026-01-01 12:00:00") as frozen, app.test_client() as client:
         params = start_login(client)
         frozen.tick(601)
         callback(client, code="c", state=params["state"])
         assert "test-service_oauth_state" not in flask.session
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
     assert errors[0]["error"] == "invalid_state"
 
 
 def test_pending_login_within_ttl_is_accepted(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage(), pending_login_ttl=60)
     with freeze_time("2026-01-01 12:00:00") as frozen, app.test_client() as client:
         params = start_login(client)
         frozen.tick(59)
         callback(client, code="c", state=params["state"])
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_hand_seeded_state_still_completes(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
     """Flask-Dance 7.1 test suites put the state into the session by hand."""
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     storage = MemoryStorage()
     app = make_app(storage=storage)
     with app.test_client() as client:
@@ -307,20 +290,20 @@ def test_hand_seeded_state_still_completes(
             sess["test-service_oauth_state"] = "random-string"
         response = callback(client, code="secret-code", state="random-string")
         assert response.headers["Location"] == "/"
-    body = body_of(responses.calls[0])
+    body = body_of(token_endpoint.calls[0])
     assert "code_verifier" not in body
     assert body["code"] == "secret-code"
 
 
-def test_hand_seeded_state_with_verifier(responses: responses_lib.RequestsMock) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        with client.session_transaction(base_url=BASE) as sess:
-            sess["test-service_oauth_state"] = "random-string"
-            sess["test-service_oauth_code_verifier"] = "v" * 50
-        callback(client, code="c", state="random-string")
-    assert body_of(responses.calls[0])["code_verifier"] == "v" * 50
+def test_hand_seeded_state_with_verifier(
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
+) -> None:
+    with client.session_transaction(base_url=BASE) as sess:
+        sess["test-service_oauth_state"] = "random-string"
+        sess["test-service_oauth_code_verifier"] = "v" * 50
+    callback(client, code="c", state="random-string")
+    assert body_of(token_endpoint.calls[0])["code_verifier"] == "v" * 50
 
 
 def test_patched_fetch_token_outside_a_request_is_used() -> None:
@@ -344,16 +327,15 @@ def test_patched_fetch_token_outside_a_request_is_used() -> None:
 
 
 def test_fixed_state_is_used_and_single_use(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(state="random-string", storage=MemoryStorage())
     with app.test_client() as client:
         params = start_login(client)
         assert params["state"] == "random-string"
         callback(client, code="c", state="random-string")
         callback(client, code="c", state="random-string")
-    assert len(responses.calls) == 1
+    assert len(token_endpoint.calls) == 1
 
 
 def test_missing_code_raises_with_request_args() -> None:
@@ -406,7 +388,8 @@ def test_provider_error_sends_signal_and_redirects(
     ]
 
 
-def test_error_receiver_may_answer(responses: responses_lib.RequestsMock) -> None:
+@pytest.mark.usefixtures("responses")
+def test_error_receiver_may_answer() -> None:
     app = make_app()
 
     def receiver(sender: t.Any, **kwargs: t.Any) -> flask.Response:
@@ -458,15 +441,9 @@ def test_token_endpoint_failures_never_500(
     assert storage.get(app.blueprints["test-service"]) is None  # type: ignore[arg-type]
 
 
-def test_storage_value_error_sends_error_signal(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
-) -> None:
-    class NoUserStorage(NullStorage):
-        def set(self, blueprint: t.Any, token: t.Any) -> None:
-            raise ValueError("Cannot set OAuth token without an associated user")
-
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=NoUserStorage())
+@pytest.mark.usefixtures("token_endpoint")
+def test_storage_value_error_sends_error_signal(errors: list[dict[str, t.Any]]) -> None:
+    app = make_app(storage=FailingStorage())
     with app.test_client() as client:
         params = start_login(client)
         response = callback(client, code="c", state=params["state"])
@@ -493,10 +470,8 @@ def test_scope_change_is_accepted(responses: responses_lib.RequestsMock) -> None
 # -- oauth_authorized return values --------------------------------------------
 
 
-def test_authorized_receiver_false_skips_storage(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_authorized_receiver_false_skips_storage() -> None:
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -510,10 +485,8 @@ def test_authorized_receiver_false_skips_storage(
     assert storage.get(app.blueprints["test-service"]) is None  # type: ignore[arg-type]
 
 
-def test_authorized_receiver_response_wins(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_authorized_receiver_response_wins() -> None:
     storage = MemoryStorage()
     app = make_app(storage=storage)
 
@@ -529,10 +502,8 @@ def test_authorized_receiver_response_wins(
     assert stored is not None
 
 
-def test_redirect_url_wins_over_redirect_to(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_redirect_url_wins_over_redirect_to() -> None:
     app = make_app(redirect_url="https://app.example/home", storage=MemoryStorage())
     with app.test_client() as client:
         params = start_login(client)
@@ -553,17 +524,13 @@ def test_redirect_url_wins_over_redirect_to(
         ("javascript:alert(1)", "/"),
     ],
 )
-def test_next_parameter(
-    responses: responses_lib.RequestsMock, next_value: str, expected: str
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        response = client.get(
-            "/login/test-service", query_string={"next": next_value}, base_url=BASE
-        )
-        state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
-        response = callback(client, code="c", state=state)
+@pytest.mark.usefixtures("token_endpoint")
+def test_next_parameter(next_value: str, expected: str, client: FlaskClient) -> None:
+    response = client.get(
+        "/login/test-service", query_string={"next": next_value}, base_url=BASE
+    )
+    state = parse_qs(response.headers["Location"].split("?")[1])["state"][0]
+    response = callback(client, code="c", state=state)
     assert response.headers["Location"] == expected
 
 
@@ -593,11 +560,10 @@ def test_old_argument_names_still_work() -> None:
 
 
 def test_state_of_one_provider_is_refused_at_another(
-    responses: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
+    token_endpoint: responses_lib.RequestsMock, errors: list[dict[str, t.Any]]
 ) -> None:
     """Mix-up defence (RFC 9700 4.4.2): each provider has its own callback
     route and its own pending logins."""
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     first = make_blueprint(storage=MemoryStorage())
     second = OAuth2ConsumerBlueprint(
         "other-service",
@@ -618,5 +584,5 @@ def test_state_of_one_provider_is_refused_at_another(
         )
         assert params["state"] in flask.session["test-service_oauth_pending"]
     assert response.status_code == 302
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
     assert errors[0]["error"] == "invalid_state"

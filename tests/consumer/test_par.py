@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 
+from dance_helpers import Sends
 from flask_dance.consumer import OAuth2ConsumerBlueprint
-from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
-REDIRECT = "http://localhost/login/corp/authorized"
+from .conftest import corp_blueprint
+from .conftest import CORP_REDIRECT as REDIRECT
+
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
 
 
@@ -23,22 +25,13 @@ def make_app(
     local: LocalProvider, **kwargs: t.Any
 ) -> tuple[OAuth2ConsumerBlueprint, flask.Flask, MemoryStorage]:
     storage = MemoryStorage()
-    bp = OAuth2ConsumerBlueprint(
-        "corp",
-        __name__,
-        client_id="corp-client",
+    bp, app = corp_blueprint(
+        local,
+        storage,
         client_secret=SECRET,
-        issuer=local.issuer,
-        base_url=local.url + "/",
-        scope="openid profile email",
-        storage=storage,
-        redirect_uri=REDIRECT,
         token_endpoint_auth_method="client_secret_jwt",
         **kwargs,
     )
-    app = flask.Flask(__name__)
-    app.secret_key = "secret"
-    app.register_blueprint(bp, url_prefix="/login")
     return bp, app, storage
 
 
@@ -88,15 +81,12 @@ def test_use_par_false_wins_over_discovery(local: LocalProvider) -> None:
     assert local.requests_for("par") == []
 
 
-def test_refused_push_is_oauth_error_and_redirect(local: LocalProvider) -> None:
+def test_refused_push_is_oauth_error_and_redirect(
+    local: LocalProvider, errors: Sends
+) -> None:
     local.clients["corp-client"].auth_methods = ("private_key_jwt",)
     bp, app, storage = make_app(local, use_par=True)
-    errors: list[dict[str, t.Any]] = []
-
-    def on_error(sender: t.Any, **kwargs: t.Any) -> None:
-        errors.append(kwargs)
-
-    with oauth_error.connected_to(on_error), app.test_client() as client:
+    with app.test_client() as client:
         response = client.get("/login/corp")
         with client.session_transaction() as session:
             assert "corp_oauth_pending" not in session
@@ -105,15 +95,12 @@ def test_refused_push_is_oauth_error_and_redirect(local: LocalProvider) -> None:
     assert errors[0]["error"] == "invalid_client"
 
 
-def test_missing_par_endpoint_is_oauth_error(local: LocalProvider) -> None:
+def test_missing_par_endpoint_is_oauth_error(
+    local: LocalProvider, errors: Sends
+) -> None:
     local.faults.metadata_overrides["pushed_authorization_request_endpoint"] = None
     bp, app, storage = make_app(local, use_par=True)
-    errors: list[dict[str, t.Any]] = []
-
-    def on_error(sender: t.Any, **kwargs: t.Any) -> None:
-        errors.append(kwargs)
-
-    with oauth_error.connected_to(on_error), app.test_client() as client:
+    with app.test_client() as client:
         response = client.get("/login/corp")
     assert response.status_code == 302
     assert errors[0]["error"] == "par_unavailable"

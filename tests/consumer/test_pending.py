@@ -8,13 +8,13 @@ import typing as t
 import flask
 import pytest
 import responses as responses_lib
+from flask.testing import FlaskClient
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 
 from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import start_login
-from dance_helpers import token_response
-from dance_helpers import TOKEN_URL
 from flask_dance.consumer._pending import MAX_PENDING
 from flask_dance.consumer._pending import PendingLogin
 from flask_dance.consumer._pending import PendingLogins
@@ -61,6 +61,12 @@ def test_malformed_records_are_ignored(data: t.Any) -> None:
     assert PendingLogin.from_session("k", data) is None
 
 
+@pytest.fixture
+def frozen() -> t.Iterator[FrozenDateTimeFactory]:
+    with freeze_time("2026-01-01 00:00:00") as frozen:
+        yield t.cast(FrozenDateTimeFactory, frozen)
+
+
 @pytest.mark.usefixtures("ctx")
 def test_add_consume_once() -> None:
     pending = PendingLogins("svc")
@@ -80,28 +86,28 @@ def test_add_consume_once() -> None:
 
 
 @pytest.mark.usefixtures("ctx")
-def test_expired_records_are_dropped() -> None:
+def test_expired_records_are_dropped(frozen: FrozenDateTimeFactory) -> None:
     pending = PendingLogins("svc", ttl=10)
-    with freeze_time("2026-01-01 00:00:00") as frozen:
-        pending.add(PendingLogin(key="old", created_at=frozen().timestamp()))
-        frozen.tick(11)
-        assert not pending.has_key("old")
-        pending.add(PendingLogin(key="new", created_at=frozen().timestamp()))
-        assert set(flask.session[KEY]) == {"new"}
-        frozen.tick(11)
-        assert pending.consume("new") is None
-        assert KEY not in flask.session
+    pending.add(PendingLogin(key="old", created_at=frozen().timestamp()))
+    frozen.tick(11)
+    assert not pending.has_key("old")
+    pending.add(PendingLogin(key="new", created_at=frozen().timestamp()))
+    assert set(flask.session[KEY]) == {"new"}
+    frozen.tick(11)
+    assert pending.consume("new") is None
+    assert KEY not in flask.session
 
 
 @pytest.mark.usefixtures("ctx")
-def test_expired_legacy_state_goes_with_its_record() -> None:
+def test_expired_legacy_state_goes_with_its_record(
+    frozen: FrozenDateTimeFactory,
+) -> None:
     pending = PendingLogins("svc", ttl=10)
-    with freeze_time("2026-01-01 00:00:00") as frozen:
-        pending.add(PendingLogin(key="a", created_at=frozen().timestamp()))
-        assert flask.session["svc_oauth_state"] == "a"
-        frozen.tick(11)
-        assert pending.consume("other") is None
-        assert "svc_oauth_state" not in flask.session
+    pending.add(PendingLogin(key="a", created_at=frozen().timestamp()))
+    assert flask.session["svc_oauth_state"] == "a"
+    frozen.tick(11)
+    assert pending.consume("other") is None
+    assert "svc_oauth_state" not in flask.session
 
 
 @pytest.mark.usefixtures("ctx")
@@ -155,22 +161,19 @@ def test_legacy_keys_follow_the_latest_login() -> None:
 
 
 def test_callback_without_state_is_rejected(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
+    client: FlaskClient,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        params = start_login(client)
-        response = callback(client, code="c")
-        assert params["state"] in flask.session["test-service_oauth_pending"]
+    params = start_login(client)
+    response = callback(client, code="c")
+    assert params["state"] in flask.session["test-service_oauth_pending"]
     assert response.status_code == 302
-    assert len(responses.calls) == 0
+    assert len(token_endpoint.calls) == 0
 
 
 def test_oldest_of_too_many_tabs_is_forgotten(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(storage=MemoryStorage())
     with freeze_time("2026-01-01 00:00:00") as frozen, app.test_client() as client:
         states = []
@@ -178,6 +181,6 @@ def test_oldest_of_too_many_tabs_is_forgotten(
             states.append(start_login(client)["state"])
             frozen.tick(1)
         callback(client, code="c", state=states[0])
-        assert len(responses.calls) == 0
+        assert len(token_endpoint.calls) == 0
         callback(client, code="c", state=states[-1])
-        assert len(responses.calls) == 1
+        assert len(token_endpoint.calls) == 1

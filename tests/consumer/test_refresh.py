@@ -16,58 +16,70 @@ from freezegun import freeze_time
 from oauthlib.oauth2 import TokenExpiredError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from dance_helpers import add_refresh_and_api
+from dance_helpers import API_URL
+from dance_helpers import calls_to
+from dance_helpers import expired_token
+from dance_helpers import FROZEN
+from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
+from dance_helpers import NOW
+from dance_helpers import Sends
 from dance_helpers import TOKEN_URL
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer import oauth_refresh_failed
 from flask_dance.consumer.storage import MemoryStorage
 
-API_URL = "https://example.com/user"
-NOW = 1767225600.0  # 2026-01-01 00:00:00 UTC
-FROZEN = "2026-01-01 00:00:00"
+#: A token put on the session by hand: known to be expired only through
+#: ``expires_in`` (no ``expires_at``).
+HAND_SET_TOKEN = {
+    "access_token": "old",
+    "refresh_token": "r",
+    "token_type": "Bearer",
+    "expires_in": -30,
+}
 
 
-def expired_token(**extra: t.Any) -> dict[str, t.Any]:
-    token: dict[str, t.Any] = {
-        "access_token": "old-access",
-        "refresh_token": "old-refresh",
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "expires_at": NOW - 10,
-    }
-    token.update(extra)
-    return token
+def refresh_to_new(responses: responses_lib.RequestsMock, **extra: t.Any) -> None:
+    """A token endpoint that refreshes to the access token ``new``."""
+    token = {"access_token": "new", "token_type": "Bearer", **extra}
+    responses.add(responses_lib.POST, TOKEN_URL, json=token)
+
+
+def stored_refresh_token(responses: responses_lib.RequestsMock, answered: str) -> str:
+    """The refresh token stored after an API call refreshed an expired token,
+    when the token endpoint answered the refresh token ``answered``."""
+    refresh_to_new(responses, refresh_token=answered)
+    responses.add(responses_lib.GET, API_URL)
+    with in_request(expired_token()) as (bp, storage):
+        bp.session.get(API_URL)
+    assert storage.token is not None
+    return t.cast(str, storage.token["refresh_token"])
+
+
+def refuse_refresh(responses: responses_lib.RequestsMock) -> None:
+    """A token endpoint that answers ``invalid_grant``."""
+    responses.add(
+        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
+    )
+
+
+@pytest.fixture
+def refused(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
+    """A token endpoint that refuses every refresh, and the API."""
+    refuse_refresh(responses)
+    responses.add(responses_lib.GET, API_URL)
+    return responses
 
 
 def body_of(call: t.Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(call.request.body).items()}
 
 
-def calls_to(responses: responses_lib.RequestsMock, url: str) -> list[t.Any]:
-    return [call for call in responses.calls if call.request.url.split("?")[0] == url]
-
-
-def add_refresh_and_api(responses: responses_lib.RequestsMock) -> None:
-    """A token endpoint that refreshes to ``new-access`` (600 s), and the API."""
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new-access", "token_type": "Bearer", "expires_in": 600},
-    )
-    responses.add(responses_lib.GET, API_URL, json={"login": "me"})
-
-
 @pytest.fixture
-def refresh_failures() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    oauth_refresh_failed.connect(receiver)
-    yield received
-    oauth_refresh_failed.disconnect(receiver)
+def refresh_failures(record: t.Callable[..., Sends]) -> Sends:
+    return record(oauth_refresh_failed)
 
 
 @freeze_time(FROZEN)
@@ -75,9 +87,7 @@ def test_expired_token_is_refreshed_once_and_stored(
     responses: responses_lib.RequestsMock,
 ) -> None:
     add_refresh_and_api(responses)
-    storage = MemoryStorage(expired_token())
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
+    with in_request(expired_token()) as (bp, storage):
         assert bp.session.get("/user").json() == {"login": "me"}
         assert bp.session.get("/user").ok
 
@@ -102,22 +112,7 @@ def test_expired_token_is_refreshed_once_and_stored(
 
 @freeze_time(FROZEN)
 def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={
-            "access_token": "new",
-            "refresh_token": "rotated",
-            "token_type": "Bearer",
-        },
-    )
-    responses.add(responses_lib.GET, API_URL)
-    storage = MemoryStorage(expired_token())
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        bp.session.get(API_URL)
-    assert storage.token is not None
-    assert storage.token["refresh_token"] == "rotated"
+    assert stored_refresh_token(responses, answered="rotated") == "rotated"
 
 
 @freeze_time(FROZEN)
@@ -132,14 +127,9 @@ def test_rotated_refresh_token_is_stored(responses: responses_lib.RequestsMock) 
 def test_request_kwargs_stay_out_of_the_refresh(
     responses: responses_lib.RequestsMock, method: str, kwargs: dict[str, t.Any]
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(method.upper(), API_URL)
-    bp = make_blueprint(storage=MemoryStorage(expired_token()))
-    with make_app(bp).test_request_context("/"):
+    with in_request(expired_token()) as (bp, _):
         getattr(bp.session, method)(API_URL, **kwargs)
     refresh = calls_to(responses, TOKEN_URL)[0]
     assert set(body_of(refresh)) == {"grant_type", "refresh_token"}
@@ -154,11 +144,7 @@ def test_request_kwargs_stay_out_of_the_refresh(
 def test_refresh_within_the_leeway(
     responses: responses_lib.RequestsMock, seconds_left: int, refreshed: bool
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
     storage = MemoryStorage(expired_token(expires_at=NOW + seconds_left))
     bp = make_blueprint(storage=storage)
@@ -172,8 +158,7 @@ def test_refresh_within_the_leeway(
 @freeze_time(FROZEN)
 def test_refresh_leeway_is_adjustable(responses: responses_lib.RequestsMock) -> None:
     responses.add(responses_lib.GET, API_URL)
-    bp = make_blueprint(storage=MemoryStorage(expired_token(expires_at=NOW + 30)))
-    with make_app(bp).test_request_context("/"):
+    with in_request(expired_token(expires_at=NOW + 30)) as (bp, _):
         bp.session.refresh_leeway = 10
         bp.session.get(API_URL)
     assert len(calls_to(responses, TOKEN_URL)) == 0
@@ -208,13 +193,9 @@ def test_auto_refresh_url_and_kwargs(responses: responses_lib.RequestsMock) -> N
 def test_invalid_grant_deletes_token_and_signals(
     responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(
-        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
-    )
+    refuse_refresh(responses)
     responses.add(responses_lib.GET, API_URL, status=401)
-    storage = MemoryStorage(expired_token())
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
+    with in_request(expired_token()) as (bp, storage):
         response = bp.session.get(API_URL)
         assert response.status_code == 401
         assert not bp.session.authorized
@@ -230,12 +211,8 @@ def test_invalid_grant_deletes_token_and_signals(
 @freeze_time(FROZEN)
 @pytest.mark.parametrize("response_class", [flask.Response, WerkzeugResponse])
 def test_refresh_failed_receiver_may_answer(
-    responses: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
+    refused: responses_lib.RequestsMock, response_class: type[WerkzeugResponse]
 ) -> None:
-    responses.add(
-        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
-    )
-    responses.add(responses_lib.GET, API_URL)
     bp = make_blueprint(storage=MemoryStorage(expired_token()))
     app = make_app(bp)
 
@@ -251,15 +228,16 @@ def test_refresh_failed_receiver_may_answer(
         response = app.test_client().get("/profile")
     assert response.status_code == 401
     assert response.data == b"please log in again"
-    assert calls_to(responses, API_URL) == []
+    assert calls_to(refused, API_URL) == []
 
 
 @freeze_time(FROZEN)
 def test_other_refresh_errors_propagate(responses: responses_lib.RequestsMock) -> None:
     responses.add(responses_lib.POST, TOKEN_URL, status=503, body="down")
-    storage = MemoryStorage(expired_token())
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"), pytest.raises(requests.HTTPError):
+    with (
+        in_request(expired_token()) as (bp, storage),
+        pytest.raises(requests.HTTPError),
+    ):
         bp.session.get(API_URL)
     assert storage.token == expired_token()
 
@@ -270,8 +248,7 @@ def test_expired_token_without_refresh_token_raises(
 ) -> None:
     token = expired_token()
     del token["refresh_token"]
-    bp = make_blueprint(storage=MemoryStorage(token))
-    with make_app(bp).test_request_context("/"), pytest.raises(TokenExpiredError):
+    with in_request(token) as (bp, _), pytest.raises(TokenExpiredError):
         bp.session.get(API_URL)
     assert len(responses.calls) == 0
 
@@ -282,21 +259,10 @@ def test_expiry_known_only_from_expires_in_is_refreshed(
 ) -> None:
     """A token put on the session by hand has no ``expires_at``; oauthlib
     notices the expiry and the session refreshes then."""
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
-    storage = MemoryStorage()
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        bp.session.token = {
-            "access_token": "old",
-            "refresh_token": "r",
-            "token_type": "Bearer",
-            "expires_in": -30,
-        }
+    with in_request() as (bp, storage):
+        bp.session.token = dict(HAND_SET_TOKEN)
         bp.session.get(API_URL)
     assert len(calls_to(responses, TOKEN_URL)) == 1
     assert (
@@ -309,8 +275,7 @@ def test_expiry_known_only_from_expires_in_is_refreshed(
 @freeze_time(FROZEN)
 def test_withheld_token_skips_refresh(responses: responses_lib.RequestsMock) -> None:
     responses.add(responses_lib.GET, API_URL)
-    bp = make_blueprint(storage=MemoryStorage(expired_token()))
-    with make_app(bp).test_request_context("/"):
+    with in_request(expired_token()) as (bp, _):
         bp.session.get(API_URL, withhold_token=True)
     assert len(calls_to(responses, TOKEN_URL)) == 0
     assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
@@ -320,11 +285,7 @@ def test_withheld_token_skips_refresh(responses: responses_lib.RequestsMock) -> 
 def test_session_without_blueprint_refreshes(
     responses: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "token_type": "Bearer"},
-    )
+    refresh_to_new(responses)
     responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     assert session.token is None
@@ -339,18 +300,14 @@ def test_session_without_blueprint_refreshes(
 
 @freeze_time(FROZEN)
 def test_session_without_blueprint_invalid_grant(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(
-        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
-    )
-    responses.add(responses_lib.GET, API_URL)
     session = OAuth2Session(client_id="cid", auto_refresh_url=TOKEN_URL)
     session.token = expired_token()
     session.get(API_URL)
     assert session.token is None
     assert refresh_failures == []
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 # -- single flight ------------------------------------------------------------
@@ -462,49 +419,83 @@ def test_concurrent_requests_after_invalid_grant_fail_once(
 
 @freeze_time(FROZEN)
 def test_reactive_refresh_failure_sends_no_token(
-    responses: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
+    refused: responses_lib.RequestsMock, refresh_failures: list[dict[str, t.Any]]
 ) -> None:
-    responses.add(
-        responses_lib.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"}
-    )
-    responses.add(responses_lib.GET, API_URL)
-    storage = MemoryStorage()
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        # known to be expired only through expires_in (no expires_at)
-        bp.session.token = {
-            "access_token": "old",
-            "refresh_token": "r",
-            "token_type": "Bearer",
-            "expires_in": -30,
-        }
+    with in_request() as (bp, storage):
+        bp.session.token = dict(HAND_SET_TOKEN)
         bp.session.get(API_URL)
     assert len(refresh_failures) == 1
     assert storage.token is None
-    assert "Authorization" not in calls_to(responses, API_URL)[0].request.headers
+    assert "Authorization" not in calls_to(refused, API_URL)[0].request.headers
 
 
 @freeze_time(FROZEN)
 def test_empty_refresh_token_in_answer_keeps_the_old_one(
     responses: responses_lib.RequestsMock,
 ) -> None:
+    assert stored_refresh_token(responses, answered="") == "old-refresh"
+
+
+# -- refresh when the resource server refuses the access token ---------------
+
+
+def _refused_then_ok(responses: responses_lib.RequestsMock, challenge: str) -> None:
     responses.add(
-        responses_lib.POST,
-        TOKEN_URL,
-        json={"access_token": "new", "refresh_token": "", "token_type": "Bearer"},
+        responses_lib.GET,
+        API_URL,
+        status=401,
+        headers={"WWW-Authenticate": challenge},
+        json={"message": "Bad credentials"},
     )
-    responses.add(responses_lib.GET, API_URL)
-    storage = MemoryStorage(expired_token())
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        bp.session.get(API_URL)
-    assert storage.token is not None
-    assert storage.token["refresh_token"] == "old-refresh"
+    add_refresh_and_api(responses)
+
+
+@freeze_time(FROZEN)
+def test_invalid_token_answer_refreshes_and_retries_once(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 200
+    api = calls_to(responses, API_URL)
+    assert [c.request.headers["Authorization"] for c in api[-2:]] == [
+        "Bearer old-access",
+        "Bearer new-access",
+    ]
+    assert storage.token["access_token"] == "new-access"
+    assert len(calls_to(responses, TOKEN_URL)) == 1
+
+
+@freeze_time(FROZEN)
+@pytest.mark.parametrize(
+    "challenge", ['Bearer error="insufficient_scope"', 'Bearer realm="api"']
+)
+def test_other_401_answers_are_returned_as_they_are(
+    responses: responses_lib.RequestsMock, challenge: str
+) -> None:
+    _refused_then_ok(responses, challenge)
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, storage):
+        response = bp.session.get(API_URL)
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []
+    assert storage.token["access_token"] == "old-access"
+
+
+@freeze_time(FROZEN)
+def test_streamed_body_is_not_sent_twice(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    _refused_then_ok(responses, 'Bearer error="invalid_token"')
+    with in_request(expired_token(expires_at=NOW + 3000)) as (bp, _):
+        response = bp.session.get(API_URL, data=iter([b"chunk"]))
+    assert response.status_code == 401
+    assert calls_to(responses, TOKEN_URL) == []
 
 
 # -- a stored expiry that is not a number ----------------------------------------------
 
-EXPIRY_LOGGER = "flask_dance.consumer._expiry"
+EXPIRY_LOGGER = "flask_dance.consumer._refresh"
 
 
 @pytest.mark.parametrize(
@@ -570,65 +561,3 @@ def test_unusable_expiry_without_refresh_token_reads_as_no_token(
     assert len([r for r in caplog.records if r.name == EXPIRY_LOGGER]) == 1
     with app.test_request_context("/"):
         assert bp.session.authorized is False  # the quick answer agrees
-
-
-# -- refresh when the resource server refuses the access token ---------------
-
-
-def _refused_then_ok(responses: responses_lib.RequestsMock, challenge: str) -> None:
-    responses.add(
-        responses_lib.GET,
-        API_URL,
-        status=401,
-        headers={"WWW-Authenticate": challenge},
-        json={"message": "Bad credentials"},
-    )
-    add_refresh_and_api(responses)
-
-
-@freeze_time(FROZEN)
-def test_invalid_token_answer_refreshes_and_retries_once(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    _refused_then_ok(responses, 'Bearer error="invalid_token"')
-    storage = MemoryStorage(expired_token(expires_at=NOW + 3000))
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        response = bp.session.get(API_URL)
-    assert response.status_code == 200
-    api = calls_to(responses, API_URL)
-    assert [c.request.headers["Authorization"] for c in api[-2:]] == [
-        "Bearer old-access",
-        "Bearer new-access",
-    ]
-    assert storage.token["access_token"] == "new-access"
-    assert len(calls_to(responses, TOKEN_URL)) == 1
-
-
-@freeze_time(FROZEN)
-@pytest.mark.parametrize(
-    "challenge", ['Bearer error="insufficient_scope"', 'Bearer realm="api"']
-)
-def test_other_401_answers_are_returned_as_they_are(
-    responses: responses_lib.RequestsMock, challenge: str
-) -> None:
-    _refused_then_ok(responses, challenge)
-    storage = MemoryStorage(expired_token(expires_at=NOW + 3000))
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
-        response = bp.session.get(API_URL)
-    assert response.status_code == 401
-    assert calls_to(responses, TOKEN_URL) == []
-    assert storage.token["access_token"] == "old-access"
-
-
-@freeze_time(FROZEN)
-def test_streamed_body_is_not_sent_twice(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    _refused_then_ok(responses, 'Bearer error="invalid_token"')
-    bp = make_blueprint(storage=MemoryStorage(expired_token(expires_at=NOW + 3000)))
-    with make_app(bp).test_request_context("/"):
-        response = bp.session.get(API_URL, data=iter([b"chunk"]))
-    assert response.status_code == 401
-    assert calls_to(responses, TOKEN_URL) == []

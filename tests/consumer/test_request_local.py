@@ -15,9 +15,7 @@ import responses as responses_lib
 import sqlalchemy as sa
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
@@ -33,25 +31,26 @@ from flask_dance.consumer import oauth_authorized
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.sqla import OAuthConsumerMixin
 from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
+from sqla_compat import column
+from sqla_compat import new_base
 
 THREADS = 4
 ROUNDS = 3
 NAMES = ("alice", "bob")
 
 
-class Base(DeclarativeBase):
-    pass
+Base = new_base()
 
 
 class User(Base):
     __tablename__ = "request_local_user"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(20))
+    id: Mapped[int] = column(sa.Integer, primary_key=True)
+    name: Mapped[str] = column(String(20))
 
 
 class OAuth(OAuthConsumerMixin, Base):
     __tablename__ = "request_local_oauth"
-    user_id: Mapped[int] = mapped_column(ForeignKey(User.id))
+    user_id: Mapped[int] = column(sa.Integer, ForeignKey(User.id))
     user: Mapped[User] = relationship(User)
 
 

@@ -14,10 +14,12 @@ from freezegun import freeze_time
 from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import LegacyApplicationClient
 
+from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import token_response
 from dance_helpers import TOKEN_URL
+from dance_helpers import URL_JOINS
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage.session import SessionStorage
@@ -99,8 +101,7 @@ def test_token_in_header_not_in_url(responses: responses_lib.RequestsMock) -> No
     responses.add(responses_lib.GET, API_URL)
     responses.add(responses_lib.POST, API_URL)
     token = {"access_token": "tok-in-header", "token_type": "Bearer"}
-    bp = make_blueprint(storage=MemoryStorage(token))
-    with make_app(bp).test_request_context("/"):
+    with in_request(token) as (bp, _):
         bp.session.get(API_URL, params={"q": "1"})
         bp.session.post(API_URL, data={"field": "x"})
     for call in responses.calls:
@@ -111,8 +112,7 @@ def test_token_in_header_not_in_url(responses: responses_lib.RequestsMock) -> No
 
 def test_no_token_sends_no_authorization(responses: responses_lib.RequestsMock) -> None:
     responses.add(responses_lib.GET, API_URL)
-    bp = make_blueprint(storage=MemoryStorage())
-    with make_app(bp).test_request_context("/"):
+    with in_request() as (bp, _):
         assert not bp.session.authorized
         assert bp.session.access_token is None
         assert not bp.session.load_token()
@@ -147,19 +147,18 @@ def test_access_token_setter_reaches_the_client() -> None:
     assert session._client.access_token == "direct"
 
 
+#: The joins of ``URL_JOINS`` that end at an absolute URL, which a request can go to.
+_REQUESTABLE = {
+    name: join
+    for name, join in URL_JOINS.items()
+    if join[2].startswith("https://") and "?" not in join[1]
+}
+
+
 @pytest.mark.parametrize(
     ("base_url", "path", "expected"),
-    [
-        ("https://example.com/api/v3", "athlete", "https://example.com/api/v3/athlete"),
-        ("https://gitlab.com/api/v4/", "/user", "https://gitlab.com/api/v4/user"),
-        ("https://example.com", "/user", "https://example.com/user"),
-        (
-            "https://example.com/api/",
-            "https://other.example/x",
-            "https://other.example/x",
-        ),
-        (None, "https://other.example/y", "https://other.example/y"),
-    ],
+    list(_REQUESTABLE.values()),
+    ids=list(_REQUESTABLE),
 )
 def test_relative_urls_join_base_url(
     responses: responses_lib.RequestsMock,
@@ -176,8 +175,7 @@ def test_relative_urls_join_base_url(
 
 def test_bytes_method_and_url(responses: responses_lib.RequestsMock) -> None:
     responses.add(responses_lib.GET, API_URL)
-    bp = make_blueprint(storage=MemoryStorage({"access_token": "a"}))
-    with make_app(bp).test_request_context("/"):
+    with in_request({"access_token": "a"}) as (bp, _):
         bp.session.request(b"GET", b"/user")
     assert responses.calls[0].request.headers["Authorization"] == "Bearer a"
 
@@ -261,14 +259,19 @@ def test_session_without_blueprint_closes_its_adapters() -> None:
     assert closed == [True]
 
 
-def test_fetch_token_with_client_id_in_body(
-    responses: responses_lib.RequestsMock,
-) -> None:
+@pytest.fixture
+def token_endpoint(responses: responses_lib.RequestsMock) -> responses_lib.RequestsMock:
     responses.add(
         responses_lib.POST,
         "https://example.com/token",
         json={"access_token": "t", "token_type": "Bearer"},
     )
+    return responses
+
+
+def test_fetch_token_with_client_id_in_body(
+    token_endpoint: responses_lib.RequestsMock,
+) -> None:
     session = OAuth2Session(client_id="cid")
     session.fetch_token(
         "https://example.com/token",
@@ -276,7 +279,7 @@ def test_fetch_token_with_client_id_in_body(
         client_secret="sec",
         include_client_id=True,
     )
-    request = responses.calls[0].request
+    request = token_endpoint.calls[0].request
     assert "Authorization" not in request.headers
     body = parse_qs(request.body)
     assert body["client_id"] == ["cid"]
@@ -284,19 +287,14 @@ def test_fetch_token_with_client_id_in_body(
 
 
 def test_fetch_token_basic_auth_is_form_encoded(
-    responses: responses_lib.RequestsMock,
+    token_endpoint: responses_lib.RequestsMock,
 ) -> None:
-    responses.add(
-        responses_lib.POST,
-        "https://example.com/token",
-        json={"access_token": "t", "token_type": "Bearer"},
-    )
     session = OAuth2Session(client_id="id:1")
     session.fetch_token("https://example.com/token", code="x", client_secret="a b%:")
-    header = responses.calls[0].request.headers["Authorization"]
+    header = token_endpoint.calls[0].request.headers["Authorization"]
     decoded = base64.b64decode(header.split(" ")[1]).decode()
     assert decoded == "id%3A1:a+b%25%3A"
-    assert "client_secret" not in parse_qs(responses.calls[0].request.body)
+    assert "client_secret" not in parse_qs(token_endpoint.calls[0].request.body)
 
 
 def test_refresh_with_a_changed_scope_is_accepted(

@@ -8,37 +8,23 @@ import typing as t
 
 import flask
 import pytest
-import responses as responses_lib
+from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from dance_helpers import BASE
 from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import start_login
-from dance_helpers import token_response
-from dance_helpers import TOKEN_URL
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
 
 
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, error: str) -> None:
-        received.append({"error": error})
-
-    with oauth_error.connected_to(receiver):
-        yield received
-
-
 def test_lost_session_restarts_once_then_gives_up(
     errors: list[dict[str, t.Any]],
+    client: FlaskClient,
 ) -> None:
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        first = callback(client, code="c", state="lost")
-        second = callback(client, code="c", state="lost-again")
+    first = callback(client, code="c", state="lost")
+    second = callback(client, code="c", state="lost-again")
     assert first.headers["Location"] == "/login/test-service"
     # the second failure within the lifetime goes to the post-login URL
     assert second.status_code == 302
@@ -56,16 +42,12 @@ def test_restart_is_allowed_again_after_the_lifetime() -> None:
             assert callback(client, state="x").headers["Location"].startswith("/login/")
 
 
-def test_successful_login_allows_a_restart_again(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
-    app = make_app(storage=MemoryStorage())
-    with app.test_client() as client:
-        assert callback(client, state="x").headers["Location"].startswith("/login/")
-        params = start_login(client)
-        callback(client, code="c", state=params["state"])
-        assert callback(client, state="x").headers["Location"].startswith("/login/")
+@pytest.mark.usefixtures("token_endpoint")
+def test_successful_login_allows_a_restart_again(client: FlaskClient) -> None:
+    assert callback(client, state="x").headers["Location"].startswith("/login/")
+    params = start_login(client)
+    callback(client, code="c", state=params["state"])
+    assert callback(client, state="x").headers["Location"].startswith("/login/")
 
 
 def test_restart_is_per_browser_and_per_blueprint() -> None:

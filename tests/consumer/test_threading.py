@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from dance_helpers import run_threads
+from dance_helpers import Sends
 from flask_dance.consumer import OAuth2ConsumerBlueprint
-from flask_dance.consumer import oauth_error
 from flask_dance.consumer.oauth2 import make_code_challenge
 
 USERS = 8
@@ -107,6 +107,22 @@ def _close_pools(app: flask.Flask, bp: OAuth2ConsumerBlueprint) -> None:
             adapter.close()
 
 
+class _Site(t.NamedTuple):
+    recorder: _Recorder
+    app: flask.Flask
+    blueprint: OAuth2ConsumerBlueprint
+    url: str
+
+
+@pytest.fixture
+def site(serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> _Site:
+    """A recording provider and a consumer app, each served on 127.0.0.1."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    recorder = _Recorder()
+    app, bp = _make_consumer(serve(_make_provider(recorder)))
+    return _Site(recorder, app, bp, serve(app))
+
+
 @pytest.fixture
 def fast_switching() -> t.Iterator[None]:
     """Switch threads as often as possible, to widen every race window."""
@@ -118,14 +134,8 @@ def fast_switching() -> t.Iterator[None]:
         sys.setswitchinterval(old)
 
 
-def test_concurrent_users_each_send_their_own_token(
-    serve: t.Callable[..., str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    recorder = _Recorder()
-    provider_url = serve(_make_provider(recorder))
-    app, bp = _make_consumer(provider_url)
-    consumer_url = serve(app)
+def test_concurrent_users_each_send_their_own_token(site: _Site) -> None:
+    recorder, app, bp, consumer_url = site
     barrier = threading.Barrier(USERS)
     answers: dict[str, list[str]] = {}
 
@@ -152,23 +162,14 @@ def test_concurrent_users_each_send_their_own_token(
         assert texts == [f"{name}|Bearer token-{name}"] * CALLS_PER_USER
 
 
+@pytest.mark.usefixtures("fast_switching")
 def test_concurrent_logins_keep_state_verifier_and_redirect_uri_apart(
-    serve: t.Callable[..., str],
-    monkeypatch: pytest.MonkeyPatch,
-    fast_switching: None,
+    site: _Site, errors: Sends
 ) -> None:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    recorder = _Recorder()
-    provider_url = serve(_make_provider(recorder))
-    app, bp = _make_consumer(provider_url)
-    consumer_url = serve(app)
+    recorder, app, bp, consumer_url = site
     params_before = (dict(bp.authorization_url_params), dict(bp.token_url_params))
     barrier = threading.Barrier(USERS)
     started: dict[str, dict[str, str]] = {}
-    errors: list[dict[str, t.Any]] = []
-
-    def on_error(sender: t.Any, **kwargs: t.Any) -> None:
-        errors.append(kwargs)
 
     def user(index: int) -> None:
         with requests.Session() as browser:
@@ -194,8 +195,7 @@ def test_concurrent_logins_keep_state_verifier_and_redirect_uri_apart(
                 assert browser.get(f"{consumer_url}/whoami").text == "at-" + code
 
     try:
-        with oauth_error.connected_to(on_error):
-            run_threads(user, USERS)
+        run_threads(user, USERS)
     finally:
         _close_pools(app, bp)
 

@@ -12,6 +12,7 @@ import responses as responses_lib
 from freezegun import freeze_time
 
 from dance_helpers import callback
+from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
@@ -47,8 +48,7 @@ def test_default_timeout_reaches_the_adapter(monkeypatch: pytest.MonkeyPatch) ->
         return response
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
-    bp = make_blueprint(storage=MemoryStorage({"access_token": "a"}))
-    with make_app(bp).test_request_context("/"):
+    with in_request({"access_token": "a"}) as (bp, _):
         bp.session.get(API_URL)
         bp.session.post("/things", json={})
     assert seen == [(10.0, 30.0), (10.0, 30.0)]

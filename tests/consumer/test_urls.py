@@ -2,38 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from dance_helpers import URL_JOINS
 from flask_dance.consumer._urls import join_url
 from flask_dance.consumer._urls import safe_next_url
 
 
 @pytest.mark.parametrize(
-    ("base", "url", "expected"),
-    [
-        ("https://api.github.com/", "/user", "https://api.github.com/user"),
-        ("https://api.github.com", "user", "https://api.github.com/user"),
-        ("https://gitlab.com/api/v4/", "/user", "https://gitlab.com/api/v4/user"),
-        ("https://gitlab.com/api/v4/", "user", "https://gitlab.com/api/v4/user"),
-        (
-            "https://www.strava.com/api/v3",
-            "athlete",
-            "https://www.strava.com/api/v3/athlete",
-        ),
-        (
-            "https://www.strava.com/api/v3",
-            "/api/v3/athlete",
-            "https://www.strava.com/api/v3/athlete",
-        ),
-        ("https://x.example/v1/oauth", "token", "https://x.example/v1/oauth/token"),
-        (
-            "https://api.github.com/",
-            "https://other.example/x",
-            "https://other.example/x",
-        ),
-        ("https://api.github.com/", "//other.example/x", "//other.example/x"),
-        ("https://api.github.com/", "user?a=1", "https://api.github.com/user?a=1"),
-        (None, "https://a.example/x", "https://a.example/x"),
-        (None, "relative", "relative"),
-    ],
+    ("base", "url", "expected"), list(URL_JOINS.values()), ids=list(URL_JOINS)
 )
 def test_join_url(base: str | None, url: str, expected: str) -> None:
     assert join_url(base, url) == expected

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import time
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
+
+from flask_dance.consumer.storage import MemoryStorage
 
 #: The external URL of the test app.
 APP_URL = "https://app.example"
@@ -52,3 +56,41 @@ def make_app(*blueprints: flask.Blueprint, **config: t.Any) -> flask.Flask:
         return "index"
 
     return app
+
+
+def logged_in(access_token: str = "t") -> MemoryStorage:
+    """A storage that holds a token with no expiry."""
+    return MemoryStorage({"access_token": access_token})
+
+
+def expired(**token: t.Any) -> MemoryStorage:
+    """A storage that holds ``token``, which expired a few seconds ago, with
+    the refresh token ``r1``."""
+    return MemoryStorage(
+        {
+            "access_token": "stale",
+            "refresh_token": "r1",
+            "expires_at": time.time() - 5,
+            **token,
+        }
+    )
+
+
+def assert_documented(module: t.Any, factory: t.Callable[..., t.Any]) -> None:
+    """The preset module names its maintainer and has a docstring, and its
+    blueprint factory documents every parameter."""
+    assert module.__maintainer__
+    assert module.__doc__
+    doc = inspect.getdoc(factory) or ""
+    for name in inspect.signature(factory).parameters:
+        assert f":param {name}:" in doc
+
+
+def assert_refreshed_with_config(request: t.Any) -> None:
+    """``request`` refreshes the token ``r1`` of :func:`expired` with the
+    client ``config-id`` and ``config-secret`` in the form."""
+    body = form(request.body)
+    assert body["grant_type"] == "refresh_token"
+    assert body["refresh_token"] == "r1"
+    assert body["client_id"] == "config-id"
+    assert body["client_secret"] == "config-secret"

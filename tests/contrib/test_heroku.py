@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import responses as responses_lib
 
+from contrib.preset_helpers import logged_in
 from contrib.preset_helpers import make_app
 from flask_dance.consumer import OAuth2Session
-from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.contrib.heroku import heroku
 from flask_dance.contrib.heroku import HerokuOAuth2Session
 from flask_dance.contrib.heroku import make_heroku_blueprint
@@ -19,11 +19,7 @@ def test_accept_header_with_any_session_class(
 ) -> None:
     responses.add(responses.GET, "https://api.heroku.com/account", json={})
     bp = make_heroku_blueprint(
-        "id",
-        "secret",
-        api_version="3.sdk",
-        session_class=Custom,
-        storage=MemoryStorage({"access_token": "t"}),
+        "id", "secret", api_version="3.sdk", session_class=Custom, storage=logged_in()
     )
     assert bp.kwargs == {}
     with make_app(bp).test_request_context("/"):

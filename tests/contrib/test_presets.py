@@ -22,6 +22,7 @@ import responses as responses_lib
 
 import flask_dance.contrib
 from contrib.preset_helpers import APP_URL
+from contrib.preset_helpers import assert_documented
 from contrib.preset_helpers import form
 from contrib.preset_helpers import make_app
 from contrib.preset_helpers import query
@@ -611,13 +612,7 @@ def _rules(bp: flask.Blueprint) -> list[t.Any]:
 
 @pytest.mark.parametrize("preset", PRESETS, ids=_ids(PRESETS))
 def test_module_metadata(preset: Preset) -> None:
-    module = preset.import_module()
-    assert module.__maintainer__
-    assert module.__doc__
-    factory = preset.factory()
-    doc = inspect.getdoc(factory) or ""
-    for name in inspect.signature(factory).parameters:
-        assert f":param {name}:" in doc
+    assert_documented(preset.import_module(), preset.factory())
 
 
 @pytest.mark.parametrize("module", REFERENCE_MODULES)

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import time
-
 import responses as responses_lib
 
+from contrib.preset_helpers import assert_refreshed_with_config
+from contrib.preset_helpers import expired
 from contrib.preset_helpers import form
+from contrib.preset_helpers import logged_in
 from contrib.preset_helpers import make_app
 from flask_dance.consumer import OAuth2Session
-from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.contrib.strava import make_strava_blueprint
 from flask_dance.contrib.strava import strava
 
@@ -23,7 +23,7 @@ def test_paths_stay_under_api_v3(responses: responses_lib.RequestsMock) -> None:
         "id",
         "secret",
         user_agent="my-app/1.0",
-        storage=MemoryStorage({"access_token": "t"}),
+        storage=logged_in(),
     )
     with make_app(bp).test_request_context("/"):
         strava.get("athlete")
@@ -46,28 +46,17 @@ def test_refresh_with_config_credentials_and_custom_session(
         json={"access_token": "fresh", "refresh_token": "r2", "expires_in": 21600},
     )
     responses.add(responses.GET, "https://www.strava.com/api/v3/athlete", json={})
-    storage = MemoryStorage(
-        {
-            "access_token": "stale",
-            "refresh_token": "r1",
-            "token_type": "Bearer",
-            "expires_in": 21600,
-            "expires_at": time.time() - 5,
-        }
+    bp = make_strava_blueprint(
+        session_class=Custom, storage=expired(token_type="Bearer", expires_in=21600)
     )
-    bp = make_strava_blueprint(session_class=Custom, storage=storage)
     app = make_app(bp)
     app.config["STRAVA_OAUTH_CLIENT_ID"] = "config-id"
     app.config["STRAVA_OAUTH_CLIENT_SECRET"] = "config-secret"
     with app.test_request_context("/"):
         strava.get("athlete", allow_redirects=True)
     refresh, api = responses.calls
-    body = form(refresh.request.body)
-    assert body["grant_type"] == "refresh_token"
-    assert body["refresh_token"] == "r1"
-    assert body["client_id"] == "config-id"
-    assert body["client_secret"] == "config-secret"
-    assert "allow_redirects" not in body
+    assert_refreshed_with_config(refresh.request)
+    assert "allow_redirects" not in form(refresh.request.body)
     assert api.request.headers["Authorization"] == "Bearer fresh"
 
 

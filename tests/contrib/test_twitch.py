@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import time
-
 import responses as responses_lib
 
-from contrib.preset_helpers import form
+from contrib.preset_helpers import assert_refreshed_with_config
+from contrib.preset_helpers import expired
 from contrib.preset_helpers import make_app
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer.storage import MemoryStorage
@@ -67,15 +66,7 @@ def test_refresh_sends_config_credentials(
         },
     )
     responses.add(responses.GET, USERS_URL, json={"data": []})
-    storage = MemoryStorage(
-        {
-            "access_token": "stale",
-            "refresh_token": "refresh-1",
-            "token_type": "bearer",
-            "expires_in": 3600,
-            "expires_at": time.time() - 10,
-        }
-    )
+    storage = expired(token_type="bearer", expires_in=3600)
     bp = make_twitch_blueprint(storage=storage)
     app = make_app(bp)
     app.config.update(CONFIG)
@@ -83,11 +74,7 @@ def test_refresh_sends_config_credentials(
         twitch.get("users")
 
     refresh, api = responses.calls
-    body = form(refresh.request.body)
-    assert body["grant_type"] == "refresh_token"
-    assert body["refresh_token"] == "refresh-1"
-    assert body["client_id"] == "config-id"
-    assert body["client_secret"] == "config-secret"
+    assert_refreshed_with_config(refresh.request)
     assert "Authorization" not in refresh.request.headers
     assert api.request.headers["Authorization"] == "Bearer fresh"
     assert api.request.headers["Client-Id"] == "config-id"

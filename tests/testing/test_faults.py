@@ -204,9 +204,15 @@ def test_refresh_id_token_claims(provider: LocalProvider, flow: t.Any) -> None:
     assert _claims(new["id_token"])["sub"] == "someone-else"
 
 
+def _id_token_with(provider: LocalProvider, flow: t.Any, **faults: t.Any) -> str:
+    """The ID token of a login while the provider has ``faults``."""
+    for name, value in faults.items():
+        setattr(provider.faults, name, value)
+    return t.cast(str, flow.dance()["id_token"])
+
+
 def test_id_token_alg_none(provider: LocalProvider, flow: t.Any) -> None:
-    provider.faults.id_token_alg = "none"
-    id_token = flow.dance()["id_token"]
+    id_token = _id_token_with(provider, flow, id_token_alg="none")
     assert jwt.get_unverified_header(id_token) == {"alg": "none", "typ": "JWT"}
     assert id_token.endswith(".")
     with pytest.raises(jwt.InvalidTokenError):
@@ -214,8 +220,7 @@ def test_id_token_alg_none(provider: LocalProvider, flow: t.Any) -> None:
 
 
 def test_id_token_alg_hs256_confusion(provider: LocalProvider, flow: t.Any) -> None:
-    provider.faults.id_token_alg = "HS256"
-    id_token = flow.dance()["id_token"]
+    id_token = _id_token_with(provider, flow, id_token_alg="HS256")
     assert jwt.get_unverified_header(id_token)["alg"] == "HS256"
     signing_input, _, signature = id_token.rpartition(".")
     expected = hmac.new(
@@ -227,14 +232,12 @@ def test_id_token_alg_hs256_confusion(provider: LocalProvider, flow: t.Any) -> N
 
 
 def test_id_token_unknown_kid(provider: LocalProvider, flow: t.Any) -> None:
-    provider.faults.id_token_kid = "unknown-kid"
-    id_token = flow.dance()["id_token"]
+    id_token = _id_token_with(provider, flow, id_token_kid="unknown-kid")
     assert jwt.get_unverified_header(id_token)["kid"] == "unknown-kid"
 
 
 def test_id_token_bad_signature(provider: LocalProvider, flow: t.Any) -> None:
-    provider.faults.id_token_bad_signature = True
-    id_token = flow.dance()["id_token"]
+    id_token = _id_token_with(provider, flow, id_token_bad_signature=True)
     assert jwt.get_unverified_header(id_token)["kid"] == provider.signing_key.kid
     with pytest.raises(jwt.InvalidSignatureError):
         _verify(provider, id_token)
@@ -269,22 +272,23 @@ def test_metadata_overrides(provider: LocalProvider) -> None:
     assert "code_challenge_methods_supported" not in data
 
 
-@pytest.mark.parametrize(
-    ("name", "path", "method"),
-    [
-        ("discovery", "/.well-known/openid-configuration", "GET"),
-        ("jwks", "/jwks.json", "GET"),
-        ("token", "/token", "POST"),
-        ("revoke", "/revoke", "POST"),
-        ("userinfo", "/userinfo", "GET"),
-        ("user", "/user", "GET"),
-        ("authorize", "/authorize", "GET"),
-        ("oauth1_request_token", "/oauth1/request_token", "POST"),
-    ],
-)
-def test_status_500_on(
-    provider: LocalProvider, name: str, path: str, method: str
-) -> None:
+#: Endpoints of the local provider, by the name its faults and counters use:
+#: the method and the path.
+ENDPOINTS = {
+    "discovery": ("GET", "/.well-known/openid-configuration"),
+    "jwks": ("GET", "/jwks.json"),
+    "token": ("POST", "/token"),
+    "revoke": ("POST", "/revoke"),
+    "userinfo": ("GET", "/userinfo"),
+    "user": ("GET", "/user"),
+    "authorize": ("GET", "/authorize"),
+    "oauth1_request_token": ("POST", "/oauth1/request_token"),
+}
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_status_500_on(provider: LocalProvider, name: str) -> None:
+    method, path = ENDPOINTS[name]
     provider.faults.status_500_on = {name}
     response = requests.request(method, provider.url + path, timeout=5)
     assert response.status_code == 500

@@ -63,55 +63,46 @@ def test_access_token_request_must_use_temporary_secret(
     )
     url = provider.url + "/oauth1/access_token"
     verifier = result.params["oauth_verifier"]
+
+    def exchange(token_secret: str) -> requests.Response:
+        return _signed_post(
+            url,
+            resource_owner_key=tokens["oauth_token"],
+            resource_owner_secret=token_secret,
+            verifier=verifier,
+        )
+
     # Signed with an empty token secret (Flask-Dance 7.1's defect): refused.
-    empty = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret="",
-        verifier=verifier,
-    )
-    assert empty.status_code == 401
-    wrong = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret="not-the-secret",
-        verifier=verifier,
-    )
-    assert wrong.status_code == 401
+    assert exchange("").status_code == 401
+    assert exchange("not-the-secret").status_code == 401
     # The key is client_secret&temporary_secret.
-    right = _signed_post(
-        url,
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret=tokens["oauth_token_secret"],
-        verifier=verifier,
-    )
+    right = exchange(tokens["oauth_token_secret"])
     assert right.status_code == 200, right.text
     assert dict(parse_qsl(right.text))["oauth_token"]
 
 
-def test_wrong_verifier_refused(provider: LocalProvider) -> None:
-    oauth, tokens = _temporary(provider)
-    provider.authorize(oauth.authorization_url(provider.url + "/oauth1/authorize"))
-    response = _signed_post(
+def _exchange_with_a_made_up_verifier(
+    provider: LocalProvider, tokens: dict[str, str]
+) -> requests.Response:
+    return _signed_post(
         provider.url + "/oauth1/access_token",
         resource_owner_key=tokens["oauth_token"],
         resource_owner_secret=tokens["oauth_token_secret"],
         verifier="x" * 30,
     )
-    assert response.status_code == 401
+
+
+def test_wrong_verifier_refused(provider: LocalProvider) -> None:
+    oauth, tokens = _temporary(provider)
+    provider.authorize(oauth.authorization_url(provider.url + "/oauth1/authorize"))
+    assert _exchange_with_a_made_up_verifier(provider, tokens).status_code == 401
 
 
 def test_unauthorized_request_token_cannot_be_exchanged(
     provider: LocalProvider,
 ) -> None:
     _, tokens = _temporary(provider)
-    response = _signed_post(
-        provider.url + "/oauth1/access_token",
-        resource_owner_key=tokens["oauth_token"],
-        resource_owner_secret=tokens["oauth_token_secret"],
-        verifier="x" * 30,
-    )
-    assert response.status_code == 401
+    assert _exchange_with_a_made_up_verifier(provider, tokens).status_code == 401
 
 
 def test_request_token_is_single_use(provider: LocalProvider) -> None:

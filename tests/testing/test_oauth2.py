@@ -136,14 +136,14 @@ def test_user_picker_selects_the_user(provider: LocalProvider, flow: t.Any) -> N
     assert me.json()["login"] == "monalisa"
 
 
-def test_login_hint_preselects_user(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_login_hint_preselects_user(flow: t.Any) -> None:
     page = requests.get(flow.auth_url(login_hint="monalisa"), timeout=5).text
     assert '<option value="monalisa" selected>' in page
 
 
-def test_unknown_client_gets_error_page_not_redirect(
-    provider: LocalProvider, flow: t.Any
-) -> None:
+@pytest.mark.usefixtures("provider")
+def test_unknown_client_gets_error_page_not_redirect(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(client_id="nobody"), allow_redirects=False, timeout=5
     )
@@ -171,7 +171,8 @@ def test_unregistered_redirect_uri_gets_error_page(provider: LocalProvider) -> N
     assert "Location" not in response.headers
 
 
-def test_plain_pkce_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_plain_pkce_refused(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(code_challenge="x" * 43, code_challenge_method="plain"),
         allow_redirects=False,
@@ -195,7 +196,8 @@ def test_require_pkce(provider: LocalProvider, flow: t.Any) -> None:
     assert query["error"] == ["invalid_request"]
 
 
-def test_unsupported_response_mode(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_unsupported_response_mode(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(response_mode="fragment"), allow_redirects=False, timeout=5
     )
@@ -252,9 +254,8 @@ def test_token_with_oauthlib_client(
     assert provider.requests_for("token")[0].client_auth == "client_secret_post"
 
 
-def test_wrong_pkce_verifier_is_invalid_grant(
-    provider: LocalProvider, flow: t.Any
-) -> None:
+@pytest.mark.usefixtures("provider")
+def test_wrong_pkce_verifier_is_invalid_grant(flow: t.Any) -> None:
     _, challenge = flow.pkce_pair()
     result = flow.approve(code_challenge=challenge, code_challenge_method="S256")
     response = flow.exchange(result.code, verifier="w" * 50)
@@ -262,7 +263,8 @@ def test_wrong_pkce_verifier_is_invalid_grant(
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_missing_pkce_verifier_is_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_missing_pkce_verifier_is_refused(flow: t.Any) -> None:
     _, challenge = flow.pkce_pair()
     result = flow.approve(code_challenge=challenge, code_challenge_method="S256")
     response = flow.exchange(result.code)
@@ -287,7 +289,8 @@ def test_code_reuse_is_invalid_grant_and_revokes(
     assert not provider.is_active(token["refresh_token"])
 
 
-def test_redirect_uri_must_match(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_redirect_uri_must_match(flow: t.Any) -> None:
     result = flow.approve()
     response = flow.exchange(result.code, redirect_uri="http://localhost:5000/other")
     assert response.status_code == 400
@@ -313,8 +316,9 @@ def test_code_bound_to_client(provider: LocalProvider, flow: t.Any) -> None:
     [("test-client", "wrong"), ("nobody", "test-secret"), None],
     ids=["bad-secret", "unknown-client", "no-auth"],
 )
+@pytest.mark.usefixtures("provider")
 def test_client_authentication_failures(
-    provider: LocalProvider, flow: t.Any, auth: tuple[str, str] | None
+    flow: t.Any, auth: tuple[str, str] | None
 ) -> None:
     result = flow.approve()
     response = flow.exchange(result.code, auth=auth)
@@ -433,7 +437,8 @@ def test_id_token_claims_and_signature(provider: LocalProvider, flow: t.Any) -> 
     assert header["alg"] == "RS256"
 
 
-def test_no_id_token_without_openid_scope(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_no_id_token_without_openid_scope(flow: t.Any) -> None:
     token = flow.dance(scope="profile")
     assert "id_token" not in token
     assert token["scope"] == "profile"
@@ -482,7 +487,8 @@ def test_concurrent_refresh_with_one_token_wins_once(
     assert provider.calls["refresh"] == 2
 
 
-def test_prompt_none_is_login_required(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_prompt_none_is_login_required(flow: t.Any) -> None:
     response = requests.get(flow.auth_url(prompt="none"), allow_redirects=False)
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert query["error"] == ["login_required"]
@@ -503,7 +509,8 @@ def test_refresh_bound_to_client(provider: LocalProvider, flow: t.Any) -> None:
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_refresh_narrower_scope(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_refresh_narrower_scope(flow: t.Any) -> None:
     token = flow.dance()
     new = flow.refresh(token["refresh_token"], scope="openid").json()
     assert new["scope"] == "openid"
@@ -546,15 +553,21 @@ def test_revocation_of_access_token(provider: LocalProvider, flow: t.Any) -> Non
     assert flow.refresh(token["refresh_token"]).status_code == 200
 
 
+def _revoke(
+    provider: LocalProvider, auth: tuple[str, str], token: str, **data: str
+) -> requests.Response:
+    """Ask the provider to revoke ``token``, as the client ``auth``."""
+    return requests.post(
+        provider.revocation_url, data={"token": token, **data}, auth=auth, timeout=5
+    )
+
+
 def test_revocation_of_refresh_token_drops_the_grant(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["refresh_token"], "token_type_hint": "refresh_token"},
-        auth=flow.client,
-        timeout=5,
+    response = _revoke(
+        provider, flow.client, token["refresh_token"], token_type_hint="refresh_token"
     )
     assert response.status_code == 200
     assert flow.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
@@ -563,12 +576,7 @@ def test_revocation_of_refresh_token_drops_the_grant(
 
 def test_revocation_requires_client_auth(provider: LocalProvider, flow: t.Any) -> None:
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("test-client", "wrong"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("test-client", "wrong"), token["access_token"])
     assert response.status_code == 401
     assert provider.is_active(token["access_token"])
 
@@ -578,12 +586,7 @@ def test_revocation_by_other_client_is_ignored(
 ) -> None:
     provider.add_client("other", "other-secret", ["http://localhost:5000/*"])
     token = flow.dance()
-    response = requests.post(
-        provider.revocation_url,
-        data={"token": token["access_token"]},
-        auth=("other", "other-secret"),
-        timeout=5,
-    )
+    response = _revoke(provider, ("other", "other-secret"), token["access_token"])
     assert response.status_code == 200
     assert provider.is_active(token["access_token"])
 
@@ -684,20 +687,23 @@ def test_auto_approve(provider: LocalProvider, flow: t.Any) -> None:
     assert provider.calls["consent"] == 0
 
 
+def _end_session(provider: LocalProvider, **params: str) -> requests.Response:
+    """Call the provider's end-session endpoint, not following its redirect."""
+    return requests.get(
+        provider.end_session_url, params=params, allow_redirects=False, timeout=5
+    )
+
+
 def test_logout(provider: LocalProvider, flow: t.Any) -> None:
     provider.clients["test-client"].post_logout_redirect_uris = [
         "http://localhost:5000/bye"
     ]
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "http://localhost:5000/bye",
-            "state": "logout-state",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="http://localhost:5000/bye",
+        state="logout-state",
     )
     assert response.status_code == 302
     assert (
@@ -710,14 +716,10 @@ def test_logout_refuses_unregistered_target(
     provider: LocalProvider, flow: t.Any
 ) -> None:
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={
-            "id_token_hint": token["id_token"],
-            "post_logout_redirect_uri": "https://evil.example/",
-        },
-        allow_redirects=False,
-        timeout=5,
+    response = _end_session(
+        provider,
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri="https://evil.example/",
     )
     assert response.status_code == 400
 
@@ -725,12 +727,7 @@ def test_logout_refuses_unregistered_target(
 def test_logout_refuses_forged_hint(provider: LocalProvider, flow: t.Any) -> None:
     provider.faults.id_token_bad_signature = True
     token = flow.dance()
-    response = requests.get(
-        provider.end_session_url,
-        params={"id_token_hint": token["id_token"]},
-        allow_redirects=False,
-        timeout=5,
-    )
+    response = _end_session(provider, id_token_hint=token["id_token"])
     assert response.status_code == 400
 
 
@@ -757,7 +754,8 @@ def test_password_and_client_credentials_grants_refused(
         assert "access_token" not in response.json()
 
 
-def test_implicit_flow_refused(provider: LocalProvider, flow: t.Any) -> None:
+@pytest.mark.usefixtures("provider")
+def test_implicit_flow_refused(flow: t.Any) -> None:
     response = requests.get(
         flow.auth_url(response_type="token"), allow_redirects=False, timeout=5
     )

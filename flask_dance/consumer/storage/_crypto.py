@@ -25,7 +25,7 @@ import logging
 import typing as t
 from collections.abc import Mapping
 
-from .._context import app_context
+from .._request_local import app_context
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from cryptography.fernet import MultiFernet

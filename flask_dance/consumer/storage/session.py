@@ -7,7 +7,8 @@ import typing as t
 
 import flask
 
-from .._context import browser_session
+from .. import _pending
+from .._request_local import browser_session
 from . import _crypto
 from . import BaseStorage
 
@@ -108,11 +109,9 @@ class SessionStorage(BaseStorage):
 
     def _check_cookie_size(self, blueprint: AnyBlueprint) -> None:
         session = browser_session()
-        from .. import _cookie
-
-        if _cookie.clearly_below(session, COOKIE_SIZE_WARNING):
+        if _pending.clearly_below(session, COOKIE_SIZE_WARNING):
             return
-        size = _cookie.signed_size(session, log)
+        size = _pending.signed_size(session, log)
         if size is None:
             return  # a server-side session, or none that can be saved
         if size <= COOKIE_SIZE_WARNING:

@@ -1,17 +1,26 @@
 from __future__ import annotations
 
+import json
+import threading
 import typing as t
+from datetime import datetime
+from datetime import timezone
 
 import jwt
 import pytest
+import requests
+import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 from jwt.algorithms import ECAlgorithm
 from jwt.algorithms import OKPAlgorithm
 from jwt.algorithms import RSAAlgorithm
 
 from flask_dance.consumer.oidc import clear_caches
+from flask_dance.consumer.oidc import validate_id_token
 
 
 @pytest.fixture(autouse=True)
@@ -19,31 +28,6 @@ def _fresh_oidc_caches() -> t.Iterator[None]:
     clear_caches()
     yield
     clear_caches()
-
-
-@pytest.fixture(scope="session")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="session")
-def other_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="session")
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-@pytest.fixture(scope="session")
-def ec384_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP384R1())
-
-
-@pytest.fixture(scope="session")
-def ed_key() -> ed25519.Ed25519PrivateKey:
-    return ed25519.Ed25519PrivateKey.generate()
 
 
 def _public_jwk(key: t.Any, kid: str, **extra: t.Any) -> dict[str, t.Any]:
@@ -106,3 +90,77 @@ def sign(rsa_key: rsa.RSAPrivateKey) -> Sign:
         )
 
     return signer
+
+
+#: The issuer, client and clock of the tests' ID tokens.
+ISSUER = "https://idp.example.com"
+CLIENT_ID = "client-123"
+NOW = 1_700_000_000
+
+
+@pytest.fixture
+def frozen() -> t.Iterator[FrozenDateTimeFactory]:
+    """The clock, frozen at ``NOW``."""
+    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
+        yield t.cast(FrozenDateTimeFactory, frozen)
+
+
+@pytest.fixture
+def session() -> requests.Session:
+    return requests.Session()
+
+
+@pytest.fixture
+def fetch_in_threads(
+    responses: responses_lib.RequestsMock, session: requests.Session
+) -> t.Callable[..., list[t.Any]]:
+    """Call ``call(session)`` in eight threads while the first request for
+    ``url`` waits until they have all started, then answers ``body``; return
+    what each call returned."""
+
+    def run(
+        url: str, body: t.Any, call: t.Callable[[requests.Session], t.Any]
+    ) -> list[t.Any]:
+        entered, release = threading.Event(), threading.Event()
+
+        def slow(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            entered.set()
+            release.wait(5)
+            return 200, {}, json.dumps(body)
+
+        responses.add_callback(responses_lib.GET, url, callback=slow)
+        results: list[t.Any] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(call(session)))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        assert entered.wait(5)
+        release.set()
+        for thread in threads:
+            thread.join(5)
+        assert len(results) == 8
+        return results
+
+    return run
+
+
+def validate(token: str, jwks: t.Any, **kwargs: t.Any) -> dict[str, t.Any]:
+    """Validate an ID token of ``ISSUER`` for ``CLIENT_ID``, with no nonce
+    unless ``kwargs`` give one."""
+    options: dict[str, t.Any] = {
+        "issuer": ISSUER,
+        "client_id": CLIENT_ID,
+        "nonce": None,
+        **kwargs,
+    }
+    return validate_id_token(token, jwks=jwks, **options)
+
+
+@pytest.fixture
+def signing_key(request: pytest.FixtureRequest) -> tuple[str, t.Any, str]:
+    """``(alg, private key, kid)`` for an indirect parameter
+    ``(alg, name of the key's fixture, kid)``."""
+    alg, key_fixture, kid = request.param
+    return alg, request.getfixturevalue(key_fixture), kid

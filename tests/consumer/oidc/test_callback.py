@@ -6,7 +6,7 @@ from flask_dance.consumer.oidc import AuthorizationResponseError
 from flask_dance.consumer.oidc import check_authorization_response_iss
 from flask_dance.consumer.oidc import ProviderMetadata
 
-ISSUER = "https://idp.example.com"
+from .conftest import ISSUER
 
 
 def test_c11_wrong_iss_rejected() -> None:

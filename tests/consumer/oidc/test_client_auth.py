@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa
 from freezegun import freeze_time
 
+from dance_helpers import private_pem
 from flask_dance.consumer.oidc import APPLE_AUDIENCE
 from flask_dance.consumer.oidc import AppleClientSecret
 from flask_dance.consumer.oidc import client_assertion_params
@@ -135,11 +136,7 @@ def test_client_assertion_params() -> None:
 
 @pytest.fixture
 def apple_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
-    return ec_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return private_pem(ec_key)
 
 
 def test_apple_client_secret_claims(

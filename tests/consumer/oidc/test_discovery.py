@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import typing as t
 
 import pytest
@@ -19,7 +18,8 @@ from flask_dance.consumer.oidc import get_provider_metadata
 from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import ProviderMetadata
 
-ISSUER = "https://idp.example.com"
+from .conftest import ISSUER
+
 OIDC_URL = ISSUER + "/.well-known/openid-configuration"
 RFC8414_URL = ISSUER + "/.well-known/oauth-authorization-server"
 
@@ -40,11 +40,6 @@ def document(issuer: str = ISSUER, **extra: t.Any) -> dict[str, t.Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         **extra,
     }
-
-
-@pytest.fixture
-def session() -> requests.Session:
-    return requests.Session()
 
 
 def fetch(
@@ -388,31 +383,12 @@ def test_cache_drops_metadata_that_changes_issuer(
 
 
 def test_cache_single_fetch_under_concurrency(
-    responses: responses_lib.RequestsMock, session: requests.Session
+    responses: responses_lib.RequestsMock, fetch_in_threads: t.Callable[..., t.Any]
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def slow(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        entered.set()
-        release.wait(5)
-        return 200, {}, json.dumps(document())
-
-    responses.add_callback(responses_lib.GET, OIDC_URL, callback=slow)
     cache = DiscoveryCache()
-    results: list[ProviderMetadata] = []
-    threads = [
-        threading.Thread(
-            target=lambda: results.append(cache.get(ISSUER, session=session))
-        )
-        for _ in range(8)
-    ]
-    for thread in threads:
-        thread.start()
-    assert entered.wait(5)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert len(results) == 8
+    results = fetch_in_threads(
+        OIDC_URL, document(), lambda session: cache.get(ISSUER, session=session)
+    )
     assert len({id(r) for r in results}) == 1
     assert len(responses.calls) == 1
 

@@ -5,15 +5,12 @@ import hashlib
 import hmac
 import json
 import typing as t
-from datetime import datetime
-from datetime import timezone
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric import rsa
-from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
 from flask_dance.consumer.oidc import IDTokenError
@@ -23,17 +20,15 @@ from flask_dance.consumer.oidc import StaticJWKS
 from flask_dance.consumer.oidc import token_hash
 from flask_dance.consumer.oidc import validate_id_token
 
-ISSUER = "https://idp.example.com"
-CLIENT_ID = "client-123"
+from .conftest import CLIENT_ID
+from .conftest import ISSUER
+from .conftest import NOW
+
 NONCE = "n-0S6_WzA2Mj"
-NOW = 1_700_000_000
 SECRET = "a-client-secret-that-is-at-least-32-bytes-long"
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> t.Iterator[FrozenDateTimeFactory]:
-    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
-        yield t.cast(FrozenDateTimeFactory, frozen)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def claims(**overrides: t.Any) -> dict[str, t.Any]:
@@ -90,7 +85,7 @@ def test_valid_token_returns_claims(sign: t.Any, jwks: dict[str, t.Any]) -> None
 
 
 @pytest.mark.parametrize(
-    ("alg", "key_fixture", "kid"),
+    "signing_key",
     [
         ("RS256", "rsa_key", "rsa-1"),
         ("RS384", "rsa_key", "rsa-1"),
@@ -101,16 +96,13 @@ def test_valid_token_returns_claims(sign: t.Any, jwks: dict[str, t.Any]) -> None
         ("ES384", "ec384_key", "ec384-1"),
         ("EdDSA", "ed_key", "ed-1"),
     ],
+    ids=lambda param: param[0],
+    indirect=True,
 )
 def test_every_default_alg_verifies(
-    request: pytest.FixtureRequest,
-    sign: t.Any,
-    jwks: dict[str, t.Any],
-    alg: str,
-    key_fixture: str,
-    kid: str,
+    sign: t.Any, jwks: dict[str, t.Any], signing_key: tuple[str, t.Any, str]
 ) -> None:
-    key = request.getfixturevalue(key_fixture)
+    alg, key, kid = signing_key
     token = sign(claims(), key=key, alg=alg, kid=kid)
     assert validate(token, StaticJWKS(jwks))["iss"] == ISSUER
 
@@ -247,8 +239,9 @@ def test_c29_encryption_key_not_used_for_signatures(
     expect("unknown_kid", sign(claims()), keyset)
 
 
+@pytest.mark.usefixtures("jwks")
 def test_c29_no_kid_uses_the_single_fitting_key(
-    sign: t.Any, rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any, jwks: dict[str, t.Any]
+    sign: t.Any, rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any
 ) -> None:
     keyset = {"keys": [public_jwk(rsa_key, "only")]}
     assert validate(sign(claims(), kid=None), keyset)
@@ -458,24 +451,23 @@ def left_half(value: str, hash_name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("alg", "key_fixture", "kid", "hash_name"),
+    ("signing_key", "hash_name"),
     [
-        ("RS256", "rsa_key", "rsa-1", "sha256"),
-        ("RS512", "rsa_key", "rsa-1", "sha512"),
-        ("ES384", "ec384_key", "ec384-1", "sha384"),
-        ("EdDSA", "ed_key", "ed-1", "sha512"),
+        (("RS256", "rsa_key", "rsa-1"), "sha256"),
+        (("RS512", "rsa_key", "rsa-1"), "sha512"),
+        (("ES384", "ec384_key", "ec384-1"), "sha384"),
+        (("EdDSA", "ed_key", "ed-1"), "sha512"),
     ],
+    ids=["RS256", "RS512", "ES384", "EdDSA"],
+    indirect=["signing_key"],
 )
 def test_c33_at_hash_and_c_hash_match(
-    request: pytest.FixtureRequest,
     sign: t.Any,
     jwks: dict[str, t.Any],
-    alg: str,
-    key_fixture: str,
-    kid: str,
+    signing_key: tuple[str, t.Any, str],
     hash_name: str,
 ) -> None:
-    key = request.getfixturevalue(key_fixture)
+    alg, key, kid = signing_key
     payload = claims(
         at_hash=left_half("access-1", hash_name), c_hash=left_half("code-1", hash_name)
     )

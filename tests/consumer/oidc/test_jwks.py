@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import threading
 import typing as t
 from datetime import datetime
 from datetime import timezone
@@ -12,8 +10,8 @@ import jwt
 import pytest
 import requests
 import responses as responses_lib
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
-from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 
 from flask_dance.consumer.oidc import clear_caches
@@ -23,24 +21,25 @@ from flask_dance.consumer.oidc import JWKSCache
 from flask_dance.consumer.oidc import JWKSError
 from flask_dance.consumer.oidc import OIDCError
 from flask_dance.consumer.oidc import StaticJWKS
-from flask_dance.consumer.oidc import validate_id_token
-from flask_dance.consumer.oidc.jwks import select_key
 
-ISSUER = "https://idp.example.com"
+from .conftest import CLIENT_ID
+from .conftest import ISSUER
+from .conftest import NOW
+from .conftest import validate
+
 JWKS_URI = ISSUER + "/jwks"
-CLIENT_ID = "client-123"
-NOW = 1_700_000_000
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> t.Iterator[FrozenDateTimeFactory]:
-    with freeze_time(datetime.fromtimestamp(NOW, tz=timezone.utc)) as frozen:
-        yield t.cast(FrozenDateTimeFactory, frozen)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
-def session() -> requests.Session:
-    return requests.Session()
+def published(
+    responses: responses_lib.RequestsMock, jwks: dict[str, t.Any]
+) -> responses_lib.RequestsMock:
+    """The provider's key set, served at ``JWKS_URI``."""
+    responses.get(JWKS_URI, json=jwks)
+    return responses
 
 
 def id_token(sign: t.Any, **kw: t.Any) -> str:
@@ -54,56 +53,44 @@ def id_token(sign: t.Any, **kw: t.Any) -> str:
     return t.cast(str, sign(payload, **kw))
 
 
-def validate(token: str, resolver: t.Any) -> dict[str, t.Any]:
-    return validate_id_token(
-        token, issuer=ISSUER, client_id=CLIENT_ID, jwks=resolver, nonce=None
-    )
-
-
 def test_keys_fetched_lazily_and_cached(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
     sign: t.Any,
-    jwks: dict[str, t.Any],
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI)
     resolver = cache.resolver(session, timeout=2.0)
-    assert len(responses.calls) == 0
+    assert len(published.calls) == 0
     for _ in range(5):
         validate(id_token(sign), resolver)
-    assert len(responses.calls) == 1
-    assert t.cast(t.Any, responses.calls[0].request).req_kwargs["timeout"] == 2.0
+    assert len(published.calls) == 1
+    assert t.cast(t.Any, published.calls[0].request).req_kwargs["timeout"] == 2.0
     assert cache.get_key("rsa-1", "RS256", session=session) is cache.get_key(
         "rsa-1", "RS256", session=session
     )
 
 
 def test_keys_refetched_after_ttl(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI, ttl=3600)
     cache.get_key("rsa-1", "RS256", session=session)
     frozen.tick(3599)
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 1
+    assert len(published.calls) == 1
     frozen.tick(2)
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
 
 
 def test_c37_random_kids_rate_limited(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
     sign: t.Any,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     resolver = get_jwks_cache(JWKS_URI).resolver(session)
     validate(id_token(sign), resolver)
     for _ in range(100):
@@ -113,14 +100,14 @@ def test_c37_random_kids_rate_limited(
         frozen.tick(0.1)
     # One fetch at first use, one for the first unknown kid; 10 s later no
     # other re-fetch is allowed yet.
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(60)
     for _ in range(100):
         with pytest.raises(JWKSError):
             validate(id_token(sign, kid=secrets.token_hex(8)), resolver)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
     validate(id_token(sign), resolver)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
 
 
 def test_c37_rotated_key_picked_up(
@@ -145,28 +132,26 @@ def test_c37_rotated_key_picked_up(
     assert len(responses.calls) == 2
 
 
+@pytest.mark.usefixtures("sign")
 def test_c37_unknown_kid_during_rate_limit_window(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
-    sign: t.Any,
-    jwks: dict[str, t.Any],
     frozen: FrozenDateTimeFactory,
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI, min_refresh_interval=60)
     cache.get_key("rsa-1", "RS256", session=session)
     with pytest.raises(JWKSError):
         cache.get_key("first", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(59)
     with pytest.raises(JWKSError, match="has the 'kid' 'nope'") as exc_info:
         cache.get_key("nope", "RS256", session=session)
     assert exc_info.value.url == JWKS_URI
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
     frozen.tick(1)
     with pytest.raises(JWKSError):
         cache.get_key("nope", "RS256", session=session)
-    assert len(responses.calls) == 3
+    assert len(published.calls) == 3
 
 
 def test_stale_keys_kept_when_fetch_fails(
@@ -247,83 +232,78 @@ def test_registry_shares_one_cache_per_uri() -> None:
 
 
 def test_cache_clear(
-    responses: responses_lib.RequestsMock,
+    published: responses_lib.RequestsMock,
     session: requests.Session,
-    jwks: dict[str, t.Any],
 ) -> None:
-    responses.get(JWKS_URI, json=jwks)
     cache = JWKSCache(JWKS_URI)
     cache.get_key("rsa-1", "RS256", session=session)
     cache.clear()
     cache.get_key("rsa-1", "RS256", session=session)
-    assert len(responses.calls) == 2
+    assert len(published.calls) == 2
 
 
 def test_single_fetch_under_concurrency(
     responses: responses_lib.RequestsMock,
-    session: requests.Session,
     jwks: dict[str, t.Any],
+    fetch_in_threads: t.Callable[..., t.Any],
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def slow(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        entered.set()
-        release.wait(5)
-        return 200, {}, json.dumps(jwks)
-
-    responses.add_callback(responses_lib.GET, JWKS_URI, callback=slow)
     cache = JWKSCache(JWKS_URI)
-    keys: list[jwt.PyJWK] = []
-    threads = [
-        threading.Thread(
-            target=lambda: keys.append(cache.get_key("ec-1", "ES256", session=session))
-        )
-        for _ in range(8)
-    ]
-    for thread in threads:
-        thread.start()
-    assert entered.wait(5)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert len(keys) == 8
+    keys = fetch_in_threads(
+        JWKS_URI, jwks, lambda session: cache.get_key("ec-1", "ES256", session=session)
+    )
+    assert all(isinstance(key, jwt.PyJWK) for key in keys)
     assert len(responses.calls) == 1
-
-
-# --- key selection -------------------------------------------------------
-
-
-def test_select_key_skips_private_and_non_verify_keys(
-    rsa_key: rsa.RSAPrivateKey, public_jwk: t.Any
-) -> None:
-    private = jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key, as_dict=True)
-    keys = [
-        {**private, "kid": "a"},
-        public_jwk(rsa_key, "b", key_ops=["encrypt"]),
-        public_jwk(rsa_key, "c", key_ops=["verify"]),
-        "not a key",
-    ]
-    assert select_key(keys, "a", "RS256") is None
-    assert select_key(keys, "b", "RS256") is None
-    assert select_key(keys, "c", "RS256") is keys[2]
-
-
-def test_select_key_matches_curve(
-    ec_key: t.Any, ec384_key: t.Any, public_jwk: t.Any
-) -> None:
-    keys = [public_jwk(ec_key, "p256"), public_jwk(ec384_key, "p384")]
-    assert select_key(keys, None, "ES384") is keys[1]
-    with pytest.raises(JWKSError) as exc_info:
-        select_key(keys, "p256", "ES384")
-    assert exc_info.value.error == "alg_not_allowed"
-
-
-def test_select_key_refuses_symmetric_alg(jwks: dict[str, t.Any]) -> None:
-    with pytest.raises(JWKSError) as exc_info:
-        select_key(jwks["keys"], "rsa-1", "HS256")
-    assert exc_info.value.error == "alg_not_allowed"
 
 
 def test_static_jwks_requires_keys() -> None:
     with pytest.raises(JWKSError):
         StaticJWKS({"nokeys": []})
+
+
+# -- the unknown-kid re-fetch limit ------------------------------------------------
+
+
+def test_new_kid_right_after_a_scheduled_fetch_is_fetched_at_once(
+    responses: responses_lib.RequestsMock,
+    session: requests.Session,
+    ed_key: ed25519.Ed25519PrivateKey,
+    public_jwk: t.Any,
+    frozen: FrozenDateTimeFactory,
+) -> None:
+    other = ed25519.Ed25519PrivateKey.generate()
+    old = {"keys": [public_jwk(ed_key, "old")]}
+    new = {"keys": [public_jwk(ed_key, "old"), public_jwk(other, "new")]}
+    responses.get(JWKS_URI, json=old)
+    cache = JWKSCache(JWKS_URI, ttl=3600, min_refresh_interval=60)
+    cache.get_key("old", "EdDSA", session=session)
+    frozen.tick(3601)
+    cache.get_key("old", "EdDSA", session=session)  # the scheduled re-fetch
+    assert len(responses.calls) == 2
+    responses.replace(responses_lib.GET, JWKS_URI, json=new)
+    frozen.tick(1)
+    assert cache.get_key("new", "EdDSA", session=session)
+    assert len(responses.calls) == 3
+
+
+def test_flood_of_unknown_kids_fetches_once_a_minute(
+    responses: responses_lib.RequestsMock,
+    session: requests.Session,
+    ed_key: ed25519.Ed25519PrivateKey,
+    public_jwk: t.Any,
+    frozen: FrozenDateTimeFactory,
+) -> None:
+    responses.get(JWKS_URI, json={"keys": [public_jwk(ed_key, "old")]})
+    cache = JWKSCache(JWKS_URI, min_refresh_interval=60)
+    cache.get_key("old", "EdDSA", session=session)
+    for number in range(50):
+        with pytest.raises(JWKSError):
+            cache.get_key(f"random-{number}", "EdDSA", session=session)
+    assert len(responses.calls) == 2
+    frozen.tick(59)
+    with pytest.raises(JWKSError):
+        cache.get_key("random-x", "EdDSA", session=session)
+    assert len(responses.calls) == 2
+    frozen.tick(1)
+    with pytest.raises(JWKSError):
+        cache.get_key("random-y", "EdDSA", session=session)
+    assert len(responses.calls) == 3

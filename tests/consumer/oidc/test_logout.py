@@ -14,9 +14,10 @@ from flask_dance.consumer.oidc import new_logout_state
 from flask_dance.consumer.oidc import validate_logout_token
 from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
 
-ISSUER = "https://idp.example.com"
-CLIENT_ID = "client-123"
-NOW = 1_700_000_000
+from .conftest import CLIENT_ID
+from .conftest import ISSUER
+from .conftest import NOW
+
 END_SESSION = ISSUER + "/logout?ui=1"
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
@@ -46,17 +45,8 @@ class PersonOAuth(OAuthConsumerMixin, Base):
 
 
 @pytest.fixture
-def session(db_url):
-    if db_url.startswith("sqlite"):
-        engine = sa.create_engine(
-            db_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-    else:
-        engine = sa.create_engine(db_url)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
+def engine(tables):
+    return tables(Base)
 
 
 @pytest.fixture

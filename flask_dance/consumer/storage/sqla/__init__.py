@@ -1,8 +1,8 @@
 """Token storage in a database table, through SQLAlchemy.
 
-The table's mixin is in :mod:`._model`, how a call finds its user's rows in
-:mod:`._owner`, how it reads a token through the cache in :mod:`._cache`, and
-the refresh lock in :mod:`._lock`."""
+The table's mixin is in :mod:`._model`, how a call finds its user's rows and
+reads their token through the cache in :mod:`._owner`, and the refresh lock
+in :mod:`._lock`, imported on the first refresh."""
 
 from __future__ import annotations
 
@@ -20,14 +20,13 @@ from ....utils import FakeCache
 from ..._request_local import RequestLocal
 from .. import _crypto
 from .. import BaseStorage
-from ._cache import NO_TOKEN
-from ._cache import ReadMixin
-from ._cache import TokenCache
-from ._lock import advisory_lock
-from ._lock import FRESH_READS
 from ._model import OAuthConsumerMixin as OAuthConsumerMixin
 from ._owner import binding
 from ._owner import default_anon_user
+from ._owner import FRESH_READS
+from ._owner import NO_TOKEN
+from ._owner import ReadMixin
+from ._owner import TokenCache
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterator
@@ -343,6 +342,9 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
             # No user: get() and set() will say so themselves.
             yield
             return
+        # The lock's module is needed on this rare path only.
+        from ._lock import advisory_lock
+
         key = self._cache_key(blueprint, owner)
         reset = FRESH_READS.set(FRESH_READS.get() | {(id(self), key)})
         try:

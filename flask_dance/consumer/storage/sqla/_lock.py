@@ -6,7 +6,6 @@ once."""
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import hashlib
 import logging
 import typing as t
@@ -22,14 +21,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
 log: logging.Logger = logging.getLogger(__name__)
-
-#: The ``(storage id, cache key)`` pairs whose
-#: :meth:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage.get` must read
-#: the database, not the cache: those of the refresh locks the current context
-#: holds.
-FRESH_READS: contextvars.ContextVar[frozenset[tuple[int, str]]] = (
-    contextvars.ContextVar("flask_dance_sqla_fresh_reads", default=frozenset())
-)
 
 
 @contextlib.contextmanager

@@ -1,18 +1,28 @@
-"""Whose rows a call of :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`
-reads and writes: the user it is about, the conditions that select that user's
-rows, the cache key and the binding of the user's sealed token."""
+"""How a call of :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`
+finds its user's token: the user it is about, the conditions that select that
+user's rows, the cache key, the binding of the user's sealed token, and the
+read through the cache in front of the table."""
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import typing as t
+
+from sqlalchemy import select
 
 from .. import _crypto
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import scoped_session
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
     from ...._typing import AnyBlueprint
+    from ...._typing import TokenDict
     from ._model import OAuthConsumerMixin
+
+log: logging.Logger = logging.getLogger(__name__)
 
 _NO_USER_MSG = "Cannot {verb} OAuth token without an associated user"
 
@@ -150,3 +160,83 @@ def binding(blueprint: AnyBlueprint, owner: Owner) -> str | None:
     if key is not None and not isinstance(key, (int, str)):
         return None
     return _crypto.binding_of(blueprint.name, key)
+
+
+#: The ``(storage id, cache key)`` pairs whose
+#: :meth:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage.get` must read
+#: the database, not the cache: those of the refresh locks the current context
+#: holds.
+FRESH_READS: contextvars.ContextVar[frozenset[tuple[int, str]]] = (
+    contextvars.ContextVar("flask_dance_sqla_fresh_reads", default=frozenset())
+)
+
+#: What the cache holds for "this user has no token", so that a user without
+#: a token does not cost a query on every request. A real cache returns
+#: ``None`` for a missing key, hence a different falsy value.
+NO_TOKEN = False
+
+
+class TokenCache(t.Protocol):
+    """What :class:`~flask_dance.consumer.storage.sqla.SQLAlchemyStorage`
+    needs of a cache, such as a Flask-Caching ``Cache``."""
+
+    def get(self, key: str) -> t.Any:
+        """Return the value cached under ``key``, or ``None``."""
+
+    def set(self, key: str, value: t.Any) -> t.Any:
+        """Cache ``value`` under ``key``."""
+
+    def delete(self, key: str) -> t.Any:
+        """Remove ``key`` from the cache."""
+
+
+class ReadMixin(OwnerMixin):
+    """Reads the token of an owner through the cache, and from the table."""
+
+    session: Session | scoped_session[t.Any]
+    cache: TokenCache
+
+    def _cache_call(self, method: str, key: str, *args: t.Any) -> t.Any:
+        """Call the cache's ``method``; a failing cache is logged and counts
+        as a miss."""
+        try:
+            return getattr(self.cache, method)(key, *args)
+        except Exception as exc:
+            log.warning(
+                "The token cache failed on %s (%s); using the database alone.",
+                method,
+                type(exc).__name__,
+            )
+            return None
+
+    def _load(self, blueprint: AnyBlueprint, owner: Owner) -> TokenDict | None:
+        model = self.model
+        stmt = (
+            select(model.token)
+            .where(*self._criteria(blueprint, owner))
+            .order_by(model.created_at.desc(), model.id.desc())
+            .limit(1)
+        )
+        try:
+            token = self.session.execute(stmt).scalar()
+        except ValueError as exc:
+            # The JSON decoder failed on the stored text.
+            log.warning(
+                "Ignoring the stored %r token of user %r: it is not valid JSON (%s).",
+                blueprint.name,
+                owner.key,
+                type(exc).__name__,
+            )
+            return None
+        if token is None:
+            return None
+        if not isinstance(token, dict):
+            log.warning(
+                "Ignoring the stored %r token of user %r: it is a JSON %s, not"
+                " an object.",
+                blueprint.name,
+                owner.key,
+                type(token).__name__,
+            )
+            return None
+        return token

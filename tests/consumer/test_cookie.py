@@ -9,7 +9,6 @@ import string
 import typing as t
 
 import pytest
-import responses as responses_lib
 from flask.testing import FlaskClient
 
 from dance_helpers import BASE
@@ -17,8 +16,6 @@ from dance_helpers import callback
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import query
-from dance_helpers import token_response
-from dance_helpers import TOKEN_URL
 from flask_dance.consumer.base import MAX_NEXT_LENGTH
 
 #: Browsers keep about 4 KB per cookie, its name and attributes included.
@@ -49,10 +46,8 @@ def login(client: FlaskClient, next_url: str) -> tuple[str, int]:
     ("logins", "length"),
     [(1, 4000), (12, 400), (12, MAX_NEXT_LENGTH), (10, 1000), (3, 8000)],
 )
-def test_c45_cookie_stays_below_the_browser_limit(
-    responses: responses_lib.RequestsMock, logins: int, length: int
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_c45_cookie_stays_below_the_browser_limit(logins: int, length: int) -> None:
     app = make_app(make_blueprint())
     with app.test_client() as client:
         sizes = []
@@ -68,10 +63,10 @@ def test_c45_cookie_stays_below_the_browser_limit(
     assert response.headers["Location"] in (expected, BASE + expected)
 
 
+@pytest.mark.usefixtures("token_endpoint")
 def test_c45_next_longer_than_the_limit_is_ignored_with_a_log_line(
-    caplog: pytest.LogCaptureFixture, responses: responses_lib.RequestsMock
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
     app = make_app(make_blueprint())
     kept = "/" + noise(MAX_NEXT_LENGTH - 1, 1)
     too_long = "/" + noise(MAX_NEXT_LENGTH, 2)
@@ -98,10 +93,8 @@ def test_c45_non_ascii_next_counts_as_the_cookie_stores_it() -> None:
     assert size < BROWSER_LIMIT
 
 
-def test_c45_ten_ordinary_pending_logins_are_all_kept(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.add(responses_lib.POST, TOKEN_URL, json=token_response())
+@pytest.mark.usefixtures("token_endpoint")
+def test_c45_ten_ordinary_pending_logins_are_all_kept() -> None:
     app = make_app(make_blueprint())
     with app.test_client() as client:
         states = [login(client, f"/page/{n}")[0] for n in range(10)]

@@ -16,6 +16,7 @@ import responses as responses_lib
 
 from dance_helpers import BASE
 from dance_helpers import callback
+from dance_helpers import in_request
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
@@ -323,9 +324,7 @@ def test_malformed_refresh_answer_keeps_the_token(
         responses_lib.POST, TOKEN_URL, body=body, content_type="application/json"
     )
     old = token_response(refresh_token="old-refresh", expires_at=time.time() - 10)
-    storage = MemoryStorage(dict(old))
-    bp = make_blueprint(storage=storage)
-    with make_app(bp).test_request_context("/"):
+    with in_request(dict(old)) as (bp, storage):
         with pytest.raises(TokenRefreshError):
             bp.session.get(API_URL)
     assert storage.token == old

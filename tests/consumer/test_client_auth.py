@@ -4,6 +4,7 @@ end to end against the local provider."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import typing as t
@@ -14,39 +15,23 @@ import flask
 import jwt
 import pytest
 import responses as responses_lib
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import ECAlgorithm
 from jwt.algorithms import RSAAlgorithm
 
+from dance_helpers import private_pem
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer import TokenRefreshError
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.testing import LocalProvider
 
-REDIRECT = "http://localhost/login/corp/authorized"
+from .conftest import corp_blueprint
+from .conftest import CORP_REDIRECT as REDIRECT
+
 #: Long enough for HS256 without a warning from the provider's JWT library.
 SECRET = "corp-secret-that-is-long-enough-for-hs256"
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def rsa_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 def ec_private_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> str:
@@ -89,22 +74,14 @@ def make_setup(
         jwks=jwks,
     )
     storage = MemoryStorage()
-    bp = OAuth2ConsumerBlueprint(
-        "corp",
-        __name__,
+    bp, app = corp_blueprint(
+        local,
+        storage,
         client_id=client_id,
         client_secret=secret,
-        issuer=local.issuer,
-        base_url=local.url + "/",
-        scope="openid profile email",
-        storage=storage,
         token_endpoint_auth_method=method,
         client_signing_key=signing_key,
-        redirect_uri=REDIRECT,
     )
-    app = flask.Flask(__name__)
-    app.secret_key = "secret"
-    app.register_blueprint(bp, url_prefix="/login")
 
     @app.route("/api")
     def api() -> t.Any:
@@ -143,19 +120,28 @@ METHODS = [
 ]
 
 
+@pytest.fixture
+def setup_for(
+    local: LocalProvider, rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
+) -> t.Callable[..., Setup]:
+    """``setup_for(method, options, explicit=True)``: a setup whose client
+    authenticates with ``method``, named to the blueprint if ``explicit``."""
+    return functools.partial(_setup_for, local, rsa_key=rsa_key, ec_key=ec_key)
+
+
 def _setup_for(
     local: LocalProvider,
     method: str,
     options: dict[str, t.Any],
+    *,
     rsa_key: rsa.RSAPrivateKey,
     ec_key: ec.EllipticCurvePrivateKey,
-    *,
     explicit: bool = True,
 ) -> Setup:
     secret = options.get("secret", SECRET)
     signing_key = jwks = None
     if options.get("key") == "rsa":
-        signing_key, jwks = rsa_pem(rsa_key), public_jwks(rsa_key, "rsa-1")
+        signing_key, jwks = private_pem(rsa_key), public_jwks(rsa_key, "rsa-1")
         secret = None
     elif options.get("key") == "ec-jwk":
         signing_key, jwks = ec_private_jwk(ec_key, "ec-1"), public_jwks(ec_key, "ec-1")
@@ -173,12 +159,11 @@ def _setup_for(
 @pytest.mark.parametrize(("method", "options"), METHODS)
 def test_every_token_side_call_authenticates_the_same_way(
     local: LocalProvider,
-    rsa_key: rsa.RSAPrivateKey,
-    ec_key: ec.EllipticCurvePrivateKey,
+    setup_for: t.Callable[..., Setup],
     method: str,
     options: dict[str, t.Any],
 ) -> None:
-    setup = _setup_for(local, method, options, rsa_key, ec_key)
+    setup = setup_for(method, options)
     first = login(local, setup)
     expire(setup)
     with setup.app.test_request_context("/"):
@@ -215,11 +200,7 @@ def test_every_token_side_call_authenticates_the_same_way(
 
 @pytest.mark.parametrize(("method", "options"), METHODS)
 def test_method_is_discovered_from_what_the_blueprint_can_do(
-    local: LocalProvider,
-    rsa_key: rsa.RSAPrivateKey,
-    ec_key: ec.EllipticCurvePrivateKey,
-    method: str,
-    options: dict[str, t.Any],
+    local: LocalProvider, setup_for: t.Callable[..., Setup], method: str, options: t.Any
 ) -> None:
     if method in ("client_secret_post", "client_secret_jwt"):
         # With a secret, Basic would come first in the provider's usual order:
@@ -228,7 +209,7 @@ def test_method_is_discovered_from_what_the_blueprint_can_do(
             method,
             "client_secret_basic",
         ]
-    setup = _setup_for(local, method, options, rsa_key, ec_key, explicit=False)
+    setup = setup_for(method, options, explicit=False)
     login(local, setup)
     assert local.requests_for("exchange")[-1].client_auth == method
 

@@ -1,4 +1,6 @@
-"""No secret reaches a log line, even with every logger at DEBUG."""
+"""Session classes built directly work with any blueprint-like object, as in
+Flask-Dance 7.1: tests build them with a :class:`unittest.mock.Mock`. No
+secret reaches a log line, even with every logger at DEBUG."""
 
 from __future__ import annotations
 
@@ -6,15 +8,101 @@ import base64
 import logging
 import time
 import typing as t
+from unittest import mock
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
 import pytest
+import requests
+import responses as responses_lib
 
 from flask_dance.consumer import OAuth1ConsumerBlueprint
+from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer.storage import MemoryStorage
+
+TOKEN = {"access_token": "a-token", "token_type": "Bearer"}
+OAUTH1_TOKEN = {"oauth_token": "tok", "oauth_token_secret": "sec"}
+
+
+def test_oauth2_session_with_a_mock_blueprint() -> None:
+    sess = OAuth2Session(client_id="cid", blueprint=mock.Mock(token=TOKEN))
+    assert sess.token == TOKEN
+    assert sess.authorized
+    assert sess.access_token == "a-token"
+    assert sess.load_token()
+
+
+def test_oauth2_session_with_a_mock_blueprint_without_token() -> None:
+    sess = OAuth2Session(client_id="cid", blueprint=mock.Mock(token=None))
+    assert not sess.authorized
+    assert sess.access_token is None
+
+
+def test_oauth2_session_with_a_mock_blueprint_sends_requests(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(responses_lib.GET, "https://api.example.com/v1/user", json={})
+    # inside the refresh leeway, with a refresh token
+    token = dict(TOKEN, refresh_token="r", expires_at=time.time() + 30)
+    sess = OAuth2Session(
+        client_id="cid",
+        blueprint=mock.Mock(token=token),
+        base_url="https://api.example.com/v1",
+    )
+    # a mock's made-up attributes are no refresh endpoint, pool or timeout
+    with mock.patch.object(sess, "refresh_token") as refresh:
+        sess.get("user")
+    refresh.assert_not_called()
+    request = responses.calls[0].request
+    assert request.headers["Authorization"] == "Bearer a-token"
+    assert all(
+        isinstance(adapter, requests.adapters.HTTPAdapter)
+        for adapter in sess.adapters.values()
+    )
+    sess.close()
+
+
+def _authorization(request: requests.PreparedRequest) -> str:
+    value: t.Any = request.headers["Authorization"]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_oauth1_session_with_a_mock_blueprint(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.add(responses_lib.GET, "https://api.example.com/resource")
+    sess = OAuth1Session(
+        client_key="ckey", client_secret="csec", blueprint=mock.Mock(token=OAUTH1_TOKEN)
+    )
+    sess.get("https://api.example.com/resource", should_load_token=False)
+    header = _authorization(responses.calls[0].request)
+    assert "oauth_token=" not in header
+    sess.get("https://api.example.com/resource")
+    header = _authorization(responses.calls[1].request)
+    assert 'oauth_token="tok"' in header
+    assert sess.token == OAUTH1_TOKEN
+    assert sess.authorized
+
+
+def test_custom_session_class_with_a_mock_blueprint() -> None:
+    class TracingSession(OAuth2Session):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            self.trace = ["built"]
+            super().__init__(*args, **kwargs)
+            self.headers["X-Trace"] = "1"
+
+    blueprint = mock.MagicMock(token=TOKEN)
+    sess = TracingSession(client_id="cid", blueprint=blueprint)
+    assert sess.authorized
+    assert sess.trace == ["built"]
+    assert sess.headers["X-Trace"] == "1"
+    assert sess.blueprint is blueprint
+
+
+# -- no secret reaches a log line, even with every logger at DEBUG -------------
 
 CLIENT_SECRET = "CLIENT-SECRET-zx81q"
 CODE = "AUTH-CODE-qp22w"
@@ -196,49 +284,71 @@ def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records]
 
 
-def test_redaction_of_positional_arguments(
+@pytest.mark.parametrize(
+    ("logged", "expected"),
+    [
+        pytest.param(
+            [
+                ("Prepared body %s for %r", "code=SECRET", "SECRET2"),
+                ("Invoking %d hooks, status %s", 3, 200),
+            ],
+            [
+                "Prepared body [redacted by flask_dance] for"
+                " '[redacted by flask_dance]'",
+                "Invoking 3 hooks, status 200",
+            ],
+            id="positional-arguments",
+        ),
+        pytest.param(
+            [
+                ("Headers were %s", {"Authorization": "Bearer SECRET"}),
+                ("Token %(access_token)s", {"access_token": "SECRET"}),
+            ],
+            [
+                "Headers were [redacted by flask_dance]",
+                "Token [redacted by flask_dance]",
+            ],
+            id="a-mapping-argument",
+        ),
+        pytest.param(
+            [
+                ("Signature base string: POST&SECRET",),
+                ("Expected %d things", "SECRET"),
+                ("No secret here",),
+            ],
+            [
+                "Signature base string: [redacted by flask_dance]",
+                "Expected [redacted by flask_dance]",
+                "No secret here",
+            ],
+            id="preformatted-and-unformattable-messages",
+        ),
+    ],
+)
+def test_redaction_of_debug_messages(
+    oauthlib_log: logging.Logger,
+    caplog: pytest.LogCaptureFixture,
+    logged: list[tuple[t.Any, ...]],
+    expected: list[str],
+) -> None:
+    for message, *args in logged:
+        oauthlib_log.debug(message, *args)
+    assert _messages(caplog) == expected
+
+
+def test_info_messages_are_left_alone(
     oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
 ) -> None:
-    oauthlib_log.debug("Prepared body %s for %r", "code=SECRET", "SECRET2")
-    oauthlib_log.debug("Invoking %d hooks, status %s", 3, 200)
-    assert _messages(caplog) == [
-        "Prepared body [redacted by flask_dance] for '[redacted by flask_dance]'",
-        "Invoking 3 hooks, status 200",
-    ]
-
-
-def test_redaction_of_a_mapping_argument(
-    oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    oauthlib_log.debug("Headers were %s", {"Authorization": "Bearer SECRET"})
-    oauthlib_log.debug("Token %(access_token)s", {"access_token": "SECRET"})
-    assert _messages(caplog) == [
-        "Headers were [redacted by flask_dance]",
-        "Token [redacted by flask_dance]",
-    ]
-
-
-def test_redaction_of_preformatted_and_unformattable_messages(
-    oauthlib_log: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    oauthlib_log.debug("Signature base string: POST&SECRET")
-    oauthlib_log.debug("Expected %d things", "SECRET")
-    oauthlib_log.debug("No secret here")
     oauthlib_log.info("Info %s is left alone", "visible")
-    assert _messages(caplog) == [
-        "Signature base string: [redacted by flask_dance]",
-        "Expected [redacted by flask_dance]",
-        "No secret here",
-        "Info visible is left alone",
-    ]
+    assert _messages(caplog) == ["Info visible is left alone"]
 
 
 def test_redaction_filter_installs_once() -> None:
-    from flask_dance.consumer import _redact
+    from flask_dance.consumer import _session_base
 
     logger = logging.getLogger("oauthlib")
     before = list(logger.filters)
-    _redact.install()
-    _redact.install()
+    _session_base.redact_library_logs()
+    _session_base.redact_library_logs()
     assert logger.filters == before
-    assert _redact._filter in logger.filters
+    assert _session_base._redact_filter in logger.filters

@@ -26,6 +26,8 @@ from flask_dance.consumer.storage.sqla import SQLAlchemyStorage
 from sqla_compat import column
 from sqla_compat import new_base
 
+from .conftest import DictCache
+
 ACCESS = "secret-access-token-0123456789"
 REFRESH = "secret-refresh-token-9876543210"
 TOKEN = {"access_token": ACCESS, "refresh_token": REFRESH, "scope": ["a", "b"]}
@@ -49,39 +51,9 @@ class SealedOAuth(OAuthConsumerMixin, Base):
     user_id: Mapped[int | None] = column(sa.Integer, ForeignKey(Person.id))
 
 
-class DictCache:
-    """A cache that shows what it holds."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, t.Any] = {}
-
-    def get(self, key: str) -> t.Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: t.Any) -> None:
-        self.data[key] = value
-
-    def delete(self, key: str) -> None:
-        self.data.pop(key, None)
-
-
 @pytest.fixture
-def engine(db_url):
-    if db_url.startswith("sqlite"):
-        engine = sa.create_engine(
-            db_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
-    else:
-        engine = sa.create_engine(db_url)
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session(engine):
-    with Session(engine) as session:
-        yield session
+def engine(tables):
+    return tables(Base)
 
 
 def _raw_tokens(session: Session) -> list[str]:

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 
+from dance_helpers import Sends
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import oauth_authorized
-from flask_dance.consumer import oauth_error
 from flask_dance.consumer import oauth_refresh_failed
 from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.storage import MemoryStorage
@@ -33,17 +33,6 @@ def _fresh(
     clear_caches()
     yield
     clear_caches()
-
-
-@pytest.fixture
-def errors() -> t.Iterator[list[dict[str, t.Any]]]:
-    received: list[dict[str, t.Any]] = []
-
-    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        received.append(kwargs)
-
-    with oauth_error.connected_to(receiver):
-        yield received
 
 
 def make_app(provider: LocalProvider, **kwargs: t.Any) -> flask.Flask:
@@ -139,9 +128,8 @@ def test_bad_id_token_or_iss_stores_nothing(
     assert errors[-1]["error"] == expected
 
 
-def test_iss_mismatch_makes_no_token_request(
-    provider: LocalProvider, errors: list[dict[str, t.Any]]
-) -> None:
+@pytest.mark.usefixtures("errors")
+def test_iss_mismatch_makes_no_token_request(provider: LocalProvider) -> None:
     provider.faults.response_iss = "https://evil.example"
     app = make_app(provider)
     with app.test_client() as client:
@@ -194,7 +182,11 @@ def test_discovery_failure_at_login_is_clean(errors: list[dict[str, t.Any]]) -> 
     assert errors[-1]["error"] == "discovery_failed"
 
 
-def test_refresh_keeps_identity_and_rotates(provider: LocalProvider) -> None:
+def expired_login(
+    provider: LocalProvider,
+) -> tuple[flask.Flask, OAuth2ConsumerBlueprint, MemoryStorage, dict[str, t.Any]]:
+    """A login through ``provider`` whose stored token has expired; return the
+    app, its blueprint and storage, and the token."""
     storage = MemoryStorage()
     app = make_app(provider, storage=storage)
     bp = t.cast(OAuth2ConsumerBlueprint, app.blueprints["local"])
@@ -204,6 +196,11 @@ def test_refresh_keeps_identity_and_rotates(provider: LocalProvider) -> None:
     assert stored is not None
     stored["expires_at"] = 1.0
     stored["expires_in"] = 3600
+    return app, bp, storage, stored
+
+
+def test_refresh_keeps_identity_and_rotates(provider: LocalProvider) -> None:
+    app, bp, storage, stored = expired_login(provider)
     with app.test_request_context("/"):
         response = bp.session.get("user")
         assert response.status_code == 200
@@ -215,24 +212,12 @@ def test_refresh_keeps_identity_and_rotates(provider: LocalProvider) -> None:
 
 
 def test_refreshed_id_token_with_other_subject_is_rejected(
-    provider: LocalProvider,
+    provider: LocalProvider, record: t.Callable[..., Sends]
 ) -> None:
-    storage = MemoryStorage()
-    app = make_app(provider, storage=storage)
-    bp = t.cast(OAuth2ConsumerBlueprint, app.blueprints["local"])
-    with app.test_client() as client:
-        dance(app, provider, client)
-    stored = storage.get(bp)
-    assert stored is not None
-    stored["expires_at"] = 1.0
-    stored["expires_in"] = 3600
+    app, bp, storage, stored = expired_login(provider)
     provider.faults.id_token_sub = "someone-else"
-    failures: list[t.Any] = []
-
-    def receiver(sender: t.Any, error: t.Any, token: t.Any) -> None:
-        failures.append(error)
-
-    with oauth_refresh_failed.connected_to(receiver), app.test_request_context("/"):
+    failures = record(oauth_refresh_failed)
+    with app.test_request_context("/"):
         response = bp.session.get("user")
     assert response.status_code == 401
     assert storage.get(bp) is None

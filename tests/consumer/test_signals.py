@@ -13,6 +13,7 @@ import requests
 import responses as responses_lib
 
 import dance_helpers as oauth2_helpers
+from dance_helpers import FailingStorage
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import oauth_error
 from flask_dance.consumer.storage import MemoryStorage
@@ -106,15 +107,6 @@ class Receivers:
 
 
 # -- OAuth 2 ---------------------------------------------------------------------------
-
-
-class FailingStorage(MemoryStorage):
-    def __init__(self, exc: Exception) -> None:
-        super().__init__()
-        self.exc = exc
-
-    def set(self, blueprint: t.Any, token: t.Any) -> None:
-        raise self.exc
 
 
 def _denied(client: t.Any, responses: responses_lib.RequestsMock) -> t.Any:

@@ -13,12 +13,10 @@ import uuid
 import flask
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import close_all_sessions
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
 
 import flask_dance.consumer._refresh as refresh_module
 from flask_dance.consumer import OAuth2ConsumerBlueprint
@@ -29,6 +27,8 @@ from sqla_compat import column
 from sqla_compat import new_base
 from sqla_compat import postgresql_url
 
+from ..conftest import DictCache
+
 SERVICE = "test-service"
 
 
@@ -37,27 +37,6 @@ Base = new_base()
 
 class LockedToken(OAuthConsumerMixin, Base):
     user_id: Mapped[int | None] = column(sa.Integer)
-
-
-class DictCache:
-    """A cache shared by every thread, like a Redis server would be."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, t.Any] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> t.Any:
-        with self.lock:
-            return self.data.get(key)
-
-    def set(self, key: str, value: t.Any) -> bool:
-        with self.lock:
-            self.data[key] = value
-        return True
-
-    def delete(self, key: str) -> bool:
-        with self.lock:
-            return self.data.pop(key, None) is not None
 
 
 class BrokenCache:
@@ -82,26 +61,13 @@ class _LockPerCall:
 
 
 @pytest.fixture
-def engine(db_url: str) -> t.Iterator[sa.Engine]:
+def engine(db_url: str, tables: t.Callable[..., sa.Engine]) -> sa.Engine:
     if db_url.startswith("sqlite"):
-        engine = sa.create_engine(
-            db_url,
-            connect_args={"check_same_thread": False},
-            poolclass=StaticPool,
-        )
-    else:
-        # A name of its own, so that lock counts see this test's connections
-        # only, not those of other runs on the same server.
-        engine = sa.create_engine(
-            db_url,
-            pool_size=20,
-            connect_args={"application_name": f"fd-lock-{uuid.uuid4().hex[:12]}"},
-        )
-    Base.metadata.create_all(engine)
-    yield engine
-    # Sessions left open would hold table locks that block dropping the schema.
-    close_all_sessions()
-    engine.dispose()
+        return tables(Base)
+    # A name of its own, so that lock counts see this test's connections
+    # only, not those of other runs on the same server.
+    name = f"fd-lock-{uuid.uuid4().hex[:12]}"
+    return tables(Base, pool_size=20, connect_args={"application_name": name})
 
 
 def _store(engine: sa.Engine, token: dict[str, t.Any], user_id: int = 1) -> None:
@@ -143,28 +109,43 @@ class _Holder:
 # -- the lock itself -------------------------------------------------------------
 
 
+def _storage(engine: sa.Engine, user_id: int) -> SQLAlchemyStorage:
+    """A storage for ``user_id`` with a scoped session of its own."""
+    return SQLAlchemyStorage(
+        LockedToken, scoped_session(sessionmaker(engine)), user_id=user_id
+    )
+
+
+def _enter_in_a_thread(
+    storage: SQLAlchemyStorage, blueprint: t.Any
+) -> tuple[threading.Event, threading.Thread]:
+    """Take ``storage``'s refresh lock in a new thread, which sets the event
+    once it holds the lock, and lets it go at once."""
+    entered = threading.Event()
+
+    def enter() -> None:
+        with storage.refresh_lock(blueprint):
+            entered.set()
+
+    thread = threading.Thread(target=enter)
+    thread.start()
+    return entered, thread
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_second_holder_waits_for_the_first(engine, make_blueprint):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    first = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    second = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    other_user = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=2)
+    first = _storage(engine, 1)
+    second = _storage(engine, 1)
+    other_user = _storage(engine, 2)
 
     holder = _Holder(first, blueprint)
     try:
         # Another user's refresh is not held up.
         with other_user.refresh_lock(blueprint):
             pass
-        entered = threading.Event()
-
-        def wait_for_lock() -> None:
-            with second.refresh_lock(blueprint):
-                entered.set()
-
-        waiter = threading.Thread(target=wait_for_lock)
-        waiter.start()
+        entered, waiter = _enter_in_a_thread(second, blueprint)
         assert not entered.wait(0.5), "the lock of user 1 was taken twice"
     finally:
         holder.stop()
@@ -176,12 +157,11 @@ def test_a_second_holder_waits_for_the_first(engine, make_blueprint):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_lock_is_released_when_the_token_is_stored(engine, make_blueprint):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    storage = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    storage = _storage(engine, 1)
     with storage.refresh_lock(blueprint):
         storage.set(blueprint, {"access_token": "new"})
     # The app's session is left alone: not in a transaction that holds the lock.
-    other = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    other = _storage(engine, 1)
     other.refresh_lock_timeout = 0.5
     with other.refresh_lock(blueprint):
         assert other.get(blueprint) == {"access_token": "new"}
@@ -200,9 +180,8 @@ def test_the_lock_is_released_when_the_token_is_stored(engine, make_blueprint):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_lock_not_had_in_time_lets_the_refresh_go_on(engine, make_blueprint, caplog):
     blueprint = make_blueprint(SERVICE)
-    factory = sessionmaker(engine)
-    first = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
-    second = SQLAlchemyStorage(LockedToken, scoped_session(factory), user_id=1)
+    first = _storage(engine, 1)
+    second = _storage(engine, 1)
     second.refresh_lock_timeout = 0.2
     holder = _Holder(first, blueprint)
     try:
@@ -238,14 +217,7 @@ def test_the_lock_is_a_no_op_on_sqlite(engine, make_blueprint):
     storage = SQLAlchemyStorage(LockedToken, Session(engine), user_id=1)
     holder = _Holder(storage, blueprint)
     try:
-        entered = threading.Event()
-
-        def enter() -> None:
-            with storage.refresh_lock(blueprint):
-                entered.set()
-
-        thread = threading.Thread(target=enter)
-        thread.start()
+        entered, thread = _enter_in_a_thread(storage, blueprint)
         assert entered.wait(5)
         thread.join(5)
     finally:
