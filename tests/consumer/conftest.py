@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 import typing as t
 
@@ -24,6 +25,8 @@ from flask_dance.testing import LocalProvider
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+    from sqlalchemy.orm import DeclarativeBase
+    from sqlalchemy.orm import Session
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -138,3 +141,20 @@ def client() -> t.Iterator[FlaskClient]:
     request's) until the test ends."""
     with make_app(storage=MemoryStorage()).test_client() as browser:
         yield browser
+
+
+@contextlib.contextmanager
+def memory_database(base: type[DeclarativeBase]) -> t.Iterator[Session]:
+    """A session on a new in-memory SQLite database with ``base``'s tables.
+    The database is closed on exit: one left to the garbage collector warns
+    in whichever test runs then."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine("sqlite://")
+    try:
+        base.metadata.create_all(engine)
+        with Session(engine) as db:
+            yield db
+    finally:
+        engine.dispose()

@@ -10,12 +10,10 @@ import flask
 import pytest
 from cachelib import SimpleCache
 from freezegun import freeze_time
-from sqlalchemy import create_engine
 from sqlalchemy import Integer
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
-from sqlalchemy.orm import Session
 
 from dance_helpers import Sends
 from flask_dance.consumer import CacheLogoutStore
@@ -31,6 +29,7 @@ from flask_dance.testing import LocalProvider
 
 from .conftest import corp_blueprint
 from .conftest import CORP_REDIRECT
+from .conftest import memory_database
 
 REDIRECT = CORP_REDIRECT
 LOGOUT_PATH = "/login/corp/backchannel-logout"
@@ -191,9 +190,7 @@ def test_route_exists_only_when_enabled(local: LocalProvider) -> None:
 
 
 def test_server_side_tokens_are_deleted(local: LocalProvider) -> None:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as db:
+    with memory_database(Base) as db:
         storage = SQLAlchemyStorage(BackchannelToken, db)
         bp, app = make_app(local, storage)
 
@@ -257,9 +254,7 @@ class LogoutRecord(LogoutRecordMixin, Base):
 
 
 def test_sqlalchemy_logout_store(local: LocalProvider) -> None:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as db:
+    with memory_database(Base) as db:
         store = SQLAlchemyLogoutStore(LogoutRecord, db)
         bp, app = make_app(local, backchannel_logout_store=store)
         browser = app.test_client()
@@ -275,9 +270,7 @@ def test_sqlalchemy_logout_store(local: LocalProvider) -> None:
 
 
 def test_sqlalchemy_logout_store_expires_and_replaces() -> None:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as db, freeze_time("2026-01-01") as frozen:
+    with memory_database(Base) as db, freeze_time("2026-01-01") as frozen:
         store = SQLAlchemyLogoutStore(LogoutRecord, db)
         assert store.add("k", 1.0, 60) is True
         assert store.add("k", 2.0, 60) is False

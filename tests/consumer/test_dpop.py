@@ -11,9 +11,7 @@ import flask
 import jwt
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.orm import Session
 
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage import BaseStorage
@@ -24,6 +22,7 @@ from flask_dance.testing import LocalProvider
 
 from .conftest import corp_blueprint
 from .conftest import CORP_REDIRECT
+from .conftest import memory_database
 
 REDIRECT = CORP_REDIRECT
 
@@ -203,9 +202,7 @@ def test_stolen_dpop_token_is_useless_as_bearer(local: LocalProvider) -> None:
 
 
 def test_dpop_with_sqlalchemy_storage(local: LocalProvider) -> None:
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as db:
+    with memory_database(Base) as db:
         storage = SQLAlchemyStorage(DpopToken, db)
         bp, app = make_app(local, storage, dpop=True)
         login(local, app.test_client())

@@ -61,25 +61,28 @@ class Site(t.NamedTuple):
     users: dict[str, User]
 
 
-#: The engines the current test made, closed after it (a connection left for
-#: the garbage collector warns in whichever test runs then).
-_ENGINES: list[sa.Engine] = []
+#: How to close the databases the current test opened, run after it, last
+#: first (a connection left for the garbage collector warns in whichever test
+#: runs then).
+_CLOSE: list[t.Callable[[], None]] = []
 
 
 @pytest.fixture(autouse=True)
-def _close_engines() -> t.Iterator[None]:
+def _close_databases() -> t.Iterator[None]:
     yield
-    while _ENGINES:
-        _ENGINES.pop().dispose()
+    while _CLOSE:
+        _CLOSE.pop()()
 
 
 def _site(
     tmp_path: Path, pick: t.Callable[[OAuth2ConsumerBlueprint, User], None]
 ) -> Site:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
-    _ENGINES.append(engine)
+    _CLOSE.append(engine.dispose)
     Base.metadata.create_all(engine)
     db = scoped_session(sessionmaker(engine))
+    # The test thread's session; the requests' sessions close with them.
+    _CLOSE.append(db.remove)
     users = {name: User(name=name) for name in NAMES}
     db.add_all(users.values())
     db.flush()

@@ -99,17 +99,20 @@ class LiveApp:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(10)
+    def close(self) -> None:
+        """Stop serving, if it started, and close the listening socket (bound
+        from the start, whether a test served anything or not)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(10)
+        self._server.server_close()
 
 
 @pytest.fixture(scope="module")
 def live_app() -> cabc.Iterator[LiveApp]:
     live = LiveApp()
     yield live
-    if live._thread.is_alive():
-        live.stop()
+    live.close()
 
 
 @pytest.fixture(scope="module")
