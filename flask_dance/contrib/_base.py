@@ -24,10 +24,12 @@ from werkzeug.local import LocalProxy
 
 from ..consumer._request_local import app_context as _app_context
 from ..consumer._sessions import context_state
-from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 from ..consumer.oauth2 import OAuth2ConsumerBlueprint
 from ..consumer.requests import OAuth2Session
 from ..consumer.storage import BaseStorage
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..consumer.oauth1 import OAuth1ConsumerBlueprint
 
 #: A step run on every new session of a preset blueprint, with the blueprint
 #: and the session.
@@ -342,6 +344,8 @@ def oauth1_blueprint(
         :func:`oauth2_blueprint`.
     :param kwargs: Passed to :class:`OAuth1ConsumerBlueprint`.
     """
+    from ..consumer.oauth1 import OAuth1ConsumerBlueprint
+
     kwargs = _blueprint_kwargs(factory_args, kwargs, (), root)
     blueprint = OAuth1ConsumerBlueprint(name, import_name, **kwargs)
     blueprint.from_config.update(from_config)
