@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import flask_dance
 import flask_dance.contrib
 
@@ -182,10 +184,13 @@ def test_the_import_graph_sees_every_kind_of_import() -> None:
 
 
 #: Modules that the import of OAuth 2 presets and SQLAlchemyStorage leaves for
-#: their first use: the OAuth 1 session, and the refresh lock.
+#: their first use: the OAuth 1 session and blueprint, the refresh lock, and
+#: the bounded token-side calls.
 ON_FIRST_USE = (
     "flask_dance.consumer._oauth1_session",
     "flask_dance.consumer.storage.sqla._lock",
+    "flask_dance.consumer.oauth1",
+    "flask_dance.consumer._bounded",
 )
 
 
@@ -196,5 +201,29 @@ def test_rarely_used_modules_are_imported_on_first_use() -> None:
         f"print(sorted(set(sys.modules) & set({ON_FIRST_USE!r})))\n"
         "from flask_dance.consumer import OAuth1Session\n"
         "print(OAuth1Session.__module__)\n"
+        "from flask_dance import OAuth1ConsumerBlueprint\n"
+        "print(OAuth1ConsumerBlueprint.__module__)\n"
     )
-    assert _run_fresh(code).split() == ["[]", ON_FIRST_USE[0]]
+    assert _run_fresh(code).split() == ["[]", ON_FIRST_USE[0], ON_FIRST_USE[2]]
+
+
+def test_star_imports_include_what_loads_on_first_use() -> None:
+    code = (
+        "from flask_dance.consumer import *\n"
+        "print(OAuth1ConsumerBlueprint.__name__, OAuth1Session.__name__)\n"
+        "from flask_dance import *\n"
+        "print(OAuth1ConsumerBlueprint.__module__)\n"
+    )
+    assert _run_fresh(code).split() == [
+        "OAuth1ConsumerBlueprint",
+        "OAuth1Session",
+        "flask_dance.consumer.oauth1",
+    ]
+
+
+def test_unknown_attributes_are_still_attribute_errors() -> None:
+    import flask_dance.consumer
+
+    for module in (flask_dance, flask_dance.consumer):
+        with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+            module.nothing_here  # noqa: B018
