@@ -26,7 +26,6 @@ import requests.structures
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
 from ._transport import DEFAULT_TIMEOUT
-from ._transport import set_up
 from ._urls import join_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -82,23 +81,16 @@ def redirect_to_login(blueprint: AnyBlueprint) -> t.Any:
 class SharedPoolInit(requests.Session):
     """Sets up the :class:`requests.Session` part of a provider session on the
     connection pools its blueprint shares, so that a connection outlives the
-    request that opened it, and without the two pools a new
-    :class:`requests.Session` would build only to drop them
-    (:func:`~flask_dance.consumer._transport.set_up`). It sits between the
-    requests-oauthlib session and :class:`requests.Session` in the method
-    resolution order."""
+    request that opened it. It sits between the requests-oauthlib session and
+    :class:`requests.Session` in the method resolution order."""
 
     adapters: collections.OrderedDict[str, requests.adapters.BaseAdapter]
 
     def __init__(self) -> None:
+        super().__init__()
         shared = hook(getattr(self, "blueprint", None), "_shared_adapters")
-        if shared is None:
-            super().__init__()
-            return
-        adapters = shared()
-        if not set_up(self, adapters):
-            super().__init__()
-            self.adapters = collections.OrderedDict(adapters)
+        if shared is not None:
+            self.adapters = collections.OrderedDict(shared())
 
 
 class BlueprintSessionMixin(requests.Session):

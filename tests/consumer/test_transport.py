@@ -1,8 +1,6 @@
-"""The shared transport's session set-up (the speed device of
-``flask_dance.consumer._transport``): a provider session gets exactly what
-``requests.Session()`` gives, on the blueprint's shared pools, and never
-shares a mutable value with another session; with anything it does not know
-how to copy, requests' own constructor runs."""
+"""Provider sessions on the shared transport: each gets exactly what
+``requests.Session()`` gives, on the blueprint's shared pools, never shares a
+mutable value with another session, and is freed when its request ends."""
 
 from __future__ import annotations
 
@@ -85,72 +83,6 @@ def test_oauth1_sessions_are_set_up_the_same_way() -> None:
         _requests_part(requests.Session())
     )
     assert session.adapters["https://"] is blueprint._shared_adapters()["https://"]
-
-
-@pytest.mark.parametrize(
-    "extra",
-    [
-        {"unknown": [1, 2]},  # a list: mutable, unknown
-        {"unknown": object()},
-        {"headers": requests.structures.CaseInsensitiveDict({"X": ["mutable"]})},
-        {"hooks": {"response": [[]]}},
-    ],
-    ids=["list", "object", "headers-with-a-list", "hooks-with-a-list"],
-)
-def test_device_stays_off_for_values_it_cannot_copy(extra: dict[str, t.Any]) -> None:
-    template = requests.Session()
-    for name, value in extra.items():
-        setattr(template, name, value)
-    assert _transport.make_plan(template) is None
-
-
-def test_plan_of_a_stock_session_copies_every_mutable_value() -> None:
-    plan = _transport.make_plan(requests.Session())
-    assert plan is not None
-    names = {name for name, _, _ in plan}
-    assert names == set(_REQUESTS_PART) - {"adapters"}
-    for name, copier, value in plan:
-        copied = copier(value)
-        if isinstance(value, (dict, requests.structures.CaseInsensitiveDict)):
-            assert copied is not value
-            assert copied == value
-        elif name == "cookies":
-            assert copied is not value
-
-
-def _count_inits(monkeypatch: pytest.MonkeyPatch) -> list[requests.Session]:
-    """Record each session that requests' own constructor sets up."""
-    built: list[requests.Session] = []
-    original = requests.Session.__init__
-
-    def counting(self: requests.Session) -> None:
-        built.append(self)
-        original(self)
-
-    monkeypatch.setattr(requests.Session, "__init__", counting)
-    return built
-
-
-def test_without_a_plan_requests_builds_the_session(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_transport, "_current_plan", lambda: None)
-    built = _count_inits(monkeypatch)
-    with in_request() as (blueprint, _):
-        session = blueprint.session
-        assert built == [session]
-        assert session.adapters["https://"] is blueprint._shared_adapters()["https://"]
-        assert session.headers["User-Agent"] == requests.utils.default_user_agent()
-
-
-def test_with_a_plan_requests_constructor_is_not_run(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _transport._current_plan()  # the template is built once, up front
-    built = _count_inits(monkeypatch)
-    with in_request() as (blueprint, _):
-        assert blueprint.session.headers["Accept"] == "*/*"
-    assert built == []
 
 
 def test_mock_blueprint_gets_requests_own_adapters() -> None:
