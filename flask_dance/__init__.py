@@ -22,3 +22,7 @@ def __getattr__(name: str) -> t.Any:
 
     globals()[name] = OAuth1ConsumerBlueprint
     return OAuth1ConsumerBlueprint
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "OAuth1ConsumerBlueprint"})

@@ -221,6 +221,18 @@ def test_star_imports_include_what_loads_on_first_use() -> None:
     ]
 
 
+def test_what_loads_on_first_use_is_there_as_after_7_1s_import() -> None:
+    code = (
+        "import flask_dance, flask_dance.consumer as consumer\n"
+        "print('OAuth1ConsumerBlueprint' in dir(flask_dance))\n"
+        "print(all(n in dir(consumer) for n in"
+        " ('OAuth1ConsumerBlueprint', 'OAuth1Session', 'oauth1')))\n"
+        "print(consumer.oauth1.OAuth1ConsumerBlueprint is"
+        " consumer.OAuth1ConsumerBlueprint)\n"
+    )
+    assert _run_fresh(code).split() == ["True", "True", "True"]
+
+
 def test_unknown_attributes_are_still_attribute_errors() -> None:
     import flask_dance.consumer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import typing as t
 
 from ._backchannel import CacheLogoutStore as CacheLogoutStore
@@ -45,7 +46,13 @@ def __getattr__(name: str) -> t.Any:
         from .oauth1 import OAuth1ConsumerBlueprint as value
     elif name == "OAuth1Session":
         from ._oauth1_session import OAuth1Session as value
+    elif name == "oauth1":  # the submodule, as after Flask-Dance 7.1's import
+        value = importlib.import_module(".oauth1", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "OAuth1ConsumerBlueprint", "OAuth1Session", "oauth1"})
