@@ -148,40 +148,64 @@ def issuer(
             ),
         ],
     }
-    path = tmp_path_factory.mktemp("interop") / "config.json"
+    folder = tmp_path_factory.mktemp("interop")
+    path = folder / "config.json"
     path.write_text(json.dumps(config))
-    assert NODE is not None
-    process = subprocess.Popen(
-        [NODE, str(SERVER), str(path)],
-        cwd=HERE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    # A loaded machine once kept the server from answering in time: it gets a
+    # second start, and a failure says what the server wrote to stderr.
+    failures: list[str] = []
+    for attempt in (1, 2):
+        process, ready = _start_server(path, folder / f"server-{attempt}.log")
+        if ready is not None:
+            break
+        failures.append(_stopped(process, folder / f"server-{attempt}.log"))
+    else:
+        raise RuntimeError(
+            "The oidc-provider server did not start:\n" + "\n".join(failures)
+        )
+    assert ready is not None
     try:
-        ready = _first_line(process, timeout=30)
         yield json.loads(ready)["issuer"]
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            process.kill()
-            process.wait(10)
-        assert process.stdout is not None
-        process.stdout.close()
+        _stopped(process)
 
 
-def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
+def _start_server(config: Path, log: Path) -> tuple[subprocess.Popen[str], str | None]:
+    """Start the server; return it and its first line, or ``None`` when it
+    printed none within a minute."""
+    assert NODE is not None
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [NODE, str(SERVER), str(config)],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    return process, _first_line(process, timeout=60)
+
+
+def _stopped(process: subprocess.Popen[str], log: Path | None = None) -> str:
+    """Stop the server; describe how it ended, with its stderr if ``log``."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        process.kill()
+        process.wait(10)
+    assert process.stdout is not None
+    process.stdout.close()
+    text = log.read_text(errors="replace")[-2000:] if log is not None else ""
+    return f"exit status {process.returncode}; stderr: {text or '(empty)'}"
+
+
+def _first_line(process: subprocess.Popen[str], timeout: float) -> str | None:
     lines: list[str] = []
     assert process.stdout is not None
     reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()))  # type: ignore[union-attr]
     reader.start()
     reader.join(timeout)
-    if not lines or not lines[0]:
-        process.kill()
-        raise RuntimeError("The oidc-provider server did not start.")
-    return lines[0]
+    return lines[0] if lines and lines[0] else None
 
 
 @pytest.fixture(autouse=True)
