@@ -174,6 +174,28 @@ class MalformedAnswer(UnusableAnswer):
     """The provider's answer is not a token this library can use."""
 
 
+def send_token_side(
+    kind: str,
+    request: t.Callable[..., requests.Response],
+    method: str,
+    url: str,
+    **kwargs: t.Any,
+) -> requests.Response:
+    """Send a token-side call of this ``kind`` through :func:`send`, then
+    :func:`check` its answer; what the provider sessions do inside
+    :func:`~flask_dance.consumer._deadline.token_endpoint`.
+
+    :param kind: As for :func:`check`.
+    :param request: As for :func:`send`.
+    :param method: The HTTP method.
+    :param url: The URL.
+    :param kwargs: Passed to :func:`send`.
+    """
+    response = send(request, method, url, **kwargs)
+    check(kind, response)
+    return response
+
+
 def check(kind: str, response: requests.Response) -> None:
     """Raise :class:`MalformedAnswer` unless the answer of a token-side call
     of this ``kind`` can be parsed safely.

@@ -101,7 +101,8 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
         if kind is not None:
             from . import _bounded
 
-            response = _bounded.send(
+            return _bounded.send_token_side(
+                kind,
                 super().request,
                 method.decode() if isinstance(method, bytes) else method,
                 url.decode() if isinstance(url, bytes) else url,
@@ -109,8 +110,6 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
                 headers=headers,
                 **kwargs,
             )
-            _bounded.check(kind, response)
-            return response
         return super().request(method, url, data=data, headers=headers, **kwargs)
 
     def fetch_request_token(

@@ -273,7 +273,8 @@ class OAuth2Session(
         if kind is not None:
             from . import _bounded
 
-            response = _bounded.send(
+            return _bounded.send_token_side(
+                kind,
                 functools.partial(requests.Session.request, self),
                 method_name,
                 target,
@@ -281,8 +282,6 @@ class OAuth2Session(
                 data=data,
                 **kwargs,
             )
-            _bounded.check(kind, response)
-            return response
         return requests.Session.request(
             self, method_name, target, headers=headers, data=data, **kwargs
         )
