@@ -6,7 +6,6 @@ here."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 import typing as t
@@ -36,8 +35,78 @@ from .storage.session import SessionStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask.sansio.app import App
+    from typing_extensions import Unpack
 
 log: logging.Logger = logging.getLogger(__name__)
+
+
+class BlueprintOptions(t.TypedDict, total=False):
+    """The keyword arguments that :class:`OAuth2ConsumerBlueprint`,
+    :class:`OAuth1ConsumerBlueprint` and the provider blueprints all take, as
+    Flask-Dance 7.1 did, each with its default."""
+
+    #: Passed to :class:`flask.Blueprint`.
+    static_folder: str | None
+    #: Passed to :class:`flask.Blueprint`.
+    static_url_path: str | None
+    #: Passed to :class:`flask.Blueprint`.
+    template_folder: str | None
+    #: Passed to :class:`flask.Blueprint`.
+    url_prefix: str | None
+    #: Passed to :class:`flask.Blueprint`.
+    subdomain: str | None
+    #: Passed to :class:`flask.Blueprint`.
+    url_defaults: dict[str, t.Any] | None
+    #: Passed to :class:`flask.Blueprint`.
+    root_path: str | None
+    #: The rule of the login view; default ``/{bp.name}``.
+    login_url: str | None
+    #: The rule of the callback view; default ``/{bp.name}/authorized``.
+    authorized_url: str | None
+    #: The provider's API root. Relative request URLs, and the provider's
+    #: endpoint URLs given to the blueprint, are resolved against it.
+    base_url: str | None
+    #: The provider's authorization endpoint.
+    authorization_url: str | None
+    #: Where to send the user after logging in (a URL).
+    redirect_url: str | None
+    #: An endpoint to send the user to after logging in, used when
+    #: ``redirect_url`` is not set. Default: ``/``.
+    redirect_to: str | None
+    #: Where tokens are kept: a
+    #: :class:`~flask_dance.consumer.storage.BaseStorage`, or a callable that
+    #: returns one. Default:
+    #: :class:`~flask_dance.consumer.storage.session.SessionStorage`.
+    storage: BaseStorage | t.Callable[[], BaseStorage] | None
+    #: Extra keyword arguments for both :meth:`~flask.Blueprint.add_url_rule`
+    #: calls, such as ``host``.
+    rule_kwargs: dict[str, t.Any] | None
+    #: The absolute callback URL to register with the provider and send to
+    #: it. Default: built with :func:`flask.url_for` from the request (set
+    #: ``SERVER_NAME``, or this when the app runs behind a proxy).
+    redirect_uri: str | None
+    #: Timeout, in seconds, of every request to the provider: one number or a
+    #: ``(connect, read)`` pair; ``None`` means none. Default: 10 seconds to
+    #: connect, 30 to read.
+    timeout: float | tuple[float, float] | None
+    #: How long, in seconds, a started login may take before its callback is
+    #: refused. Default: 10 minutes.
+    pending_login_ttl: float
+
+
+#: The names of :class:`BlueprintOptions`.
+_OPTION_NAMES: frozenset[str] = frozenset(BlueprintOptions.__annotations__)
+
+#: The options passed on to :class:`flask.Blueprint`.
+_FLASK_OPTIONS = (
+    "static_folder",
+    "static_url_path",
+    "template_folder",
+    "url_prefix",
+    "subdomain",
+    "url_defaults",
+    "root_path",
+)
 
 
 class BaseOAuthConsumerBlueprint(
@@ -63,79 +132,41 @@ class BaseOAuthConsumerBlueprint(
         name: str,
         import_name: str,
         *,
-        static_folder: str | None = None,
-        static_url_path: str | None = None,
-        template_folder: str | None = None,
-        url_prefix: str | None = None,
-        subdomain: str | None = None,
-        url_defaults: dict[str, t.Any] | None = None,
-        root_path: str | None = None,
-        login_url: str | None = None,
-        authorized_url: str | None = None,
-        storage: BaseStorage | t.Callable[[], BaseStorage] | None = None,
-        rule_kwargs: dict[str, t.Any] | None = None,
-        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
-        pending_login_ttl: float = DEFAULT_TTL,
-        base_url: str | None = None,
         session_class: type[t.Any] | None = None,
         client_secret: str | None = None,
-        authorization_url: str | None = None,
-        redirect_url: str | None = None,
-        redirect_to: str | None = None,
-        redirect_uri: str | None = None,
+        **options: Unpack[BlueprintOptions],
     ) -> None:
         """
-        The OAuth 1 and OAuth 2 blueprints hand every argument they share on
-        to this constructor (see :func:`shared_arguments`).
+        The OAuth 1 and OAuth 2 blueprints hand these arguments on to this
+        constructor.
 
         :param name: The blueprint's name; also the prefix of its session keys.
         :param import_name: The import name, usually ``__name__``.
-        :param static_folder: Passed to :class:`flask.Blueprint`.
-        :param static_url_path: Passed to :class:`flask.Blueprint`.
-        :param template_folder: Passed to :class:`flask.Blueprint`.
-        :param url_prefix: Passed to :class:`flask.Blueprint`.
-        :param subdomain: Passed to :class:`flask.Blueprint`.
-        :param url_defaults: Passed to :class:`flask.Blueprint`.
-        :param root_path: Passed to :class:`flask.Blueprint`.
-        :param login_url: The rule of the login view; default ``/{bp.name}``.
-        :param authorized_url: The rule of the callback view; default
-            ``/{bp.name}/authorized``.
-        :param storage: Where tokens are kept: an instance, or a callable that
-            returns one. Default: :class:`SessionStorage`.
-        :param rule_kwargs: Extra keyword arguments for both
-            :meth:`~flask.Blueprint.add_url_rule` calls, such as ``host``.
-        :param timeout: Timeout, in seconds, of every request to the provider:
-            one number or a ``(connect, read)`` pair. ``None`` means none.
-        :param pending_login_ttl: How long, in seconds, a started login may
-            take before its callback is refused.
-        :param base_url: The provider's API root; relative URLs are resolved
-            against it.
         :param session_class: The class of the per-request sessions; default
             the subclass's :attr:`session_class`.
         :param client_secret: The client secret from the provider.
-        :param authorization_url: The provider's authorization endpoint.
-        :param redirect_url: Where to send the user after logging in.
-        :param redirect_to: An endpoint to send the user to after logging in,
-            used when ``redirect_url`` is not set. Default: ``/``.
-        :param redirect_uri: A fixed absolute callback URL, or ``None`` to
-            build it from the request.
+        :param options: The options every consumer blueprint takes: see
+            :class:`BlueprintOptions`.
         """
+        given = t.cast("dict[str, t.Any]", options)
+        unknown = given.keys() - _OPTION_NAMES
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword arguments:"
+                f" {', '.join(sorted(unknown))}"
+            )
         super().__init__(
-            name=name,
-            import_name=import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            url_prefix=url_prefix,
-            subdomain=subdomain,
-            url_defaults=url_defaults,
-            root_path=root_path,
+            name,
+            import_name,
+            **{key: given[key] for key in _FLASK_OPTIONS if key in given},
         )
+        login_url = options.get("login_url")
+        authorized_url = options.get("authorized_url")
         if login_url is None:
             login_url = "/{bp.name}"
         if authorized_url is None:
             authorized_url = "/{bp.name}/authorized"
-        rule_kwargs = rule_kwargs or {}
+        rule_kwargs = options.get("rule_kwargs") or {}
         self.add_url_rule(
             rule=login_url.format(bp=self),
             endpoint="login",
@@ -150,6 +181,7 @@ class BaseOAuthConsumerBlueprint(
             **rule_kwargs,
         )
 
+        storage = options.get("storage")
         if storage is None:
             storage = SessionStorage()
         elif callable(storage) and not isinstance(storage, BaseStorage):
@@ -160,19 +192,19 @@ class BaseOAuthConsumerBlueprint(
         self._init_sessions()
 
         #: The provider's API root.
-        self.base_url = base_url
+        self.base_url: str | None = options.get("base_url")
         if session_class is not None:
             self.session_class = session_class
         #: The client secret.
-        self.client_secret = client_secret
+        self.client_secret: str | None = client_secret
         #: The provider's authorization endpoint.
-        self.authorization_url = authorization_url
+        self.authorization_url: str | None = options.get("authorization_url")
         #: Where to go after logging in.
-        self.redirect_url = redirect_url
+        self.redirect_url: str | None = options.get("redirect_url")
         #: The endpoint to go to after logging in.
-        self.redirect_to = redirect_to
+        self.redirect_to: str | None = options.get("redirect_to")
         #: A fixed callback URL, or ``None`` to build it per request.
-        self.redirect_uri = redirect_uri
+        self.redirect_uri: str | None = options.get("redirect_uri")
 
         self._config = RequestConfig(on_update=self._invalidate_cached_token)
 
@@ -180,9 +212,11 @@ class BaseOAuthConsumerBlueprint(
         self.logged_in_funcs: list[t.Callable[..., t.Any]] = []
 
         #: Timeout of every request to the provider.
-        self.timeout = timeout
+        self.timeout: float | tuple[float, float] | None = options.get(
+            "timeout", DEFAULT_TIMEOUT
+        )
         #: How long a started login stays valid, in seconds.
-        self.pending_login_ttl = pending_login_ttl
+        self.pending_login_ttl: float = options.get("pending_login_ttl", DEFAULT_TTL)
 
         self._token_getter: t.Callable[[], t.Any] | None = None
         self._token_setter: t.Callable[[t.Any], t.Any] | None = None
@@ -340,21 +374,22 @@ class BaseOAuthConsumerBlueprint(
         """The view the provider sends the user back to."""
 
 
-#: The parameters of :class:`BaseOAuthConsumerBlueprint`'s constructor.
-_SHARED_PARAMETERS = tuple(
-    inspect.signature(BaseOAuthConsumerBlueprint.__init__).parameters
-)[3:]
+def split_options(
+    arguments: Mapping[str, t.Any],
+) -> tuple[BlueprintOptions, dict[str, t.Any]]:
+    """``arguments`` parted into the :class:`BlueprintOptions` that a
+    blueprint's constructor hands on to :class:`BaseOAuthConsumerBlueprint`,
+    and the rest (which the OAuth 1 and OAuth 2 blueprints pass to their
+    ``session_class``).
 
-
-def shared_arguments(arguments: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """What a blueprint's constructor hands on to
-    :class:`BaseOAuthConsumerBlueprint`: of its own arguments (its
-    ``locals()``), those the base takes, so that the OAuth 1 and OAuth 2
-    blueprints set up what they share in one place.
-
-    :param arguments: The constructor's arguments by name.
+    :param arguments: The keyword arguments the constructor got besides its
+        own.
     """
-    return {key: arguments[key] for key in _SHARED_PARAMETERS if key in arguments}
+    options: dict[str, t.Any] = {}
+    rest: dict[str, t.Any] = {}
+    for key, value in arguments.items():
+        (options if key in _OPTION_NAMES else rest)[key] = value
+    return t.cast(BlueprintOptions, options), rest
 
 
 BaseOAuthConsumerBlueprint._stock_token = BaseOAuthConsumerBlueprint.token

@@ -14,19 +14,18 @@ from requests_oauthlib.oauth1_session import TokenMissing
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 from werkzeug.wrappers import Response
 
-from ._pending import DEFAULT_TTL
 from ._pending import PendingLogin
 from ._urls import EndpointsMixin
 from .base import BaseOAuthConsumerBlueprint
-from .base import DEFAULT_TIMEOUT
+from .base import BlueprintOptions
 from .base import oauth_before_login
-from .base import shared_arguments
+from .base import split_options
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth1 import Client
+    from typing_extensions import Unpack
 
     from ._oauth1_session import OAuth1Session
-    from .storage import BaseStorage
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -64,28 +63,10 @@ class OAuth1ConsumerBlueprint(EndpointsMixin, BaseOAuthConsumerBlueprint):
         rsa_key: str | None = None,
         client_class: type[Client] | None = None,
         force_include_body: bool = False,
-        static_folder: str | None = None,
-        static_url_path: str | None = None,
-        template_folder: str | None = None,
-        url_prefix: str | None = None,
-        subdomain: str | None = None,
-        url_defaults: dict[str, t.Any] | None = None,
-        root_path: str | None = None,
-        login_url: str | None = None,
-        authorized_url: str | None = None,
-        base_url: str | None = None,
         request_token_url: str | None = None,
-        authorization_url: str | None = None,
         access_token_url: str | None = None,
-        redirect_url: str | None = None,
-        redirect_to: str | None = None,
         session_class: type[OAuth1Session] | None = None,
-        storage: BaseStorage | t.Callable[[], BaseStorage] | None = None,
-        rule_kwargs: dict[str, t.Any] | None = None,
-        redirect_uri: str | None = None,
-        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
-        pending_login_ttl: float = DEFAULT_TTL,
-        **kwargs: t.Any,
+        **options: Unpack[BlueprintOptions],
     ) -> None:
         """
         :param name: The blueprint's name.
@@ -99,39 +80,29 @@ class OAuth1ConsumerBlueprint(EndpointsMixin, BaseOAuthConsumerBlueprint):
         :param rsa_key: The private RSA key, for ``RSA-SHA1``.
         :param client_class: An :class:`oauthlib.oauth1.Client` subclass.
         :param force_include_body: Always sign the request body.
-        :param static_folder: Passed to :class:`flask.Blueprint`.
-        :param static_url_path: Passed to :class:`flask.Blueprint`.
-        :param template_folder: Passed to :class:`flask.Blueprint`.
-        :param url_prefix: Passed to :class:`flask.Blueprint`.
-        :param subdomain: Passed to :class:`flask.Blueprint`.
-        :param url_defaults: Passed to :class:`flask.Blueprint`.
-        :param root_path: Passed to :class:`flask.Blueprint`.
-        :param login_url: The rule of the login view; default ``/{bp.name}``.
-        :param authorized_url: The rule of the callback view; default
-            ``/{bp.name}/authorized``.
-        :param base_url: The provider's API root; relative URLs, the token
-            URLs included, are resolved against it.
         :param request_token_url: The request-token endpoint.
-        :param authorization_url: The authorization endpoint.
         :param access_token_url: The access-token endpoint.
-        :param redirect_url: Where to send the user after logging in.
-        :param redirect_to: An endpoint to send the user to after logging in.
         :param session_class: The session class; default
             :class:`~flask_dance.consumer.requests.OAuth1Session`.
-        :param storage: The token storage.
-        :param rule_kwargs: Extra keyword arguments for both URL rules.
-        :param redirect_uri: A fixed absolute callback URL.
-        :param timeout: Timeout, in seconds, of every request to the provider.
-        :param pending_login_ttl: How long, in seconds, a started login may
-            take before its callback is refused.
-        :param kwargs: Passed to ``session_class``.
+        :param options: The options every consumer blueprint takes, such as
+            ``base_url`` (the token URLs are resolved against it too),
+            ``authorization_url``, ``redirect_url``, ``storage`` and
+            ``url_prefix``: see :class:`~.base.BlueprintOptions`. Any other
+            keyword argument is passed to ``session_class``.
         """
         if session_class is None and not hasattr(type(self), "session_class"):
             # Imported by the first OAuth 1 blueprint, not with the package.
             from ._oauth1_session import OAuth1Session
 
             session_class = OAuth1Session
-        super().__init__(name, import_name, **shared_arguments(locals()))
+        shared, kwargs = split_options(options)
+        super().__init__(
+            name,
+            import_name,
+            session_class=session_class,
+            client_secret=client_secret,
+            **shared,
+        )
         #: The client key.
         self.client_key = client_key
         #: The signature method.

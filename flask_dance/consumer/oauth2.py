@@ -14,20 +14,18 @@ from ._backchannel import BackchannelMixin
 from ._callback import CallbackMixin
 from ._oidc_errors import OIDCError
 from ._openid import OpenIDMixin
-from ._pending import DEFAULT_TTL
 from ._session_building import SessionBuildingMixin
 from ._token_endpoint import TokenCallsMixin
 from ._urls import EndpointsMixin
 from ._urls import join_url
 from .base import BaseOAuthConsumerBlueprint
-from .base import DEFAULT_TIMEOUT
-from .base import shared_arguments
+from .base import BlueprintOptions
+from .base import split_options
 from .requests import OAuth2Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2 import Client
-
-    from .storage import BaseStorage
+    from typing_extensions import Unpack
 
 log: logging.Logger = logging.getLogger(__name__)
 
@@ -104,30 +102,12 @@ class OAuth2ConsumerBlueprint(
         auto_refresh_kwargs: dict[str, t.Any] | None = None,
         scope: str | list[str] | tuple[str, ...] | None = None,
         state: str | t.Callable[[], str] | None = None,
-        static_folder: str | None = None,
-        static_url_path: str | None = None,
-        template_folder: str | None = None,
-        url_prefix: str | None = None,
-        subdomain: str | None = None,
-        url_defaults: dict[str, t.Any] | None = None,
-        root_path: str | None = None,
-        login_url: str | None = None,
-        authorized_url: str | None = None,
-        base_url: str | None = None,
-        authorization_url: str | None = None,
         authorization_url_params: dict[str, t.Any] | None = None,
         token_url: str | None = None,
         token_url_params: dict[str, t.Any] | None = None,
-        redirect_url: str | None = None,
-        redirect_to: str | None = None,
         session_class: type[OAuth2Session] | None = None,
-        storage: BaseStorage | t.Callable[[], BaseStorage] | None = None,
-        rule_kwargs: dict[str, t.Any] | None = None,
         use_pkce: bool = True,
         code_challenge_method: str = "S256",
-        redirect_uri: str | None = None,
-        timeout: float | tuple[float, float] | None = DEFAULT_TIMEOUT,
-        pending_login_ttl: float = DEFAULT_TTL,
         issuer: str | None = None,
         userinfo_url: str | None = None,
         revocation_url: str | None = None,
@@ -152,7 +132,7 @@ class OAuth2ConsumerBlueprint(
         backchannel_logout_url: str | None = None,
         backchannel_logout_store: _backchannel.LogoutStore | None = None,
         dpop: bool | None = None,
-        **kwargs: t.Any,
+        **options: Unpack[BlueprintOptions],
     ) -> None:
         """
         :param name: The blueprint's name.
@@ -168,40 +148,14 @@ class OAuth2ConsumerBlueprint(
         :param scope: The scope to ask for.
         :param state: A callable returning a state, or a fixed state (a fixed
             state is still single-use, but predictable: only for tests).
-        :param static_folder: Passed to :class:`flask.Blueprint`.
-        :param static_url_path: Passed to :class:`flask.Blueprint`.
-        :param template_folder: Passed to :class:`flask.Blueprint`.
-        :param url_prefix: Passed to :class:`flask.Blueprint`.
-        :param subdomain: Passed to :class:`flask.Blueprint`.
-        :param url_defaults: Passed to :class:`flask.Blueprint`.
-        :param root_path: Passed to :class:`flask.Blueprint`.
-        :param login_url: The rule of the login view; default ``/{bp.name}``.
-        :param authorized_url: The rule of the callback view; default
-            ``/{bp.name}/authorized``.
-        :param base_url: The provider's API root. Relative request URLs,
-            ``authorization_url`` and ``token_url`` are resolved against it.
-        :param authorization_url: The provider's authorization endpoint.
         :param authorization_url_params: Extra query parameters for it.
         :param token_url: The provider's token endpoint.
         :param token_url_params: Extra arguments for
             :meth:`~requests_oauthlib.OAuth2Session.fetch_token`.
-        :param redirect_url: Where to send the user after logging in.
-        :param redirect_to: An endpoint to send the user to after logging in,
-            used when ``redirect_url`` is not set. Default: ``/``.
         :param session_class: The session class; default
             :class:`~flask_dance.consumer.requests.OAuth2Session`.
-        :param storage: The token storage; default
-            :class:`~flask_dance.consumer.storage.session.SessionStorage`.
-        :param rule_kwargs: Extra keyword arguments for both URL rules.
         :param use_pkce: Use PKCE (RFC 7636). On by default.
         :param code_challenge_method: Only ``"S256"`` is accepted.
-        :param redirect_uri: The absolute callback URL to register with the
-            provider and send to it. Default: built with
-            :func:`flask.url_for` from the request (set ``SERVER_NAME`` or
-            this when the app runs behind a proxy).
-        :param timeout: Timeout, in seconds, of every request to the provider.
-        :param pending_login_ttl: How long, in seconds, a started login may
-            take before its callback is refused.
         :param issuer: The OpenID Connect issuer. Its metadata is discovered
             on first use; endpoints not given here come from it, and the
             id_token of every login is validated against it.
@@ -263,13 +217,23 @@ class OAuth2ConsumerBlueprint(
             RFC 9449): proofs on the code exchange, every refresh and every
             API call through the session. Default (``None``): only when the
             provider's token endpoint asks for a DPoP proof.
-        :param kwargs: Passed to ``session_class``. The older spellings
-            ``client_key``, ``access_token_url``, ``authorize_url`` and
-            ``request_token_params`` are accepted with a
+        :param options: The options every consumer blueprint takes, such as
+            ``base_url``, ``authorization_url``, ``redirect_url``, ``storage``
+            and ``url_prefix``: see :class:`~.base.BlueprintOptions`. Any other
+            keyword argument is passed to ``session_class``. The older
+            spellings ``client_key``, ``access_token_url``, ``authorize_url``
+            and ``request_token_params`` are accepted with a
             :class:`DeprecationWarning`.
         """
+        shared, kwargs = split_options(options)
         renamed = _pop_renamed(kwargs)
-        super().__init__(name, import_name, **shared_arguments(locals()))
+        super().__init__(
+            name,
+            import_name,
+            session_class=session_class,
+            client_secret=client_secret,
+            **shared,
+        )
         if code_challenge_method not in _CHALLENGE_METHODS:
             raise ValueError(
                 f"Unsupported code_challenge_method {code_challenge_method!r}:"
@@ -346,7 +310,7 @@ class OAuth2ConsumerBlueprint(
             from .oidc import require_oidc_dependencies
 
             require_oidc_dependencies()
-        rule_options = rule_kwargs or {}
+        rule_options = shared.get("rule_kwargs") or {}
         self._add_logout_routes(logout, logout_url, logged_out_url, rule_options)
         self._init_backchannel(
             backchannel_logout,

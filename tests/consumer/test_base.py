@@ -28,6 +28,8 @@ from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import OAuth2Session
 from flask_dance.consumer import oauth_authorized
+from flask_dance.consumer.base import BaseOAuthConsumerBlueprint
+from flask_dance.consumer.base import BlueprintOptions
 from flask_dance.consumer.storage import BaseStorage
 from flask_dance.consumer.storage import MemoryStorage
 from flask_dance.consumer.storage import NullStorage
@@ -228,6 +230,45 @@ def test_from_config_dotted_paths() -> None:
         assert bp.session._client.code_verifier == "deep"
 
 
+_REBIND: dict[str, t.Callable[[t.Any], None]] = {
+    "setitem": lambda fc: fc.__setitem__("client_secret", "NEW"),
+    "update": lambda fc: fc.update(client_secret="NEW"),
+    "ior": lambda fc: fc.__ior__({"client_secret": "NEW"}),
+    "setdefault": lambda fc: (
+        fc.pop("client_secret"),
+        fc.setdefault("client_secret", "NEW"),
+    ),
+    "delitem": lambda fc: (
+        fc.__delitem__("client_secret"),
+        fc.update(client_secret="NEW"),
+    ),
+    "popitem": lambda fc: (fc.popitem(), fc.__setitem__("client_secret", "NEW")),
+    "clear": lambda fc: (fc.clear(), fc.__setitem__("client_secret", "NEW")),
+}
+
+
+@pytest.mark.parametrize("how", [*_REBIND, "assign a plain dict"])
+def test_every_change_to_from_config_is_applied_on_the_next_request(how: str) -> None:
+    bp = make_blueprint(client_secret=None)
+    bp.from_config["client_secret"] = "OLD"
+    app = make_app(bp)
+    app.config.update(OLD="old-secret", NEW="new-secret")
+
+    @app.route("/secret")
+    def secret() -> str:
+        return bp.client_secret or ""
+
+    client = app.test_client()
+    # The second request takes the short path: nothing changed.
+    assert client.get("/secret").data == b"old-secret"
+    assert client.get("/secret").data == b"old-secret"
+    if how == "assign a plain dict":
+        bp.from_config = {"client_secret": "NEW"}
+    else:
+        _REBIND[how](bp.from_config)
+    assert client.get("/secret").data == b"new-secret"
+
+
 def test_config_is_read_per_request() -> None:
     bp = make_blueprint(client_id=None)
     bp.from_config["client_id"] = "TEST_CLIENT_ID"
@@ -309,6 +350,81 @@ def test_session_class_and_kwargs_are_used(
         assert isinstance(bp.session, MySession)
         assert bp.session.flavour == "mint"
         assert bp.session.blueprint is bp
+
+
+#: A value of each :class:`BlueprintOptions` key, and where it lands.
+_OPTION_VALUES: dict[str, t.Any] = {
+    "static_folder": "/srv/static",
+    "static_url_path": "/assets",
+    "template_folder": "templates",
+    "url_prefix": "/login",
+    "subdomain": "auth",
+    "url_defaults": {"lang": "en"},
+    "root_path": "/srv/app",
+    "login_url": "/in",
+    "authorized_url": "/in/done",
+    "base_url": "https://api.example.com/",
+    "authorization_url": "https://example.com/authorize",
+    "redirect_url": "https://app.example.com/home",
+    "redirect_to": "index",
+    "storage": MemoryStorage(),
+    "rule_kwargs": {"host": "login.example"},
+    "redirect_uri": "https://app.example.com/in/done",
+    "timeout": (1.0, 2.0),
+    "pending_login_ttl": 60,
+}
+
+
+def _where_option_lands(bp: t.Any, key: str) -> t.Any:
+    if key in ("login_url", "authorized_url"):
+        app = flask.Flask(__name__)
+        app.register_blueprint(bp)
+        endpoint = "svc.login" if key == "login_url" else "svc.authorized"
+        (rule,) = [r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+        return rule
+    if key == "url_defaults":
+        return bp.url_values_defaults
+    return getattr(bp, key)
+
+
+def test_blueprint_options_name_every_option() -> None:
+    assert set(BlueprintOptions.__annotations__) == set(_OPTION_VALUES)
+
+
+@pytest.mark.parametrize("key", sorted(_OPTION_VALUES))
+@pytest.mark.parametrize(
+    "blueprint_class", [OAuth2ConsumerBlueprint, OAuth1ConsumerBlueprint]
+)
+def test_each_blueprint_option_reaches_the_blueprint_not_the_session(
+    blueprint_class: type[t.Any], key: str
+) -> None:
+    value = _OPTION_VALUES[key]
+    bp = blueprint_class("svc", __name__, **{key: value})
+    assert bp.kwargs == {}
+    if key != "rule_kwargs":  # see test_rule_kwargs_reach_both_rules
+        assert _where_option_lands(bp, key) == value
+
+
+@pytest.mark.parametrize(
+    "blueprint_class", [OAuth2ConsumerBlueprint, OAuth1ConsumerBlueprint]
+)
+def test_options_and_session_arguments_are_parted(blueprint_class: type[t.Any]) -> None:
+    bp = blueprint_class("svc", __name__, url_prefix="/login", flavour="mint")
+    assert bp.url_prefix == "/login"
+    assert bp.kwargs == {"flavour": "mint"}
+
+
+def test_the_base_refuses_an_unknown_keyword() -> None:
+    class Minimal(BaseOAuthConsumerBlueprint):
+        def login(self) -> str:
+            return "login"
+
+        def authorized(self) -> str:
+            return "authorized"
+
+    assert Minimal("svc", __name__, url_prefix="/x").url_prefix == "/x"
+    with pytest.raises(TypeError, match="unexpected keyword arguments: flavour"):
+        Minimal("svc", __name__, url_prefix="/x", flavour="mint")  # type: ignore[call-arg]
 
 
 def test_registering_notes_the_blueprint_in_extensions() -> None:

@@ -150,6 +150,15 @@ oauth2_bp = OAuth2ConsumerBlueprint(
     timeout=(3.0, 10.0),
 )
 app.register_blueprint(oauth2_bp, url_prefix="/login")
+assert_type(oauth2_bp.timeout, float | tuple[float, float] | None)
+assert_type(oauth2_bp.base_url, str | None)
+
+# The shared options (BlueprintOptions) are checked by name and type...
+OAuth2ConsumerBlueprint("typo", __name__, url_prefix=3)  # type: ignore[arg-type]
+OAuth1ConsumerBlueprint("typo", __name__, timeout="soon")  # type: ignore[arg-type]
+# ...and an argument for the session class is passed on, but a type checker
+# without PEP 728 does not know it.
+OAuth2ConsumerBlueprint("extra", __name__, flavour="mint")  # type: ignore[call-arg]
 
 oauth1_bp = OAuth1ConsumerBlueprint(
     "legacy",
