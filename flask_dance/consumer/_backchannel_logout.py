@@ -80,14 +80,7 @@ def receive(blueprint: AnyBlueprint) -> t.Any:
     try:
         from .oidc import validate_logout_token
 
-        claims = validate_logout_token(
-            logout_token,
-            issuer=_openid.expected_issuer(blueprint),
-            client_id=str(blueprint.client_id),
-            jwks=_openid.key_resolver(blueprint),
-            allowed_algs=blueprint.id_token_algorithms,
-            trusted_audiences=blueprint.trusted_audiences,
-        )
+        claims = validate_logout_token(logout_token, **_openid.token_checks(blueprint))
     except OIDCError as exc:
         log.warning("Refused a back-channel logout token: %s", exc.error)
         return _answer(400, "invalid_request", str(exc))

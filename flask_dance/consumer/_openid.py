@@ -25,6 +25,7 @@ from ._urls import safe_next_url
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import AnyBlueprint
     from .oidc import ProviderMetadata
+    from .oidc import TokenChecks
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._typing import OAuth2Host
@@ -125,20 +126,21 @@ def _expected_issuer(blueprint: AnyBlueprint) -> str:
     )
 
 
-def key_resolver(blueprint: AnyBlueprint) -> t.Any:
-    """The key resolver of the provider's published keys.
+def token_checks(blueprint: AnyBlueprint) -> TokenChecks:
+    """What every token the provider signs for ``blueprint`` is checked
+    against: its issuer, its client ID, the provider's published keys, and the
+    algorithms and audiences the blueprint accepts.
 
+    :raises RuntimeError: when the blueprint has no issuer.
     :raises flask_dance.consumer.oidc.JWKSError: without a key set URL.
     """
-    return _resolver(blueprint)
-
-
-def expected_issuer(blueprint: AnyBlueprint) -> str:
-    """The issuer tokens must name.
-
-    :raises RuntimeError: when the blueprint has none.
-    """
-    return _expected_issuer(blueprint)
+    return {
+        "issuer": _expected_issuer(blueprint),
+        "client_id": str(blueprint.client_id),
+        "jwks": _resolver(blueprint),
+        "allowed_algs": blueprint.id_token_algorithms,
+        "trusted_audiences": blueprint.trusted_audiences,
+    }
 
 
 def validate_login_token(
@@ -165,15 +167,11 @@ def validate_login_token(
         )
     return validate_id_token(
         id_token,
-        issuer=_expected_issuer(blueprint),
-        client_id=str(blueprint.client_id),
-        jwks=_resolver(blueprint),
         nonce=nonce,
         access_token=token.get("access_token"),
         code=code,
         max_age=max_age,
-        allowed_algs=blueprint.id_token_algorithms,
-        trusted_audiences=blueprint.trusted_audiences,
+        **token_checks(blueprint),
     )
 
 
@@ -199,13 +197,9 @@ def validate_refreshed_token(
 
     claims = validate_id_token(
         new["id_token"],
-        issuer=_expected_issuer(blueprint),
-        client_id=str(blueprint.client_id),
-        jwks=_resolver(blueprint),
         nonce=None,
         access_token=new.get("access_token"),
-        allowed_algs=blueprint.id_token_algorithms,
-        trusted_audiences=blueprint.trusted_audiences,
+        **token_checks(blueprint),
     )
     if old_claims:
         check_refreshed_id_token(old_claims, claims)

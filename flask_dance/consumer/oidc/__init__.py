@@ -36,6 +36,7 @@ from .id_token import check_userinfo as check_userinfo
 from .id_token import DEFAULT_ALLOWED_ALGS as DEFAULT_ALLOWED_ALGS
 from .id_token import identity_key as identity_key
 from .id_token import token_hash as token_hash
+from .id_token import TokenChecks as TokenChecks
 from .id_token import validate_id_token as validate_id_token
 from .jwks import fetch_jwks as fetch_jwks
 from .jwks import get_jwks_cache as get_jwks_cache

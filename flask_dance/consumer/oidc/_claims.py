@@ -12,9 +12,57 @@ import typing as t
 
 import jwt
 
+from .._jose import ASYMMETRIC_ALGS
 from ._jws import Keys
 from ._jws import verify_jws
 from .errors import IDTokenError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Required
+
+#: Signature algorithms accepted by default. ``none`` and ``HS*`` are not.
+DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = ASYMMETRIC_ALGS
+
+#: Clock skew tolerated on ``exp``, ``iat``, ``nbf`` and ``auth_time``, in seconds.
+DEFAULT_LEEWAY: t.Final[float] = 60.0
+
+#: Oldest ``iat`` accepted, in seconds before now.
+DEFAULT_MAX_IAT_AGE: t.Final[float] = 600.0
+
+
+class TokenChecks(t.TypedDict, total=False):
+    """What a token that the provider signed for this client is checked
+    against: the keyword arguments that :func:`.validate_id_token` and
+    :func:`.validate_logout_token` share."""
+
+    #: The expected issuer, compared exactly. Required.
+    issuer: Required[str]
+    #: This client's ID; it must be an audience. Required.
+    client_id: Required[str]
+    #: A key resolver such as :meth:`.JWKSCache.resolver`, or a JWKS document
+    #: (``{"keys": [...]}``); not used for ``HS*``. Required.
+    jwks: Required[Keys]
+    #: Clock skew tolerated, in seconds. Default: :data:`DEFAULT_LEEWAY`.
+    leeway: float
+    #: Oldest ``iat`` accepted, in seconds before now. Default:
+    #: :data:`DEFAULT_MAX_IAT_AGE`.
+    max_iat_age: float
+    #: The local allowlist of signature algorithms (default:
+    #: :data:`DEFAULT_ALLOWED_ALGS`). ``none`` is always refused. Add
+    #: ``HS256`` (or 384, 512) only for a provider that signs with the client
+    #: secret, and pass ``client_secret``.
+    allowed_algs: cabc.Collection[str]
+    #: Audiences besides ``client_id`` that may appear. Default: none.
+    trusted_audiences: cabc.Collection[str]
+    #: The HMAC key for an allowed ``HS*`` algorithm.
+    client_secret: str | None
+    #: The current time as a Unix timestamp. Default: the clock, read once
+    #: the signature checked out.
+    now: float | None
+
+
+_REQUIRED_CHECKS = frozenset({"issuer", "client_id", "jwks"})
+_ALL_CHECKS = frozenset(TokenChecks.__annotations__)
 
 
 def number_claim(
@@ -151,15 +199,7 @@ def check_signed_token(
     what: str,
     check_header: cabc.Callable[[cabc.Mapping[str, t.Any]], None],
     require_exp: bool,
-    issuer: str,
-    client_id: str,
-    jwks: Keys,
-    leeway: float,
-    max_iat_age: float,
-    allowed_algs: cabc.Collection[str],
-    trusted_audiences: cabc.Collection[str],
-    client_secret: str | None,
-    now: float | None,
+    checks: TokenChecks,
 ) -> CheckedToken:
     """Verify the signature of ``token``, let ``check_header`` judge its
     header, then check its registered claims, in that order.
@@ -168,31 +208,41 @@ def check_signed_token(
     :param check_header: Raises :class:`IDTokenError` for a header (a
         ``typ``) that marks another kind of token.
     :param require_exp: Whether ``exp`` must be present.
-    :param now: The time to check against; ``None`` reads the clock once the
-        signature checked out.
-
-    The other parameters are those of :func:`.validate_id_token`.
-
+    :param checks: What the token is checked against, as the caller got them.
+    :raises TypeError: when ``checks`` lacks a required one or has an unknown
+        one, as for a wrong keyword argument.
     :raises IDTokenError: on the first rule that fails.
     :raises JWKSError: when the signing key cannot be found or fetched.
     """
+    missing = _REQUIRED_CHECKS - checks.keys()
+    unknown = checks.keys() - _ALL_CHECKS
+    if missing or unknown:
+        raise TypeError(
+            f"Validating a {what}: "
+            + "; ".join(
+                f"{label} keyword arguments: {', '.join(sorted(names))}"
+                for label, names in (("missing", missing), ("unexpected", unknown))
+                if names
+            )
+        )
     verified = verify_jws(
         token,
         what=what,
-        jwks=jwks,
-        allowed_algs=allowed_algs,
-        client_secret=client_secret,
+        jwks=checks["jwks"],
+        allowed_algs=checks.get("allowed_algs", DEFAULT_ALLOWED_ALGS),
+        client_secret=checks.get("client_secret"),
     )
     check_header(verified.header)
+    now = checks.get("now")
     if now is None:
         now = time.time()
     check_registered_claims(
         verified.claims,
-        issuer=issuer,
-        client_id=client_id,
-        trusted_audiences=trusted_audiences,
-        leeway=leeway,
-        max_iat_age=max_iat_age,
+        issuer=checks["issuer"],
+        client_id=checks["client_id"],
+        trusted_audiences=checks.get("trusted_audiences", ()),
+        leeway=checks.get("leeway", DEFAULT_LEEWAY),
+        max_iat_age=checks.get("max_iat_age", DEFAULT_MAX_IAT_AGE),
         now=now,
         require_exp=require_exp,
     )

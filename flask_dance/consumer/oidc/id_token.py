@@ -11,23 +11,19 @@ import typing as t
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .._jose import ASYMMETRIC_ALGS
 from ._claims import audiences as audiences
 from ._claims import check_registered_claims as check_registered_claims
 from ._claims import check_signed_token
+from ._claims import DEFAULT_ALLOWED_ALGS as DEFAULT_ALLOWED_ALGS
+from ._claims import DEFAULT_LEEWAY as DEFAULT_LEEWAY
+from ._claims import DEFAULT_MAX_IAT_AGE as DEFAULT_MAX_IAT_AGE
 from ._claims import number_claim
-from ._jws import Keys
+from ._claims import TokenChecks as TokenChecks
 from .errors import IDTokenError
 from .errors import UserinfoError
 
-#: Signature algorithms accepted by default. ``none`` and ``HS*`` are not.
-DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = ASYMMETRIC_ALGS
-
-#: Clock skew tolerated on ``exp``, ``iat``, ``nbf`` and ``auth_time``, in seconds.
-DEFAULT_LEEWAY: t.Final[float] = 60.0
-
-#: Oldest ``iat`` accepted, in seconds before now.
-DEFAULT_MAX_IAT_AGE: t.Final[float] = 600.0
+if t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
 
 #: ``typ`` header values that mark a JWT as something other than an ID token.
 _FOREIGN_TYPES = frozenset(
@@ -108,20 +104,12 @@ def _check_hash(
 def validate_id_token(
     id_token: str,
     *,
-    issuer: str,
-    client_id: str,
-    jwks: Keys,
     nonce: str | None,
     access_token: str | None = None,
     code: str | None = None,
     max_age: float | None = None,
     acr_values: cabc.Collection[str] | None = None,
-    leeway: float = DEFAULT_LEEWAY,
-    max_iat_age: float = DEFAULT_MAX_IAT_AGE,
-    allowed_algs: cabc.Collection[str] = DEFAULT_ALLOWED_ALGS,
-    trusted_audiences: cabc.Collection[str] = (),
-    client_secret: str | None = None,
-    now: float | None = None,
+    **checks: Unpack[TokenChecks],
 ) -> dict[str, t.Any]:
     """Validate an ID token and return its claims.
 
@@ -133,10 +121,6 @@ def validate_id_token(
     the token may be trusted until this returns.
 
     :param id_token: The compact JWS from the token response.
-    :param issuer: The expected issuer, compared exactly.
-    :param client_id: This client's ID; it must be an audience.
-    :param jwks: A key resolver such as :meth:`.JWKSCache.resolver`, or a JWKS
-        document (``{"keys": [...]}``). Not used for ``HS*``.
     :param nonce: The nonce sent in the authorization request; when not
         ``None`` the token must carry the same value.
     :param access_token: The access token of the same response; checked
@@ -146,14 +130,9 @@ def validate_id_token(
     :param max_age: The ``max_age`` sent in the authorization request; then
         ``auth_time`` is required and must be recent enough.
     :param acr_values: When given, ``acr`` is required and must be one of them.
-    :param leeway: Clock skew tolerated, in seconds.
-    :param max_iat_age: Oldest ``iat`` accepted, in seconds before now.
-    :param allowed_algs: The local allowlist of signature algorithms. ``none``
-        is always refused. Add ``HS256`` (or 384, 512) only for a provider that
-        signs with the client secret, and pass ``client_secret``.
-    :param trusted_audiences: Audiences besides ``client_id`` that may appear.
-    :param client_secret: The HMAC key for an allowed ``HS*`` algorithm.
-    :param now: The current time as a Unix timestamp (default: the clock).
+    :param checks: ``issuer``, ``client_id`` and ``jwks`` (required), and
+        ``leeway``, ``max_iat_age``, ``allowed_algs``, ``trusted_audiences``,
+        ``client_secret`` and ``now``: see :class:`TokenChecks`.
     :return: The claims.
     :raises IDTokenError: with ``error`` naming the failed rule.
     :raises JWKSError: when the signing key cannot be found or fetched.
@@ -163,16 +142,9 @@ def validate_id_token(
         what="ID token",
         check_header=_refuse_foreign_type,
         require_exp=True,
-        issuer=issuer,
-        client_id=client_id,
-        jwks=jwks,
-        leeway=leeway,
-        max_iat_age=max_iat_age,
-        allowed_algs=allowed_algs,
-        trusted_audiences=trusted_audiences,
-        client_secret=client_secret,
-        now=now,
+        checks=checks,
     )
+    leeway = checks.get("leeway", DEFAULT_LEEWAY)
     header, claims, now = checked.header, checked.claims, checked.now
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:

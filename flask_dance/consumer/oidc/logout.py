@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 from ._claims import check_signed_token
-from ._jws import Keys
 from .errors import IDTokenError
 from .errors import LogoutError
-from .id_token import DEFAULT_ALLOWED_ALGS
-from .id_token import DEFAULT_LEEWAY
-from .id_token import DEFAULT_MAX_IAT_AGE
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from ._claims import TokenChecks
 
 #: The event a back-channel logout token must carry.
 BACKCHANNEL_LOGOUT_EVENT: t.Final[str] = (
@@ -117,16 +118,7 @@ def check_logout_state(returned: str | None, expected: str | None) -> None:
 
 def validate_logout_token(
     logout_token: str,
-    *,
-    issuer: str,
-    client_id: str,
-    jwks: Keys,
-    leeway: float = DEFAULT_LEEWAY,
-    max_iat_age: float = DEFAULT_MAX_IAT_AGE,
-    allowed_algs: cabc.Collection[str] = DEFAULT_ALLOWED_ALGS,
-    trusted_audiences: cabc.Collection[str] = (),
-    client_secret: str | None = None,
-    now: float | None = None,
+    **checks: Unpack[TokenChecks],
 ) -> dict[str, t.Any]:
     """Validate a back-channel logout token (Back-Channel Logout 1.0, 2.6).
 
@@ -136,7 +128,10 @@ def validate_logout_token(
     ``jti`` must be present, and ``nonce`` must be absent. Detecting a replayed
     ``jti`` is the caller's job.
 
-    Parameters are those of :func:`.validate_id_token`.
+    :param logout_token: The compact JWS the provider posted.
+    :param checks: ``issuer``, ``client_id`` and ``jwks`` (required), and the
+        other checks of :class:`~flask_dance.consumer.oidc.TokenChecks`, as for
+        :func:`.validate_id_token`.
 
     :return: The claims; log out the sessions matching ``(iss, sub)`` or
         ``(iss, sid)``.
@@ -148,15 +143,7 @@ def validate_logout_token(
         what="logout token",
         check_header=_require_logout_type,
         require_exp=False,
-        issuer=issuer,
-        client_id=client_id,
-        jwks=jwks,
-        leeway=leeway,
-        max_iat_age=max_iat_age,
-        allowed_algs=allowed_algs,
-        trusted_audiences=trusted_audiences,
-        client_secret=client_secret,
-        now=now,
+        checks=checks,
     ).claims
     events = claims.get("events")
     if not isinstance(events, dict) or not isinstance(

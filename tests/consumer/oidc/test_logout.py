@@ -12,8 +12,11 @@ from flask_dance.consumer.oidc import check_logout_state
 from flask_dance.consumer.oidc import IDTokenError
 from flask_dance.consumer.oidc import LogoutError
 from flask_dance.consumer.oidc import new_logout_state
+from flask_dance.consumer.oidc import TokenChecks
 from flask_dance.consumer.oidc import validate_id_token
 from flask_dance.consumer.oidc import validate_logout_token
+from flask_dance.consumer.oidc.id_token import DEFAULT_LEEWAY
+from flask_dance.consumer.oidc.id_token import DEFAULT_MAX_IAT_AGE
 from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
 
 from .conftest import CLIENT_ID
@@ -195,3 +198,35 @@ def test_shared_steps_run_signature_then_header_then_claims(
     assert error_of(sign(expired, key=other_rsa_key, **bad))[0] == "invalid_signature"
     assert error_of(sign(expired, **bad)) == (typ_error, "typ")
     assert error_of(sign(expired)) == ("token_expired", "exp")
+
+
+@pytest.mark.parametrize(
+    "validate",
+    [functools.partial(validate_id_token, nonce=None), validate_logout_token],
+    ids=["id_token", "logout_token"],
+)
+def test_wrong_checks_are_type_errors_before_any_check(
+    sign: t.Any, jwks: dict[str, t.Any], validate: t.Callable[..., t.Any]
+) -> None:
+    """Both validators take their checks as keyword arguments
+    (:class:`TokenChecks`): a missing required one or an unknown one is a
+    :exc:`TypeError`, as for a wrong argument, not a token error."""
+    token = sign(logout_claims())
+    with pytest.raises(TypeError, match="missing keyword arguments: issuer, jwks"):
+        validate(token, client_id=CLIENT_ID)
+    with pytest.raises(TypeError, match="unexpected keyword arguments: leway"):
+        validate(token, issuer=ISSUER, client_id=CLIENT_ID, jwks=jwks, leway=5)
+
+
+def test_token_checks_apply_their_defaults(sign: t.Any, jwks: dict[str, t.Any]) -> None:
+    """Left out, ``leeway`` is :data:`DEFAULT_LEEWAY` and ``max_iat_age``
+    :data:`DEFAULT_MAX_IAT_AGE`; given, they replace them."""
+    checks = TokenChecks(issuer=ISSUER, client_id=CLIENT_ID, jwks=jwks, now=NOW)
+    within = sign(logout_claims(iat=NOW - DEFAULT_MAX_IAT_AGE - DEFAULT_LEEWAY + 1))
+    beyond = sign(logout_claims(iat=NOW - DEFAULT_MAX_IAT_AGE - DEFAULT_LEEWAY - 1))
+    assert validate_logout_token(within, **checks)["iss"] == ISSUER
+    with pytest.raises(IDTokenError, match="seconds allowed"):
+        validate_logout_token(beyond, **checks)
+    assert validate_logout_token(beyond, **checks, leeway=DEFAULT_LEEWAY + 2)
+    with pytest.raises(IDTokenError, match="seconds allowed"):
+        validate_logout_token(within, **checks, max_iat_age=DEFAULT_MAX_IAT_AGE - 2)
