@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import types
+import typing as t
+
+import flask
+import pytest
+from flask.testing import FlaskClient
 
 from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
+from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.contrib.github import make_github_blueprint
 
 
 def test_session_in_app_context_reads_config() -> None:
@@ -99,3 +106,104 @@ def test_unset_session_config_is_not_applied() -> None:
     app = make_app(bp)
     with app.app_context():
         assert bp.session.verify is True
+
+
+@pytest.fixture
+def applied_configs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, t.Any]]:
+    """A copy of the app config each time a blueprint applies it."""
+    applied: list[dict[str, t.Any]] = []
+    apply_config = OAuth2ConsumerBlueprint._apply_config
+
+    def counting(self: OAuth2ConsumerBlueprint, config: t.Any) -> None:
+        applied.append(dict(config))
+        apply_config(self, config)
+
+    monkeypatch.setattr(OAuth2ConsumerBlueprint, "_apply_config", counting)
+    return applied
+
+
+def _github_app() -> tuple[flask.Flask, OAuth2ConsumerBlueprint, FlaskClient]:
+    """The GitHub blueprint on an app whose page ``/ids`` shows the client ID
+    and secret, and a client of that app."""
+    bp = make_github_blueprint()
+    app = flask.Flask(__name__)
+    app.register_blueprint(bp, url_prefix="/login")
+
+    @app.route("/ids")
+    def ids() -> str:
+        return f"{bp.client_id}/{bp.client_secret}"
+
+    return app, bp, app.test_client()
+
+
+def test_config_is_applied_again_only_when_it_changed(
+    applied_configs: list[dict[str, t.Any]],
+) -> None:
+    app, bp, client = _github_app()
+    app.config["GITHUB_OAUTH_CLIENT_ID"] = "one"
+    pages = [client.get("/ids").get_data(as_text=True) for _ in range(3)]
+    assert pages == ["one/None"] * 3
+    app.config["GITHUB_OAUTH_CLIENT_ID"] = "two"
+    pages = [client.get("/ids").get_data(as_text=True) for _ in range(2)]
+    assert pages == ["two/None"] * 2
+    bp.from_config["client_secret"] = "GITHUB_SECRET"
+    app.config["GITHUB_SECRET"] = "s3cret"
+    client.get("/ids")
+    assert bp.client_secret == "s3cret"
+    applied = [config.get("GITHUB_OAUTH_CLIENT_ID") for config in applied_configs]
+    assert applied == ["one", "two", "two"]
+
+
+def test_config_keys_added_removed_and_replaced_are_noticed(
+    applied_configs: list[dict[str, t.Any]],
+) -> None:
+    app, bp, client = _github_app()
+
+    def page() -> str:
+        return client.get("/ids").get_data(as_text=True)
+
+    def settled() -> str:
+        # After a change is applied, the next request notes the values, and
+        # the ones after it take the quick path that the next change must
+        # not slip past.
+        return [page() for _ in range(3)][-1]
+
+    assert settled() == "None/None"
+    app.config["GITHUB_OAUTH_CLIENT_SECRET"] = "s1"  # a key that was absent
+    assert settled() == "None/s1"
+    del app.config["GITHUB_OAUTH_CLIENT_SECRET"]  # removed: read again
+    assert settled() == "None/s1"  # (only truthy values are applied)
+    # set again under an equal but new key object, with a new value
+    app.config["".join(["GITHUB_OAUTH_", "CLIENT_SECRET"])] = "s2"
+    assert settled() == "None/s2"
+    app.config.update(GITHUB_OAUTH_CLIENT_ID="id")
+    assert settled() == "id/s2"
+    applied = [
+        (config.get("GITHUB_OAUTH_CLIENT_ID"), config.get("GITHUB_OAUTH_CLIENT_SECRET"))
+        for config in applied_configs
+    ]
+    assert applied == [
+        (None, None),
+        (None, "s1"),
+        (None, None),
+        (None, "s2"),
+        ("id", "s2"),
+    ]
+
+
+def test_one_blueprint_on_two_apps_follows_each_apps_config() -> None:
+    bp = make_github_blueprint()
+    apps = []
+    for name in ("first", "second"):
+        app = flask.Flask(name)
+        app.config["GITHUB_OAUTH_CLIENT_ID"] = f"{name}-id"
+        app.register_blueprint(bp, url_prefix="/login")
+
+        @app.route("/id")
+        def client_id() -> str:
+            return str(bp.client_id)
+
+        apps.append(app.test_client())
+    for _ in range(3):
+        assert apps[0].get("/id").get_data(as_text=True) == "first-id"
+        assert apps[1].get("/id").get_data(as_text=True) == "second-id"

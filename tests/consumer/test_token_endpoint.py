@@ -10,6 +10,7 @@ import jwt
 import pytest
 import responses as responses_lib
 
+from dance_helpers import make_blueprint
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer.storage import MemoryStorage
 
@@ -17,13 +18,10 @@ TOKEN_URL = "https://as.example.com/token"
 
 
 def plain_blueprint(**kwargs: t.Any) -> tuple[OAuth2ConsumerBlueprint, flask.Flask]:
-    bp = OAuth2ConsumerBlueprint(
-        "plain",
-        __name__,
+    bp = make_blueprint(
         client_id="plain-client",
         client_secret="plain-secret-that-is-long-enough-for-hs256",
         token_url=TOKEN_URL,
-        authorization_url="https://as.example.com/authorize",
         revocation_url="https://as.example.com/revoke",
         storage=MemoryStorage(),
         **kwargs,
