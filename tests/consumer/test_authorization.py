@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import string
 import typing as t
 from urllib.parse import parse_qs
 
 import flask
 import pytest
 import responses as responses_lib
+from oauthlib.oauth2 import InsecureTransportError
+from oauthlib.oauth2 import WebApplicationClient
 
 from dance_helpers import AUTHORIZE_URL
 from dance_helpers import BASE
@@ -17,6 +21,8 @@ from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
 from flask_dance.consumer import oauth_before_login
+from flask_dance.consumer._authorization import _grant_uri
+from flask_dance.consumer._authorization import _random_state
 from flask_dance.consumer.oauth2 import make_code_challenge
 
 
@@ -126,3 +132,39 @@ def test_state_factory_is_called_per_login() -> None:
     with app.test_client() as client:
         assert start_login(client)["state"] == "first-state"
         assert start_login(client)["state"] == "second-state"
+
+
+def test_a_new_state_is_letters_and_digits() -> None:
+    states = {_random_state() for _ in range(50)}
+    assert len(states) == 50
+    assert all(re.fullmatch(r"[A-Za-z0-9]{30}", state) for state in states)
+    assert len(_random_state(100)) == 100
+    # every character of the alphabet turns up
+    assert set("".join(_random_state(400) for _ in range(5))) == set(
+        string.ascii_letters + string.digits
+    )
+
+
+@pytest.mark.parametrize("scope", [None, "a b", ["read", "write"]])
+def test_the_grant_uri_is_what_oauthlib_builds(scope: t.Any) -> None:
+    params = {
+        "code_challenge": "challenge",
+        "code_challenge_method": "S256",
+        "prompt": "consent",
+        "login_hint": "",
+    }
+    ours = _grant_uri(AUTHORIZE_URL, "cid", "https://app/cb", scope, "st", params)
+    theirs = WebApplicationClient("cid").prepare_request_uri(
+        AUTHORIZE_URL,
+        redirect_uri="https://app/cb",
+        scope=scope,
+        state="st",
+        **params,
+    )
+    assert ours == theirs
+    assert "login_hint" not in ours
+
+
+def test_a_plain_http_authorization_endpoint_is_refused() -> None:
+    with pytest.raises(InsecureTransportError):
+        _grant_uri("http://example.com/authorize", "cid", None, None, "st", {})

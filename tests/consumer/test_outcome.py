@@ -143,3 +143,38 @@ def test_werkzeug_response_from_receiver_wins() -> None:
         response = callback(client, code="c", state=params["state"])
     assert response.status_code == 202
     assert storage.token is None
+
+
+@pytest.mark.usefixtures("token_endpoint")
+def test_a_storage_failure_asks_to_log_in_again_later(
+    errors: list[dict[str, t.Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    down = ConnectionError("database down while storing gho_secret")
+    app = make_app(storage=FailingStorage(down))
+    with app.test_client() as client:
+        params = start_login(client)
+        response = callback(client, code="c", state=params["state"])
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "gho_secret" not in response.get_data(as_text=True)
+    assert errors[0]["error"] is down
+    assert errors[0]["message"] == "The token could not be stored."
+    assert "gho_secret" not in caplog.text
+    assert "ConnectionError" in caplog.text
+
+
+@pytest.mark.usefixtures("token_endpoint")
+def test_a_failed_login_goes_to_the_redirect_url(
+    errors: list[dict[str, t.Any]],
+) -> None:
+    app = make_app(redirect_url="https://app.example/home")
+    with app.test_client() as client:
+        params = start_login(client)
+        response = client.get(
+            "/login/test-service/authorized",
+            query_string={"error": "access_denied", "state": params["state"]},
+            base_url=BASE,
+        )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://app.example/home"
+    assert errors[0]["error"] == "access_denied"
