@@ -13,6 +13,8 @@ from dance_helpers import make_app
 from dance_helpers import make_blueprint
 from dance_helpers import start_login
 from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer._config import APP_HOOKS_KEY
+from flask_dance.consumer._config import AppHooks
 from flask_dance.contrib.github import make_github_blueprint
 
 
@@ -207,3 +209,30 @@ def test_one_blueprint_on_two_apps_follows_each_apps_config() -> None:
     for _ in range(3):
         assert apps[0].get("/id").get_data(as_text=True) == "first-id"
         assert apps[1].get("/id").get_data(as_text=True) == "second-id"
+
+
+def test_one_hook_serves_every_blueprint_of_an_app() -> None:
+    first, second = make_blueprint(), make_github_blueprint()
+    app = make_app(first)
+    app.register_blueprint(second, url_prefix="/gh")
+    app.register_blueprint(first, url_prefix="/again", name="again")
+    hooks = app.extensions[APP_HOOKS_KEY]
+    assert isinstance(hooks, AppHooks)
+    assert hooks.blueprints == [first, second]
+    assert app.before_request_funcs[None].count(hooks.before_request) == 1
+    assert hooks.teardown_request not in app.teardown_request_funcs.get(None, [])
+
+
+def test_a_custom_teardown_session_runs_after_each_request() -> None:
+    ended: list[BaseException | None] = []
+
+    class Tidy(OAuth2ConsumerBlueprint):
+        def teardown_session(self, exception: BaseException | None = None) -> None:
+            ended.append(exception)
+            super().teardown_session(exception)
+
+    app = make_app(Tidy("tidy", __name__, client_id="c"))
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert ended == [None, None]
