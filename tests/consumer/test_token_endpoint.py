@@ -92,3 +92,47 @@ def test_token_endpoint_redirect_is_not_followed(
     with app.test_request_context("/"):
         assert bp.revoke_token({"access_token": "a"}) is False
     assert len(responses.calls) == 1
+
+
+INTROSPECT_URL = "https://as.example.com/introspect"
+
+
+def test_introspection_asks_about_the_users_token(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    responses.post(INTROSPECT_URL, json={"active": True, "sub": "u1"})
+    bp, app = plain_blueprint(introspection_url=INTROSPECT_URL)
+    with app.test_request_context("/"):
+        bp.token = {"access_token": "at", "refresh_token": "rt"}
+        assert bp.introspect_token() == {"active": True, "sub": "u1"}
+        assert bp.introspect_token(token_type_hint="refresh_token") is not None
+    forms = [parse_qs(call.request.body) for call in responses.calls]
+    assert forms[0]["token"] == ["at"]
+    assert forms[0]["token_type_hint"] == ["access_token"]
+    assert forms[1]["token"] == ["rt"]
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"status": 401, "json": {"error": "invalid_client"}}, {"body": "not json"}],
+)
+def test_introspection_without_a_usable_answer_is_none(
+    responses: responses_lib.RequestsMock, answer: dict[str, t.Any]
+) -> None:
+    responses.post(INTROSPECT_URL, **answer)
+    bp, app = plain_blueprint(introspection_url=INTROSPECT_URL)
+    with app.test_request_context("/"):
+        assert bp.introspect_token("at") is None
+
+
+def test_introspection_without_endpoint_or_token_sends_nothing(
+    responses: responses_lib.RequestsMock,
+) -> None:
+    bp, app = plain_blueprint()
+    with app.test_request_context("/"):
+        assert bp.introspect_token("at") is None
+    bp, app = plain_blueprint(introspection_url=INTROSPECT_URL)
+    with app.test_request_context("/"):
+        assert bp.introspect_token() is None
+    assert len(responses.calls) == 0
