@@ -183,14 +183,24 @@ def test_the_import_graph_sees_every_kind_of_import() -> None:
     assert "flask_dance.consumer.oidc" in graph["flask_dance.consumer._openid"]
 
 
+#: The token encryption of the storages, loaded when keys are configured or a
+#: sealed token is read.
+CRYPTO = "flask_dance.consumer.storage._crypto"
+
+#: The work of back-channel logout, loaded when a blueprint that has it on
+#: checks a token or receives a logout token.
+BACKCHANNEL = "flask_dance.consumer._backchannel_logout"
+
 #: Modules that the import of OAuth 2 presets and SQLAlchemyStorage leaves for
-#: their first use: the OAuth 1 session and blueprint, the refresh lock, and
-#: the bounded token-side calls.
+#: their first use: the OAuth 1 session and blueprint, the refresh lock, the
+#: bounded token-side calls, token encryption and back-channel logout.
 ON_FIRST_USE = (
     "flask_dance.consumer._oauth1_session",
     "flask_dance.consumer.storage.sqla._lock",
     "flask_dance.consumer.oauth1",
     "flask_dance.consumer._bounded",
+    CRYPTO,
+    BACKCHANNEL,
 )
 
 
@@ -239,3 +249,98 @@ def test_unknown_attributes_are_still_attribute_errors() -> None:
     for module in (flask_dance, flask_dance.consumer):
         with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
             module.nothing_here  # noqa: B018
+
+
+#: Run in a fresh interpreter: a session storage used without encryption,
+#: then with keys configured. Prints whether encryption was loaded after each.
+_SEALING_PROBE = f"""
+import sys, types, flask
+from flask_dance.consumer.storage.session import SessionStorage
+app = flask.Flask(__name__)
+app.secret_key = "secret"
+bp, storage = types.SimpleNamespace(name="github"), SessionStorage()
+with app.test_request_context():
+    storage.set(bp, {{"access_token": "plain"}})
+    stored = flask.session["github_oauth_token"]
+    print(stored["access_token"], storage.get(bp)["access_token"])
+print({CRYPTO!r} in sys.modules)
+app.config["FLASK_DANCE_TOKEN_KEYS"] = sys.argv[1]
+with app.test_request_context():
+    storage.set(bp, {{"access_token": "sealed"}})
+    print(sorted(flask.session["github_oauth_token"]), storage.get(bp)["access_token"])
+print({CRYPTO!r} in sys.modules)
+"""
+
+
+def test_encryption_is_loaded_when_keys_are_configured() -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    assert _run_fresh(_SEALING_PROBE, key).split() == [
+        "plain",
+        "plain",
+        "False",
+        "['_fd_enc']",
+        "sealed",
+        "True",
+    ]
+
+
+def test_encryption_is_loaded_to_read_a_sealed_token() -> None:
+    # No key configured, and nothing sealed yet in this process: the sealed
+    # token read is still recognized, and refused as the encryption says.
+    code = (
+        "import sys, types, flask\n"
+        "from flask_dance.consumer.storage.session import SessionStorage\n"
+        "app = flask.Flask(__name__)\n"
+        "app.secret_key = 'secret'\n"
+        "bp = types.SimpleNamespace(name='github')\n"
+        "with app.test_request_context():\n"
+        "    flask.session['github_oauth_token'] = {'_fd_enc': 'gAAAA'}\n"
+        f"    print({CRYPTO!r} in sys.modules, SessionStorage().get(bp))\n"
+        f"print({CRYPTO!r} in sys.modules)\n"
+    )
+    assert _run_fresh(code).split() == ["False", "None", "True"]
+
+
+#: Run in a fresh interpreter: a blueprint without back-channel logout reads
+#: its token, then one with it reads its token and receives a logout POST.
+_BACKCHANNEL_PROBE = f"""
+import sys, flask
+from flask_dance.consumer import OAuth2ConsumerBlueprint
+from flask_dance.consumer.storage import MemoryStorage
+app = flask.Flask(__name__)
+app.secret_key = "secret"
+def blueprint(name, **kwargs):
+    bp = OAuth2ConsumerBlueprint(
+        name, __name__, client_id="id", client_secret="secret",
+        base_url="https://provider.test/", token_url="https://provider.test/token",
+        authorization_url="https://provider.test/authorize",
+        storage=MemoryStorage({{"access_token": name}}), **kwargs)
+    app.register_blueprint(bp)
+    return bp
+plain = blueprint("plain")
+with app.test_request_context():
+    print(plain.token["access_token"], plain.backchannel_logout_store is not None)
+print({BACKCHANNEL!r} in sys.modules)
+corp = blueprint("corp", issuer="https://provider.test", backchannel_logout=True)
+print({BACKCHANNEL!r} in sys.modules)
+with app.test_request_context():
+    print(corp.token["access_token"])
+print({BACKCHANNEL!r} in sys.modules)
+answer = app.test_client().post("/corp/backchannel-logout", data={{}})
+print(answer.status_code, answer.get_json()["error"])
+"""
+
+
+def test_back_channel_logout_is_loaded_when_a_blueprint_uses_it() -> None:
+    assert _run_fresh(_BACKCHANNEL_PROBE).split() == [
+        "plain",
+        "True",
+        "False",
+        "False",
+        "corp",
+        "True",
+        "400",
+        "invalid_request",
+    ]

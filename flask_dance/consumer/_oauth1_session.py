@@ -11,6 +11,7 @@ from requests_oauthlib import OAuth1Session as _OAuth1Session
 
 from . import _deadline
 from ._session_base import BlueprintSessionMixin
+from ._session_base import send_request
 from ._session_base import SharedPoolInit
 from ._session_base import timeout_of
 from ._session_base import UNLOADED
@@ -97,20 +98,14 @@ class OAuth1Session(BlueprintSessionMixin, _OAuth1Session, SharedPoolInit):
             self.load_token()
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = timeout_of(self.blueprint)
-        kind = _deadline.token_endpoint_kind()
-        if kind is not None:
-            from . import _bounded
-
-            return _bounded.send_token_side(
-                kind,
-                super().request,
-                method.decode() if isinstance(method, bytes) else method,
-                url.decode() if isinstance(url, bytes) else url,
-                data=data,
-                headers=headers,
-                **kwargs,
-            )
-        return super().request(method, url, data=data, headers=headers, **kwargs)
+        return send_request(
+            super().request,
+            method.decode() if isinstance(method, bytes) else method,
+            url.decode() if isinstance(url, bytes) else url,
+            data=data,
+            headers=headers,
+            **kwargs,
+        )
 
     def fetch_request_token(
         self, url: str, realm: t.Any = None, **request_kwargs: t.Any

@@ -25,6 +25,7 @@ import requests.cookies
 import requests.structures
 from requests_oauthlib import OAuth2Session as _RequestsOAuth2Session
 
+from . import _deadline
 from ._transport import DEFAULT_TIMEOUT
 from ._urls import join_url
 
@@ -72,6 +73,32 @@ def timeout_of(blueprint: t.Any) -> t.Any:
     if timeout is None or isinstance(timeout, (int, float, tuple)):
         return timeout
     return DEFAULT_TIMEOUT
+
+
+def send_request(
+    request: t.Callable[..., requests.Response],
+    method: str,
+    url: str,
+    **kwargs: t.Any,
+) -> requests.Response:
+    """Send a request through ``request``, the :class:`requests.Session`
+    part of a provider session. Inside
+    :func:`~flask_dance.consumer._deadline.token_endpoint` it is a token-side
+    call: sent under a deadline, with no redirect followed, and its answer
+    checked (:func:`~flask_dance.consumer._bounded.send_token_side`).
+
+    :param request: The bound ``request`` method that sends it.
+    :param method: The HTTP method.
+    :param url: The absolute URL.
+    :param kwargs: Passed to ``request``.
+    """
+    kind = _deadline.token_endpoint_kind()
+    if kind is None:
+        return request(method, url, **kwargs)
+    # loaded on the first token-side call (see tests/test_imports.py)
+    from . import _bounded
+
+    return _bounded.send_token_side(kind, request, method, url, **kwargs)
 
 
 def redirect_to_login(blueprint: AnyBlueprint) -> t.Any:

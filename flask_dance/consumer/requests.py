@@ -6,8 +6,8 @@ here on first use, so that apps without an OAuth 1 provider never load it."""
 
 from __future__ import annotations
 
-import functools
 import logging
+import types
 import typing as t
 import weakref
 from collections.abc import Mapping
@@ -20,12 +20,12 @@ from oauthlib.oauth2 import InsecureTransportError
 from oauthlib.oauth2 import TokenExpiredError
 from requests_oauthlib import OAuth2Session as _OAuth2Session
 
-from . import _deadline
 from ._basic_auth import BasicAuth
 from ._exchange import raise_for_server_error
 from ._refresh import RefreshMixin
 from ._session_base import BlueprintSessionMixin
 from ._session_base import OAuth2SessionHost
+from ._session_base import send_request
 from ._session_base import SharedPoolInit
 from ._session_base import timeout_of
 from ._session_base import UNLOADED
@@ -269,21 +269,15 @@ class OAuth2Session(
                     method_name, target, headers, data, kwargs
                 )
             return response
-        kind = _deadline.token_endpoint_kind()
-        if kind is not None:
-            from . import _bounded
-
-            return _bounded.send_token_side(
-                kind,
-                functools.partial(requests.Session.request, self),
-                method_name,
-                target,
-                headers=headers,
-                data=data,
-                **kwargs,
-            )
-        return requests.Session.request(
-            self, method_name, target, headers=headers, data=data, **kwargs
+        # requests.Session's request, past requests-oauthlib's: this method
+        # takes its place
+        return send_request(
+            types.MethodType(requests.Session.request, self),
+            method_name,
+            target,
+            headers=headers,
+            data=data,
+            **kwargs,
         )
 
     def _send_with_token(

@@ -75,6 +75,45 @@ def test_from_config_dotted_paths() -> None:
         assert bp.session._client.code_verifier == "deep"
 
 
+_REBIND: dict[str, t.Callable[[t.Any], None]] = {
+    "setitem": lambda fc: fc.__setitem__("client_secret", "NEW"),
+    "update": lambda fc: fc.update(client_secret="NEW"),
+    "ior": lambda fc: fc.__ior__({"client_secret": "NEW"}),
+    "setdefault": lambda fc: (
+        fc.pop("client_secret"),
+        fc.setdefault("client_secret", "NEW"),
+    ),
+    "delitem": lambda fc: (
+        fc.__delitem__("client_secret"),
+        fc.update(client_secret="NEW"),
+    ),
+    "popitem": lambda fc: (fc.popitem(), fc.__setitem__("client_secret", "NEW")),
+    "clear": lambda fc: (fc.clear(), fc.__setitem__("client_secret", "NEW")),
+}
+
+
+@pytest.mark.parametrize("how", [*_REBIND, "assign a plain dict"])
+def test_every_change_to_from_config_is_applied_on_the_next_request(how: str) -> None:
+    bp = make_blueprint(client_secret=None)
+    bp.from_config["client_secret"] = "OLD"
+    app = make_app(bp)
+    app.config.update(OLD="old-secret", NEW="new-secret")
+
+    @app.route("/secret")
+    def secret() -> str:
+        return bp.client_secret or ""
+
+    client = app.test_client()
+    # The second request takes the short path: nothing changed.
+    assert client.get("/secret").data == b"old-secret"
+    assert client.get("/secret").data == b"old-secret"
+    if how == "assign a plain dict":
+        bp.from_config = {"client_secret": "NEW"}
+    else:
+        _REBIND[how](bp.from_config)
+    assert client.get("/secret").data == b"new-secret"
+
+
 def test_config_is_read_per_request() -> None:
     bp = make_blueprint(client_id=None)
     bp.from_config["client_id"] = "TEST_CLIENT_ID"

@@ -17,10 +17,12 @@ import pytest
 import requests
 import responses as responses_lib
 
+from flask_dance.consumer import _deadline
 from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import OAuth2Session
+from flask_dance.consumer._bounded import RedirectRefused
 from flask_dance.consumer.storage import MemoryStorage
 
 TOKEN = {"access_token": "a-token", "token_type": "Bearer"}
@@ -85,6 +87,42 @@ def test_oauth1_session_with_a_mock_blueprint(
     assert 'oauth_token="tok"' in header
     assert sess.token == OAUTH1_TOKEN
     assert sess.authorized
+
+
+def _oauth1_session() -> OAuth1Session:
+    return OAuth1Session(
+        client_key="ckey", client_secret="csec", blueprint=mock.Mock(token=None)
+    )
+
+
+def _oauth2_session() -> OAuth2Session:
+    return OAuth2Session(client_id="cid", blueprint=mock.Mock(token=None))
+
+
+@pytest.mark.parametrize(
+    "make_session", [_oauth1_session, _oauth2_session], ids=["oauth1", "oauth2"]
+)
+def test_sessions_bound_only_requests_inside_a_token_endpoint_block(
+    responses: responses_lib.RequestsMock,
+    make_session: t.Callable[[], requests.Session],
+) -> None:
+    """A request made without a token follows redirects, as requests does;
+    inside :func:`~flask_dance.consumer._deadline.token_endpoint` it follows
+    none. Both accept a method and URL given as bytes."""
+    moved = {"Location": "https://api.example.com/next"}
+    responses.add(
+        responses_lib.POST, "https://api.example.com/go", status=307, headers=moved
+    )
+    responses.add(responses_lib.POST, "https://api.example.com/next", body="ok")
+    sess = make_session()
+    assert sess.request(b"POST", b"https://api.example.com/go").text == "ok"
+    with _deadline.token_endpoint(), pytest.raises(RedirectRefused):
+        sess.request(b"POST", b"https://api.example.com/go")
+    assert [call.request.url for call in responses.calls] == [
+        "https://api.example.com/go",
+        "https://api.example.com/next",
+        "https://api.example.com/go",
+    ]
 
 
 def test_custom_session_class_with_a_mock_blueprint() -> None:

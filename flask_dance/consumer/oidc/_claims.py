@@ -1,13 +1,19 @@
 """The registered claims that every token an OpenID Connect provider signs
 for this client must pass (``iss``, ``aud``, ``azp``, ``exp``, ``iat`` and
-``nbf``), shared by ID tokens and logout tokens."""
+``nbf``), and :func:`check_signed_token`, the steps that ID tokens and
+logout tokens share: signature, header, registered claims."""
 
 from __future__ import annotations
 
 import collections.abc as cabc
 import math
+import time
 import typing as t
 
+import jwt
+
+from ._jws import Keys
+from ._jws import verify_jws
 from .errors import IDTokenError
 
 
@@ -126,3 +132,68 @@ def check_registered_claims(
         raise IDTokenError(
             "not_yet_valid", "The token is not valid yet ('nbf').", claim="nbf"
         )
+
+
+class CheckedToken(t.NamedTuple):
+    """A token whose signature, header and registered claims checked out."""
+
+    header: dict[str, t.Any]
+    claims: dict[str, t.Any]
+    #: The verification key; ``None`` for an ``HS*`` token.
+    key: jwt.PyJWK | None
+    #: The time the claims were checked at, as a Unix timestamp.
+    now: float
+
+
+def check_signed_token(
+    token: str,
+    *,
+    what: str,
+    check_header: cabc.Callable[[cabc.Mapping[str, t.Any]], None],
+    require_exp: bool,
+    issuer: str,
+    client_id: str,
+    jwks: Keys,
+    leeway: float,
+    max_iat_age: float,
+    allowed_algs: cabc.Collection[str],
+    trusted_audiences: cabc.Collection[str],
+    client_secret: str | None,
+    now: float | None,
+) -> CheckedToken:
+    """Verify the signature of ``token``, let ``check_header`` judge its
+    header, then check its registered claims, in that order.
+
+    :param what: ``"ID token"`` or ``"logout token"``, for messages.
+    :param check_header: Raises :class:`IDTokenError` for a header (a
+        ``typ``) that marks another kind of token.
+    :param require_exp: Whether ``exp`` must be present.
+    :param now: The time to check against; ``None`` reads the clock once the
+        signature checked out.
+
+    The other parameters are those of :func:`.validate_id_token`.
+
+    :raises IDTokenError: on the first rule that fails.
+    :raises JWKSError: when the signing key cannot be found or fetched.
+    """
+    verified = verify_jws(
+        token,
+        what=what,
+        jwks=jwks,
+        allowed_algs=allowed_algs,
+        client_secret=client_secret,
+    )
+    check_header(verified.header)
+    if now is None:
+        now = time.time()
+    check_registered_claims(
+        verified.claims,
+        issuer=issuer,
+        client_id=client_id,
+        trusted_audiences=trusted_audiences,
+        leeway=leeway,
+        max_iat_age=max_iat_age,
+        now=now,
+        require_exp=require_exp,
+    )
+    return CheckedToken(verified.header, verified.claims, verified.key, now)

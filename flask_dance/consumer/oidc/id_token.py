@@ -6,7 +6,6 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
-import time
 import typing as t
 
 import jwt
@@ -15,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .._jose import ASYMMETRIC_ALGS
 from ._claims import audiences as audiences
 from ._claims import check_registered_claims as check_registered_claims
+from ._claims import check_signed_token
 from ._claims import number_claim
 from ._jws import Keys
-from ._jws import verify_jws
 from .errors import IDTokenError
 from .errors import UserinfoError
 
@@ -34,6 +33,16 @@ DEFAULT_MAX_IAT_AGE: t.Final[float] = 600.0
 _FOREIGN_TYPES = frozenset(
     {"logout+jwt", "application/logout+jwt", "at+jwt", "application/at+jwt"}
 )
+
+
+def _refuse_foreign_type(header: cabc.Mapping[str, t.Any]) -> None:
+    """Refuse a token whose ``typ`` marks it as something other than an ID
+    token (a logout token or an access token)."""
+    typ = header.get("typ")
+    if isinstance(typ, str) and typ.lower() in _FOREIGN_TYPES:
+        raise IDTokenError(
+            "invalid_token", f"A '{typ}' token is not an ID token.", claim="typ"
+        )
 
 
 def _hash_name(alg: str, key: jwt.PyJWK | None) -> str | None:
@@ -149,30 +158,22 @@ def validate_id_token(
     :raises IDTokenError: with ``error`` naming the failed rule.
     :raises JWKSError: when the signing key cannot be found or fetched.
     """
-    verified = verify_jws(
+    checked = check_signed_token(
         id_token,
         what="ID token",
-        jwks=jwks,
-        allowed_algs=allowed_algs,
-        client_secret=client_secret,
-    )
-    header, claims = verified.header, verified.claims
-    typ = header.get("typ")
-    if isinstance(typ, str) and typ.lower() in _FOREIGN_TYPES:
-        raise IDTokenError(
-            "invalid_token", f"A '{typ}' token is not an ID token.", claim="typ"
-        )
-    if now is None:
-        now = time.time()
-    check_registered_claims(
-        claims,
+        check_header=_refuse_foreign_type,
+        require_exp=True,
         issuer=issuer,
         client_id=client_id,
-        trusted_audiences=trusted_audiences,
+        jwks=jwks,
         leeway=leeway,
         max_iat_age=max_iat_age,
+        allowed_algs=allowed_algs,
+        trusted_audiences=trusted_audiences,
+        client_secret=client_secret,
         now=now,
     )
+    header, claims, now = checked.header, checked.claims, checked.now
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise IDTokenError(
@@ -217,8 +218,8 @@ def validate_id_token(
             claim="acr",
         )
     alg = t.cast(str, header["alg"])
-    _check_hash(claims, "at_hash", access_token, alg, verified.key)
-    _check_hash(claims, "c_hash", code, alg, verified.key)
+    _check_hash(claims, "at_hash", access_token, alg, checked.key)
+    _check_hash(claims, "c_hash", code, alg, checked.key)
     return claims
 
 

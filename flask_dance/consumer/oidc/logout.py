@@ -5,16 +5,14 @@ from __future__ import annotations
 import collections.abc as cabc
 import hmac
 import secrets
-import time
 import typing as t
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
-from ._claims import check_registered_claims
+from ._claims import check_signed_token
 from ._jws import Keys
-from ._jws import verify_jws
 from .errors import IDTokenError
 from .errors import LogoutError
 from .id_token import DEFAULT_ALLOWED_ALGS
@@ -27,6 +25,20 @@ BACKCHANNEL_LOGOUT_EVENT: t.Final[str] = (
 )
 
 _LOGOUT_TYPES = frozenset({"jwt", "logout+jwt", "application/logout+jwt"})
+
+
+def _invalid(msg: str, claim: str) -> IDTokenError:
+    """The error for a logout token that breaks a logout-specific rule."""
+    return IDTokenError("invalid_logout_token", msg, claim=claim)
+
+
+def _require_logout_type(header: cabc.Mapping[str, t.Any]) -> None:
+    """Refuse a token whose ``typ``, when it has one, is not a logout token's."""
+    typ = header.get("typ")
+    if typ is not None and (
+        not isinstance(typ, str) or typ.lower() not in _LOGOUT_TYPES
+    ):
+        raise _invalid(f"A {typ!r} token is not a logout token.", "typ")
 
 
 def new_logout_state() -> str:
@@ -131,43 +143,31 @@ def validate_logout_token(
     :raises IDTokenError: ``"invalid_logout_token"`` for a logout-specific
         rule, or the ID token error names for the shared rules.
     """
-    verified = verify_jws(
+    claims = check_signed_token(
         logout_token,
         what="logout token",
-        jwks=jwks,
-        allowed_algs=allowed_algs,
-        client_secret=client_secret,
-    )
-    header, claims = verified.header, verified.claims
-
-    def invalid(msg: str, claim: str | None = None) -> IDTokenError:
-        return IDTokenError("invalid_logout_token", msg, claim=claim)
-
-    typ = header.get("typ")
-    if typ is not None and (
-        not isinstance(typ, str) or typ.lower() not in _LOGOUT_TYPES
-    ):
-        raise invalid(f"A {typ!r} token is not a logout token.", "typ")
-    check_registered_claims(
-        claims,
+        check_header=_require_logout_type,
+        require_exp=False,
         issuer=issuer,
         client_id=client_id,
-        trusted_audiences=trusted_audiences,
+        jwks=jwks,
         leeway=leeway,
         max_iat_age=max_iat_age,
-        now=time.time() if now is None else now,
-        require_exp=False,
-    )
+        allowed_algs=allowed_algs,
+        trusted_audiences=trusted_audiences,
+        client_secret=client_secret,
+        now=now,
+    ).claims
     events = claims.get("events")
     if not isinstance(events, dict) or not isinstance(
         events.get(BACKCHANNEL_LOGOUT_EVENT), dict
     ):
-        raise invalid("The token carries no back-channel logout event.", "events")
+        raise _invalid("The token carries no back-channel logout event.", "events")
     if "nonce" in claims:
-        raise invalid("A logout token must not carry a 'nonce'.", "nonce")
+        raise _invalid("A logout token must not carry a 'nonce'.", "nonce")
     if not isinstance(claims.get("jti"), str) or not claims["jti"]:
-        raise invalid("The logout token has no 'jti'.", "jti")
+        raise _invalid("The logout token has no 'jti'.", "jti")
     sub, sid = claims.get("sub"), claims.get("sid")
     if not (isinstance(sub, str) and sub) and not (isinstance(sid, str) and sid):
-        raise invalid("The logout token has neither 'sub' nor 'sid'.", "sub")
+        raise _invalid("The logout token has neither 'sub' nor 'sid'.", "sub")
     return claims

@@ -14,7 +14,9 @@ database row into another) counts as no token. Tokens sealed before this
 binding existed stay readable.
 
 Needs ``cryptography`` (the ``crypto`` or ``oidc`` extra), imported only when
-keys are configured.
+keys are configured. The storages import this module itself only then, or
+when they read a sealed token (see :mod:`._sealing`); what recognizes a sealed
+token is in :mod:`._envelope`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import typing as t
 from collections.abc import Mapping
 
 from .._request_local import app_context
+from ._envelope import binding_of as binding_of
+from ._envelope import CONFIG_KEY as CONFIG_KEY
+from ._envelope import ENVELOPE_KEY as ENVELOPE_KEY
+from ._envelope import is_sealed as is_sealed
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from cryptography.fernet import MultiFernet
@@ -33,12 +39,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..._typing import TokenDict
 
 log: logging.Logger = logging.getLogger(__name__)
-
-#: The config key listing the Fernet keys: a list, or a comma-separated string.
-CONFIG_KEY = "FLASK_DANCE_TOKEN_KEYS"
-
-#: The only key of a stored, encrypted token.
-ENVELOPE_KEY = "_fd_enc"
 
 #: Inside the envelope of a bound token: the token, and what it belongs to.
 _TOKEN_FIELD = "_fd_token"
@@ -199,32 +199,6 @@ class BindingMismatchError(InvalidTokenError):
             "The stored token was sealed for another provider or user; it was"
             " copied from elsewhere.",
         )
-
-
-def binding_of(provider: str, owner: t.Any = None) -> str:
-    """The binding of a token of ``provider`` owned by ``owner``.
-
-    :param provider: The blueprint's name.
-    :param owner: The user's id (compared as text), or ``None`` for no user.
-    """
-    return _binding(provider, None if owner is None else str(owner))
-
-
-@functools.lru_cache(maxsize=1024)
-def _binding(provider: str, owner: str | None) -> str:
-    # Made once per provider and user: every token read asks for it, and
-    # encoding it costs more than the rest of a session storage's read.
-    return json.dumps([provider, owner])
-
-
-def is_sealed(value: t.Any) -> bool:
-    """Whether ``value`` is an encrypted token, as stored.
-
-    :param value: What a storage read.
-    """
-    if type(value) is not dict and not isinstance(value, Mapping):
-        return False  # (the exact type first: quicker than the ABC check)
-    return len(value) == 1 and isinstance(value.get(ENVELOPE_KEY), str)
 
 
 @functools.lru_cache(maxsize=8)

@@ -9,7 +9,7 @@ import flask
 
 from .. import _pending
 from .._request_local import browser_session
-from . import _crypto
+from . import _sealing
 from . import BaseStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -89,10 +89,10 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint whose token is wanted.
         """
         stored = _request_session(blueprint).get(self._key(blueprint))
-        if not _crypto.is_sealed(stored):
+        if not _sealing.is_sealed(stored):
             return stored  # type: ignore[no-any-return]
-        token: TokenDict | None = _crypto.unseal(
-            stored, blueprint.name, _crypto.binding_of(blueprint.name)
+        token: TokenDict | None = _sealing.unseal(
+            stored, blueprint.name, _sealing.binding_of(blueprint.name)
         )
         return token
 
@@ -102,8 +102,8 @@ class SessionStorage(BaseStorage):
         :param blueprint: The blueprint the token belongs to.
         :param token: The token.
         """
-        _request_session(blueprint)[self._key(blueprint)] = _crypto.seal(
-            token, _crypto.binding_of(blueprint.name)
+        _request_session(blueprint)[self._key(blueprint)] = _sealing.seal(
+            token, _sealing.binding_of(blueprint.name)
         )
         if blueprint.name not in self._size_warned:
             self._check_cookie_size(blueprint)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from flask_dance.consumer.oidc import check_logout_state
 from flask_dance.consumer.oidc import IDTokenError
 from flask_dance.consumer.oidc import LogoutError
 from flask_dance.consumer.oidc import new_logout_state
+from flask_dance.consumer.oidc import validate_id_token
 from flask_dance.consumer.oidc import validate_logout_token
 from flask_dance.consumer.oidc.logout import BACKCHANNEL_LOGOUT_EVENT
 
@@ -157,3 +159,39 @@ def test_c46_logout_token_non_finite_times_rejected(
         check(sign(logout_claims(**{name: value})), jwks)
     assert exc_info.value.error == "invalid_token"
     assert exc_info.value.claim == name
+
+
+@pytest.mark.parametrize(
+    ("validate", "foreign_typ", "typ_error"),
+    [
+        (
+            functools.partial(validate_id_token, nonce=None),
+            "logout+jwt",
+            "invalid_token",
+        ),
+        (validate_logout_token, "at+jwt", "invalid_logout_token"),
+    ],
+    ids=["id_token", "logout_token"],
+)
+def test_shared_steps_run_signature_then_header_then_claims(
+    sign: t.Any,
+    other_rsa_key: t.Any,
+    jwks: dict[str, t.Any],
+    validate: t.Callable[..., dict[str, t.Any]],
+    foreign_typ: str,
+    typ_error: str,
+) -> None:
+    """Both validators check, in this order, the signature, the ``typ``
+    header and the registered claims: a token that fails several reports the
+    first, with each validator's own error for the header."""
+    expired = logout_claims(iat=NOW - 3700, exp=NOW - 3600)
+    bad = {"headers": {"typ": foreign_typ}}
+
+    def error_of(token: str) -> tuple[str, str | None]:
+        with pytest.raises(IDTokenError) as exc_info:
+            validate(token, issuer=ISSUER, client_id=CLIENT_ID, jwks=jwks, now=NOW)
+        return exc_info.value.error, exc_info.value.claim
+
+    assert error_of(sign(expired, key=other_rsa_key, **bad))[0] == "invalid_signature"
+    assert error_of(sign(expired, **bad)) == (typ_error, "typ")
+    assert error_of(sign(expired)) == ("token_expired", "exp")

@@ -18,7 +18,7 @@ from sqlalchemy.exc import StatementError
 
 from ....utils import FakeCache
 from ..._request_local import RequestLocal
-from .. import _crypto
+from .. import _sealing
 from .. import BaseStorage
 from ._model import OAuthConsumerMixin as OAuthConsumerMixin
 from ._owner import binding
@@ -180,14 +180,14 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
         if (id(self), key) not in FRESH_READS.get():
             cached = self._cache_call("get", key)
             if isinstance(cached, dict):
-                return _crypto.unseal(  # type: ignore[no-any-return]
+                return _sealing.unseal(  # type: ignore[no-any-return]
                     cached, blueprint.name, binding(blueprint, owner)
                 )
             if cached is NO_TOKEN:
                 return None
         token = self._load(blueprint, owner)
         self._cache_call("set", key, token if token is not None else NO_TOKEN)
-        return _crypto.unseal(  # type: ignore[no-any-return]
+        return _sealing.unseal(  # type: ignore[no-any-return]
             token, blueprint.name, binding(blueprint, owner)
         )
 
@@ -218,7 +218,7 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
         with self._rolled_back_on_failure():
             # Resolving the user may load it, which flushes the session.
             owner = self._resolve("set", blueprint, user, user_id)
-            stored = _crypto.seal(token, binding(blueprint, owner))
+            stored = _sealing.seal(token, binding(blueprint, owner))
             criteria = self._criteria(blueprint, owner)
             result = session.execute(
                 update(model).where(*criteria).values(token=stored)
@@ -289,7 +289,7 @@ class SQLAlchemyStorage(ReadMixin, BaseStorage):
                 select(*columns).where(model.provider == blueprint.name)
             ).all()
             for row in rows:
-                token = _crypto.unseal(row[1], blueprint.name)
+                token = _sealing.unseal(row[1], blueprint.name)
                 if isinstance(token, dict) and match(token):
                     doomed.append(row[0])
                     uid = row[2] if has_user_id else None

@@ -11,7 +11,7 @@ import typing as t
 
 from sqlalchemy import select
 
-from .. import _crypto
+from .. import _envelope
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import scoped_session
@@ -159,7 +159,7 @@ def binding(blueprint: AnyBlueprint, owner: Owner) -> str | None:
     key = owner.key
     if key is not None and not isinstance(key, (int, str)):
         return None
-    return _crypto.binding_of(blueprint.name, key)
+    return _envelope.binding_of(blueprint.name, key)
 
 
 #: The ``(storage id, cache key)`` pairs whose
