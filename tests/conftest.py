@@ -26,6 +26,16 @@ def _insecure_transport_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def fresh_oidc_caches() -> t.Iterator[None]:
+    """Empty the process-wide discovery and key caches before and after."""
+    from flask_dance.consumer.oidc import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.fixture
 def responses() -> t.Iterator[responses_lib.RequestsMock]:
     with responses_lib.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import secrets
 import threading
 import typing as t
 from urllib.parse import parse_qs
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import flask
 import requests
 import responses as responses_lib
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from flask.testing import FlaskClient
 from oauthlib.common import Request as OAuthRequest
@@ -359,3 +361,36 @@ def signed_with(
     oauth_request.params = [(k, v) for k, v in params if k != "oauth_signature"]
     oauth_request.signature = dict(params)["oauth_signature"]
     return bool(signature.verify_hmac_sha1(oauth_request, client_secret, token_secret))
+
+
+# -- apps for flask_dance.audit and ``flask dance check`` -----------------------
+
+
+def checked_blueprint(
+    name: str = "example", **kwargs: t.Any
+) -> OAuth2ConsumerBlueprint:
+    """An OAuth 2 blueprint with credentials and endpoints (none with an
+    ``issuer``), changed by ``kwargs``."""
+    kwargs.setdefault("client_id", "client-id")
+    kwargs.setdefault("client_secret", "client-secret")
+    if "issuer" not in kwargs:
+        kwargs.setdefault("authorization_url", "https://as.example/authorize")
+        kwargs.setdefault("token_url", "https://as.example/token")
+    return OAuth2ConsumerBlueprint(name, __name__, **kwargs)
+
+
+def checked_app(*blueprints: flask.Blueprint, **config: t.Any) -> flask.Flask:
+    """An app that passes every check of :func:`flask_dance.audit.audit`,
+    changed by ``config``, with ``blueprints`` (default: one
+    :func:`checked_blueprint`) under ``/login``."""
+    app = flask.Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_hex(32),
+        SESSION_COOKIE_SECURE=True,
+        FLASK_DANCE_TOKEN_KEYS=[Fernet.generate_key().decode()],
+        TRUSTED_HOSTS=["app.example.com"],
+    )
+    app.config.update(config)
+    for bp in blueprints or (checked_blueprint(),):
+        app.register_blueprint(bp, url_prefix="/login")
+    return app

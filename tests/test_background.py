@@ -78,8 +78,8 @@ def test_subprocess_tests_pass_as_a_background_job() -> None:
     marker = f"FLASK_DANCE_TEST_RUN={uuid.uuid4().hex}"
     name, value = marker.split("=")
     tests = [
-        "tests/testing/test_provider.py::test_command_line",
-        "tests/browser/test_demo_app.py::test_python_m_flask_dance_demo_serves_both",
+        "tests/testing/test_main.py::test_command_line",
+        "tests/demo/test_main.py::test_python_m_flask_dance_demo_serves_both",
     ]
     pytest_command = shlex.join(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *tests]

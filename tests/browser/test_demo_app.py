@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import logging
-import os
 import re
-import signal
-import sys
 import typing as t
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
@@ -20,9 +17,7 @@ from flask_dance.demo import create_app
 from flask_dance.demo import DEMO_CLIENT_ID
 from flask_dance.demo import mask
 from flask_dance.demo import register_demo_client
-from flask_dance.demo.__main__ import main
 from flask_dance.testing import LocalProvider
-from processes import running
 
 _SECRET = "demo-test-secret"
 
@@ -207,46 +202,6 @@ def test_each_app_gets_a_random_secret_key(provider: LocalProvider) -> None:
     two = create_app(provider.issuer, DEMO_CLIENT_ID)
     assert one.secret_key != two.secret_key
     assert len(one.secret_key or b"") >= 32
-
-
-def test_main_needs_a_client_id_with_an_issuer(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("FLASK_DANCE_DEMO_ISSUER", "https://issuer.example")
-    monkeypatch.delenv("FLASK_DANCE_DEMO_CLIENT_ID", raising=False)
-    assert main(["--port", "0"]) == 2
-    assert "FLASK_DANCE_DEMO_CLIENT_ID" in capsys.readouterr().err
-
-
-def test_main_rejects_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["--port", "70000"])
-    assert "not a port number" in capsys.readouterr().err
-
-
-def test_python_m_flask_dance_demo_serves_both(tmp_path: t.Any) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_DANCE_DEMO")}
-    env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
-    command = [sys.executable, "-m", "flask_dance.demo", "--port", "0"]
-    command += ["--provider-port", "0", "--form-post"]
-    with running(command, env=env, cwd=tmp_path) as child:
-        provider_line = child.line()
-        app_line = child.line()
-        issuer = provider_line.split()[-1]
-        match = re.search(r"open (http://127\.0\.0\.1:\d+)/ ", app_line)
-        assert match is not None, app_line
-        app_url = match.group(1)
-        with requests.Session() as http:
-            home = http.get(app_url + "/", timeout=10)
-            assert 'id="login"' in home.text
-            login = http.get(app_url + "/login/demo", allow_redirects=False, timeout=10)
-            assert login.headers["Location"].startswith(issuer + "/authorize?")
-            query = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
-            assert query["response_mode"] == "form_post"
-            assert query["client_id"] == DEMO_CLIENT_ID
-            consent = http.get(login.headers["Location"], timeout=10)
-            assert "Flask-Dance demo" in consent.text
-        assert child.signal(signal.SIGINT) == 0
 
 
 def test_server_logs_no_query_strings(

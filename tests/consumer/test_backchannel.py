@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 from cachelib import SimpleCache
-from freezegun import freeze_time
 from sqlalchemy import Integer
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
@@ -267,20 +266,6 @@ def test_sqlalchemy_logout_store(local: LocalProvider) -> None:
         assert replay.status_code == 400
         keys = sorted(row.key.split("|")[1] for row in db.query(LogoutRecord))
         assert keys == ["jti", "sid"]
-
-
-def test_sqlalchemy_logout_store_expires_and_replaces() -> None:
-    with memory_database(Base) as db, freeze_time("2026-01-01") as frozen:
-        store = SQLAlchemyLogoutStore(LogoutRecord, db)
-        assert store.add("k", 1.0, 60) is True
-        assert store.add("k", 2.0, 60) is False
-        assert store.get("k") == 1.0
-        store.put("k", 3.0, 60)
-        assert store.get("k") == 3.0
-        frozen.tick(61)
-        assert store.get("k") is None
-        assert store.add("k", 4.0, 60) is True
-        assert store.get("k") == 4.0
 
 
 class BrokenStore:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import threading
-import types
 import typing as t
 from unittest import mock
 
@@ -15,7 +14,6 @@ import requests
 import responses as responses_lib
 from freezegun import freeze_time
 from oauthlib.oauth2 import InsecureTransportError
-from oauthlib.oauth2 import WebApplicationClient
 
 from dance_helpers import BASE
 from dance_helpers import callback
@@ -27,7 +25,6 @@ from flask_dance.consumer import OAuth1ConsumerBlueprint
 from flask_dance.consumer import OAuth1Session
 from flask_dance.consumer import OAuth2ConsumerBlueprint
 from flask_dance.consumer import OAuth2Session
-from flask_dance.consumer import oauth_authorized
 from flask_dance.consumer.base import BaseOAuthConsumerBlueprint
 from flask_dance.consumer.base import BlueprintOptions
 from flask_dance.consumer.storage import BaseStorage
@@ -171,159 +168,6 @@ def test_teardown_outside_a_context_drops_the_detached_session() -> None:
     detached = bp.session
     del bp.session
     assert bp.session is not detached
-
-
-def test_session_in_app_context_reads_config() -> None:
-    bp = make_blueprint(client_id=None, client_secret=None)
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    bp.from_config["client_secret"] = "TEST_CLIENT_SECRET"
-    bp.from_config["session.verify"] = "TEST_CA_BUNDLE"
-    app = make_app(bp)
-    app.config["TEST_CLIENT_ID"] = "id-from-config"
-    app.config["TEST_CLIENT_SECRET"] = "secret-from-config"
-    app.config["TEST_CA_BUNDLE"] = "/etc/ca.pem"
-    with app.app_context():
-        session = bp.session
-        assert session.client_id == "id-from-config"
-        assert session._client.client_id == "id-from-config"
-        assert session.verify == "/etc/ca.pem"
-        assert bp.client_secret == "secret-from-config"
-
-
-def test_adopted_session_gets_config_values() -> None:
-    bp = make_blueprint(client_id=None)
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    app = make_app(bp)
-    app.config["TEST_CLIENT_ID"] = "id-from-config"
-    detached = bp.session
-    with app.test_client() as client:
-        params = start_login(client)
-    assert bp.session is not detached
-    assert params["client_id"] == "id-from-config"
-
-
-def test_from_config_applies_only_truthy_values() -> None:
-    bp = make_blueprint(client_id="kept", client_secret="kept-secret")
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    bp.from_config["client_secret"] = "TEST_CLIENT_SECRET"
-    app = make_app(bp)
-    app.config["TEST_CLIENT_ID"] = ""
-    with app.test_request_context("/"):
-        app.preprocess_request()
-        assert bp.client_id == "kept"
-        assert bp.session.client_id == "kept"
-        assert bp.client_secret == "kept-secret"
-
-
-def test_from_config_dotted_paths() -> None:
-    bp = make_blueprint(client_id="default")
-    bp.extra = types.SimpleNamespace(flavour=None)  # type: ignore[attr-defined]
-    bp.from_config["extra.flavour"] = "FLAVOUR"
-    bp.from_config["session.client_id"] = "SESSION_CLIENT_ID"
-    bp.from_config["session._client.code_verifier"] = "DEEP"
-    app = make_app(bp)
-    app.config.update(FLAVOUR="mint", SESSION_CLIENT_ID="sess-id", DEEP="deep")
-    with app.test_request_context("/"):
-        app.preprocess_request()
-        assert bp.extra.flavour == "mint"  # type: ignore[attr-defined]
-        assert bp.session.client_id == "sess-id"
-        assert bp.session._client.code_verifier == "deep"
-
-
-_REBIND: dict[str, t.Callable[[t.Any], None]] = {
-    "setitem": lambda fc: fc.__setitem__("client_secret", "NEW"),
-    "update": lambda fc: fc.update(client_secret="NEW"),
-    "ior": lambda fc: fc.__ior__({"client_secret": "NEW"}),
-    "setdefault": lambda fc: (
-        fc.pop("client_secret"),
-        fc.setdefault("client_secret", "NEW"),
-    ),
-    "delitem": lambda fc: (
-        fc.__delitem__("client_secret"),
-        fc.update(client_secret="NEW"),
-    ),
-    "popitem": lambda fc: (fc.popitem(), fc.__setitem__("client_secret", "NEW")),
-    "clear": lambda fc: (fc.clear(), fc.__setitem__("client_secret", "NEW")),
-}
-
-
-@pytest.mark.parametrize("how", [*_REBIND, "assign a plain dict"])
-def test_every_change_to_from_config_is_applied_on_the_next_request(how: str) -> None:
-    bp = make_blueprint(client_secret=None)
-    bp.from_config["client_secret"] = "OLD"
-    app = make_app(bp)
-    app.config.update(OLD="old-secret", NEW="new-secret")
-
-    @app.route("/secret")
-    def secret() -> str:
-        return bp.client_secret or ""
-
-    client = app.test_client()
-    # The second request takes the short path: nothing changed.
-    assert client.get("/secret").data == b"old-secret"
-    assert client.get("/secret").data == b"old-secret"
-    if how == "assign a plain dict":
-        bp.from_config = {"client_secret": "NEW"}
-    else:
-        _REBIND[how](bp.from_config)
-    assert client.get("/secret").data == b"new-secret"
-
-
-def test_config_is_read_per_request() -> None:
-    bp = make_blueprint(client_id=None)
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    app = make_app(bp)
-    app.config["TEST_CLIENT_ID"] = "first"
-    with app.test_client() as client:
-        assert start_login(client)["client_id"] == "first"
-        app.config["TEST_CLIENT_ID"] = "second"
-        assert start_login(client)["client_id"] == "second"
-
-
-def test_client_id_setter_updates_current_session() -> None:
-    bp = make_blueprint()
-    app = make_app(bp)
-    with app.test_request_context("/"):
-        session = bp.session
-        bp.client_id = "changed"
-        assert session.client_id == "changed"
-        assert session._client.client_id == "changed"
-    assert bp.client_id == "changed"
-
-
-def test_client_instance_is_copied_per_session() -> None:
-    template = WebApplicationClient("client_id")
-    bp = make_blueprint(client=template)
-    app = make_app(bp)
-    with app.test_request_context("/"):
-        first = bp.session
-    with app.test_request_context("/"):
-        second = bp.session
-    assert type(first._client) is WebApplicationClient
-    assert first._client is not template
-    assert first._client is not second._client
-    first.token = {"access_token": "mine", "token_type": "Bearer"}
-    assert first._client.access_token == "mine"
-    assert second._client.access_token is None
-    assert template.access_token is None
-
-
-def test_session_created_hook_runs_for_every_session() -> None:
-    made: list[t.Any] = []
-
-    class HookedBlueprint(OAuth2ConsumerBlueprint):
-        def session_created(self, session: OAuth2Session) -> OAuth2Session:
-            session.headers["X-Hooked"] = "yes"
-            made.append(session)
-            return session
-
-    bp = HookedBlueprint("hooked", __name__, client_id="c")
-    app = make_app(bp)
-    with app.test_request_context("/"):
-        assert bp.session.headers["X-Hooked"] == "yes"
-    with app.test_request_context("/"):
-        assert bp.session is made[-1]
-    assert len(made) == 2
 
 
 def _oauth1_blueprint(**kwargs: t.Any) -> OAuth1ConsumerBlueprint:
@@ -576,59 +420,6 @@ def test_token_getter_setter_deleter_decorators() -> None:
     assert bp.storage.get(bp) == {"access_token": "from-storage"}
 
 
-@pytest.mark.usefixtures("token_endpoint")
-def test_logged_in_runs_after_the_token_is_stored() -> None:
-    storage = MemoryStorage()
-    bp = make_blueprint(storage=storage)
-    seen: list[t.Any] = []
-
-    @bp.logged_in
-    def on_login(token: t.Any) -> None:
-        seen.append((token, storage.token))
-
-    app = make_app(bp)
-    with app.test_client() as client:
-        params = start_login(client)
-        callback(client, code="c", state=params["state"])
-    assert len(seen) == 1
-    token, stored_then = seen[0]
-    assert token["access_token"] == "access-1"
-    assert stored_then is not None
-    assert stored_then["access_token"] == "access-1"
-
-
-@pytest.mark.usefixtures("token_endpoint")
-def test_logged_in_not_run_when_a_receiver_refuses_storage() -> None:
-    bp = make_blueprint(storage=MemoryStorage())
-    seen: list[t.Any] = []
-    bp.logged_in(seen.append)
-
-    def refuse(sender: t.Any, token: t.Any) -> bool:
-        return False
-
-    with oauth_authorized.connected_to(refuse), make_app(bp).test_client() as client:
-        params = start_login(client)
-        callback(client, code="c", state=params["state"])
-    assert seen == []
-
-
-@pytest.mark.usefixtures("token_endpoint")
-def test_werkzeug_response_from_receiver_wins() -> None:
-    from werkzeug.wrappers import Response
-
-    storage = MemoryStorage()
-    bp = make_blueprint(storage=storage)
-
-    def answer(sender: t.Any, token: t.Any) -> Response:
-        return Response("custom", status=202)
-
-    with oauth_authorized.connected_to(answer), make_app(bp).test_client() as client:
-        params = start_login(client)
-        response = callback(client, code="c", state=params["state"])
-    assert response.status_code == 202
-    assert storage.token is None
-
-
 # -- storage ------------------------------------------------------------------
 
 
@@ -723,37 +514,6 @@ def test_rule_kwargs_reach_both_rules(oauth_version: int) -> None:
     )
 
 
-def test_load_config_runs_before_every_app_request() -> None:
-    bp = make_blueprint(client_id=None)
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    app = make_app(bp)
-    app.config["TEST_CLIENT_ID"] = "from-config"
-    app.test_client().get("/")
-    assert bp.client_id == "from-config"
-
-
-def test_load_config_outside_a_context_does_nothing() -> None:
-    bp = make_blueprint(client_id="kept")
-    bp.from_config["client_id"] = "TEST_CLIENT_ID"
-    bp.load_config()
-    assert bp.client_id == "kept"
-
-
-def test_missing_authorization_url_is_explained() -> None:
-    app = make_app(authorization_url=None)
-    app.testing = True
-    with pytest.raises(RuntimeError, match="authorization_url"):
-        app.test_client().get("/login/test-service", base_url=BASE)
-
-
-def test_state_factory_is_called_per_login() -> None:
-    states = iter(["first-state", "second-state"])
-    app = make_app(state=lambda: next(states))
-    with app.test_client() as client:
-        assert start_login(client)["state"] == "first-state"
-        assert start_login(client)["state"] == "second-state"
-
-
 def test_plain_http_token_url_is_refused(responses: responses_lib.RequestsMock) -> None:
     app = make_app(token_url="http://example.com/oauth/token")
     app.testing = True
@@ -762,11 +522,3 @@ def test_plain_http_token_url_is_refused(responses: responses_lib.RequestsMock) 
         with pytest.raises(InsecureTransportError):
             callback(client, code="c", state=params["state"])
     assert len(responses.calls) == 0
-
-
-def test_unset_session_config_is_not_applied() -> None:
-    bp = make_blueprint()
-    bp.from_config["session.verify"] = "TEST_CA_BUNDLE"
-    app = make_app(bp)
-    with app.app_context():
-        assert bp.session.verify is True

@@ -8,13 +8,11 @@ import functools
 import json
 import time
 import typing as t
-from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 import flask
 import jwt
 import pytest
-import responses as responses_lib
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import ECAlgorithm
@@ -299,91 +297,6 @@ def test_unknown_method_is_refused(local: LocalProvider) -> None:
     setup.bp.token_endpoint_auth_method = "tls_client_auth"
     with setup.app.test_request_context("/"):
         assert setup.bp.revoke_token({"access_token": "x"}) is False
-
-
-# -- without an issuer -----------------------------------------------------------
-
-TOKEN_URL = "https://as.example.com/token"
-
-
-def plain_blueprint(**kwargs: t.Any) -> tuple[OAuth2ConsumerBlueprint, flask.Flask]:
-    bp = OAuth2ConsumerBlueprint(
-        "plain",
-        __name__,
-        client_id="plain-client",
-        client_secret="plain-secret-that-is-long-enough-for-hs256",
-        token_url=TOKEN_URL,
-        authorization_url="https://as.example.com/authorize",
-        revocation_url="https://as.example.com/revoke",
-        storage=MemoryStorage(),
-        **kwargs,
-    )
-    app = flask.Flask(__name__)
-    app.register_blueprint(bp)
-    return bp, app
-
-
-def test_client_credentials_grant_authenticates(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.post(
-        TOKEN_URL,
-        json={"access_token": "app-token", "token_type": "Bearer", "expires_in": 60},
-    )
-    bp, app = plain_blueprint(token_endpoint_auth_method="client_secret_jwt")
-    with app.test_request_context("/"):
-        token = bp.client_credentials_token(scope=["read", "write"])
-    assert token["access_token"] == "app-token"
-    form = parse_qs(responses.calls[0].request.body)
-    assert form["grant_type"] == ["client_credentials"]
-    assert form["scope"] == ["read write"]
-    assert "Authorization" not in responses.calls[0].request.headers
-    claims = jwt.decode(
-        form["client_assertion"][0],
-        "plain-secret-that-is-long-enough-for-hs256",
-        algorithms=["HS256"],
-        audience=TOKEN_URL,
-    )
-    assert claims["iss"] == "plain-client"
-
-
-def test_client_credentials_refused_raises(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    from oauthlib.oauth2 import InvalidClientError
-
-    responses.post(TOKEN_URL, json={"error": "invalid_client"}, status=401)
-    bp, app = plain_blueprint()
-    with app.test_request_context("/"), pytest.raises(InvalidClientError):
-        bp.client_credentials_token()
-
-
-def test_plain_oauth2_revocation_follows_the_setting(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.post("https://as.example.com/revoke", status=200)
-    bp, app = plain_blueprint(token_endpoint_auth_method="client_secret_post")
-    with app.test_request_context("/"):
-        assert bp.revoke_token({"access_token": "a", "refresh_token": "r"})
-    request = responses.calls[0].request
-    assert "Authorization" not in request.headers
-    form = parse_qs(request.body)
-    assert form["client_secret"] == ["plain-secret-that-is-long-enough-for-hs256"]
-    assert form["token"] == ["r"]
-
-
-def test_token_endpoint_redirect_is_not_followed(
-    responses: responses_lib.RequestsMock,
-) -> None:
-    responses.post(
-        "https://as.example.com/revoke",
-        status=307,
-        headers={"Location": "https://evil.example.com/steal"},
-    )
-    bp, app = plain_blueprint()
-    with app.test_request_context("/"):
-        assert bp.revoke_token({"access_token": "a"}) is False
-    assert len(responses.calls) == 1
 
 
 def test_oidc_preset_reads_method_and_key_from_config(

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import typing as t
 
+import jwt
 import pytest
 import requests
 
@@ -46,6 +47,26 @@ def pkce_pair() -> tuple[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def verify_id_token(
+    provider: LocalProvider, id_token: str, **kw: t.Any
+) -> dict[str, t.Any]:
+    """The claims of ``id_token``, checked against the provider's keys for
+    ``test-client`` (or ``audience``)."""
+    jwks = requests.get(provider.jwks_url, timeout=5).json()
+    header = jwt.get_unverified_header(id_token)
+    # (a token without a kid is checked with the first key, and fails)
+    key = next(k for k in jwks["keys"] if k["kid"] == header.get("kid", k["kid"]))
+    claims: dict[str, t.Any] = jwt.decode(
+        id_token,
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience=kw.pop("audience", "test-client"),
+        issuer=provider.issuer,
+        **kw,
+    )
+    return claims
 
 
 class Flow:

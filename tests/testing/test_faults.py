@@ -12,40 +12,15 @@ import jwt
 import pytest
 import requests
 
-from flask_dance.testing import Faults
 from flask_dance.testing import LocalProvider
 from flask_dance.testing._crypto import b64url
+
+from .conftest import verify_id_token
 
 
 def _claims(id_token: str) -> dict[str, t.Any]:
     claims: dict[str, t.Any] = jwt.decode(id_token, options={"verify_signature": False})
     return claims
-
-
-def _verify(provider: LocalProvider, id_token: str) -> dict[str, t.Any]:
-    jwks = requests.get(provider.jwks_url, timeout=5).json()
-    key = jwt.PyJWK(jwks["keys"][0]).key
-    claims: dict[str, t.Any] = jwt.decode(
-        id_token,
-        key,
-        algorithms=["RS256"],
-        audience="test-client",
-        issuer=provider.issuer,
-    )
-    return claims
-
-
-def test_reset_restores_defaults() -> None:
-    faults = Faults()
-    faults.deny_all = True
-    faults.status_500_on.add("token")
-    faults.delay_on["token"] = 1.0
-    faults.id_token_claims["x"] = 1
-    faults.id_token_alg = "none"
-    faults.reset()
-    assert faults == Faults()
-    # Mutable defaults are fresh objects, not shared between instances.
-    assert faults.status_500_on is not Faults().status_500_on
 
 
 def test_deny_all(provider: LocalProvider, flow: t.Any) -> None:
@@ -172,7 +147,7 @@ def test_id_token_expired(provider: LocalProvider, flow: t.Any) -> None:
     provider.faults.id_token_expired = True
     token = flow.dance()
     with pytest.raises(jwt.ExpiredSignatureError):
-        _verify(provider, token["id_token"])
+        verify_id_token(provider, token["id_token"])
     claims = _claims(token["id_token"])
     assert claims["exp"] < time.time()
     assert claims["iat"] < claims["exp"]
@@ -216,7 +191,7 @@ def test_id_token_alg_none(provider: LocalProvider, flow: t.Any) -> None:
     assert jwt.get_unverified_header(id_token) == {"alg": "none", "typ": "JWT"}
     assert id_token.endswith(".")
     with pytest.raises(jwt.InvalidTokenError):
-        _verify(provider, id_token)
+        verify_id_token(provider, id_token)
 
 
 def test_id_token_alg_hs256_confusion(provider: LocalProvider, flow: t.Any) -> None:
@@ -228,7 +203,7 @@ def test_id_token_alg_hs256_confusion(provider: LocalProvider, flow: t.Any) -> N
     ).digest()
     assert signature == b64url(expected)
     with pytest.raises(jwt.InvalidTokenError):
-        _verify(provider, id_token)
+        verify_id_token(provider, id_token)
 
 
 def test_id_token_unknown_kid(provider: LocalProvider, flow: t.Any) -> None:
@@ -240,7 +215,7 @@ def test_id_token_bad_signature(provider: LocalProvider, flow: t.Any) -> None:
     id_token = _id_token_with(provider, flow, id_token_bad_signature=True)
     assert jwt.get_unverified_header(id_token)["kid"] == provider.signing_key.kid
     with pytest.raises(jwt.InvalidSignatureError):
-        _verify(provider, id_token)
+        verify_id_token(provider, id_token)
 
 
 def test_omit_id_token(provider: LocalProvider, flow: t.Any) -> None:

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import ssl
-import sys
 import typing as t
 
 import jwt
@@ -15,7 +13,6 @@ from flask_dance.testing import Client
 from flask_dance.testing import LocalProvider
 from flask_dance.testing import SigningKey
 from flask_dance.testing import User
-from processes import running
 
 
 def test_start_stop_and_context_manager(signing_key: SigningKey) -> None:
@@ -216,33 +213,3 @@ def test_request_log_has_no_query_strings(
     assert "GET /authorize -> 200" in text
     for secret in ("the-state", "the-nonce", token["access_token"], "test-secret"):
         assert secret not in text
-
-
-def test_pytest_fixtures(
-    local_provider: LocalProvider,
-    local_provider_session: LocalProvider,
-    local_provider_shared: LocalProvider,
-) -> None:
-    assert local_provider.running
-    assert local_provider_session.running
-    assert local_provider_shared is local_provider_session
-    assert local_provider is not local_provider_session
-    assert local_provider_shared.calls == {}
-    local_provider_shared.faults.deny_all = True
-
-
-def test_shared_fixture_was_reset(local_provider_shared: LocalProvider) -> None:
-    assert not local_provider_shared.faults.deny_all
-
-
-def test_command_line() -> None:
-    command = [sys.executable, "-m", "flask_dance.testing", "--auto-approve"]
-    with running(command) as child:
-        first = child.line()
-        assert first.startswith("Local provider: http://127.0.0.1:")
-        url = first.split(": ", 1)[1].strip()
-        data = requests.get(url + "/.well-known/openid-configuration", timeout=5)
-        assert data.json()["issuer"] == url
-        # Interrupt only once it waits for Ctrl+C, not while it still prints.
-        child.line_starting("Press Ctrl+C")
-        assert child.signal(signal.SIGINT) == 0

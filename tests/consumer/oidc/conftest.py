@@ -20,6 +20,8 @@ from jwt.algorithms import OKPAlgorithm
 from jwt.algorithms import RSAAlgorithm
 
 from flask_dance.consumer.oidc import clear_caches
+from flask_dance.consumer.oidc import fetch_provider_metadata
+from flask_dance.consumer.oidc import ProviderMetadata
 from flask_dance.consumer.oidc import validate_id_token
 
 
@@ -164,3 +166,33 @@ def signing_key(request: pytest.FixtureRequest) -> tuple[str, t.Any, str]:
     ``(alg, name of the key's fixture, kid)``."""
     alg, key_fixture, kid = request.param
     return alg, request.getfixturevalue(key_fixture), kid
+
+
+OIDC_URL = ISSUER + "/.well-known/openid-configuration"
+RFC8414_URL = ISSUER + "/.well-known/oauth-authorization-server"
+
+
+def document(issuer: str = ISSUER, **extra: t.Any) -> dict[str, t.Any]:
+    """A provider metadata document of ``issuer``, with ``extra`` fields."""
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + "/authorize",
+        "token_endpoint": issuer + "/token",
+        "userinfo_endpoint": issuer + "/userinfo",
+        "jwks_uri": issuer + "/jwks",
+        "revocation_endpoint": issuer + "/revoke",
+        "end_session_endpoint": issuer + "/logout",
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "response_modes_supported": ["query", "form_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        **extra,
+    }
+
+
+def fetch(
+    session: requests.Session, issuer: str = ISSUER, **kw: t.Any
+) -> ProviderMetadata:
+    """Fetch the metadata of ``issuer`` with ``session``."""
+    return fetch_provider_metadata(issuer, session=session, **kw)

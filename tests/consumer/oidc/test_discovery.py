@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import logging
 import typing as t
 
@@ -13,40 +12,14 @@ from flask_dance.consumer.oidc import clear_caches
 from flask_dance.consumer.oidc import discovery_urls
 from flask_dance.consumer.oidc import DiscoveryCache
 from flask_dance.consumer.oidc import DiscoveryError
-from flask_dance.consumer.oidc import fetch_provider_metadata
 from flask_dance.consumer.oidc import get_provider_metadata
 from flask_dance.consumer.oidc import OIDCError
-from flask_dance.consumer.oidc import ProviderMetadata
 
+from .conftest import document
+from .conftest import fetch
 from .conftest import ISSUER
-
-OIDC_URL = ISSUER + "/.well-known/openid-configuration"
-RFC8414_URL = ISSUER + "/.well-known/oauth-authorization-server"
-
-
-def document(issuer: str = ISSUER, **extra: t.Any) -> dict[str, t.Any]:
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": issuer + "/authorize",
-        "token_endpoint": issuer + "/token",
-        "userinfo_endpoint": issuer + "/userinfo",
-        "jwks_uri": issuer + "/jwks",
-        "revocation_endpoint": issuer + "/revoke",
-        "end_session_endpoint": issuer + "/logout",
-        "code_challenge_methods_supported": ["S256"],
-        "authorization_response_iss_parameter_supported": True,
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "response_modes_supported": ["query", "form_post"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-        **extra,
-    }
-
-
-def fetch(
-    session: requests.Session, issuer: str = ISSUER, **kw: t.Any
-) -> ProviderMetadata:
-    return fetch_provider_metadata(issuer, session=session, **kw)
-
+from .conftest import OIDC_URL
+from .conftest import RFC8414_URL
 
 # --- URL construction ----------------------------------------------------
 
@@ -81,40 +54,6 @@ def test_discovery_urls(issuer: str, oidc: str, rfc8414: str) -> None:
 
 
 # --- fetching ------------------------------------------------------------
-
-
-def test_metadata_accessors(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    responses.get(OIDC_URL, json=document())
-    meta = fetch(session)
-    assert meta.issuer == ISSUER
-    assert meta.authorization_endpoint == ISSUER + "/authorize"
-    assert meta.token_endpoint == ISSUER + "/token"
-    assert meta.userinfo_endpoint == ISSUER + "/userinfo"
-    assert meta.jwks_uri == ISSUER + "/jwks"
-    assert meta.revocation_endpoint == ISSUER + "/revoke"
-    assert meta.end_session_endpoint == ISSUER + "/logout"
-    assert meta.code_challenge_methods_supported == ("S256",)
-    assert meta.authorization_response_iss_parameter_supported is True
-    assert meta.id_token_signing_alg_values_supported == ("RS256", "ES256")
-    assert meta.response_modes_supported == ("query", "form_post")
-    assert meta.token_endpoint_auth_methods_supported == ("client_secret_basic",)
-    assert meta.get("jwks_uri") == ISSUER + "/jwks"
-    assert meta.get("nope", 1) == 1
-    assert meta.source == OIDC_URL
-    assert repr(meta) == f"<ProviderMetadata {ISSUER!r}>"
-
-
-def test_absent_fields_are_none(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    responses.get(OIDC_URL, json={"issuer": ISSUER})
-    meta = fetch(session)
-    assert meta.userinfo_endpoint is None
-    assert meta.code_challenge_methods_supported is None
-    assert meta.response_modes_supported is None
-    assert meta.authorization_response_iss_parameter_supported is False
 
 
 def test_uses_given_session_and_timeout(responses: responses_lib.RequestsMock) -> None:
@@ -171,143 +110,6 @@ def test_c36_issuer_compared_exactly(
     with pytest.raises(DiscoveryError, match="must be equal exactly") as exc_info:
         fetch(session)
     assert exc_info.value.error == "issuer_mismatch"
-
-
-def _failure(
-    responses: responses_lib.RequestsMock, session: requests.Session, **kw: t.Any
-) -> DiscoveryError:
-    for url in (OIDC_URL, RFC8414_URL):
-        responses.get(url, **kw)
-    with pytest.raises(DiscoveryError) as exc_info:
-        fetch(session)
-    assert exc_info.value.error == "discovery_failed"
-    assert OIDC_URL in str(exc_info.value)
-    assert RFC8414_URL in str(exc_info.value)
-    return exc_info.value
-
-
-def test_provider_down(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    err = _failure(responses, session, body=requests.ConnectionError("refused"))
-    assert "the server could not be reached" in str(err)
-    assert "ConnectionError(" not in str(err)
-    assert isinstance(err, ValueError)
-
-
-def test_provider_timeout(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    err = _failure(responses, session, body=requests.ReadTimeout("slow"))
-    assert "the request timed out" in str(err)
-
-
-def test_provider_500(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    assert "HTTP status 500" in str(_failure(responses, session, status=500))
-
-
-@pytest.mark.parametrize(
-    ("body", "reason"),
-    [
-        ("<html>oops</html>", "not valid JSON"),
-        ("[1, 2]", "not a JSON object"),
-        ("\xff\xfe garbage", "not valid JSON"),
-        ("{" * 100000, "not valid JSON"),
-    ],
-)
-def test_provider_garbage(
-    responses: responses_lib.RequestsMock,
-    session: requests.Session,
-    body: str,
-    reason: str,
-) -> None:
-    assert reason in str(_failure(responses, session, body=body))
-
-
-def test_oversized_document_refused(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    huge = json.dumps({"issuer": ISSUER, "pad": "x" * (600 * 1024)})
-    assert "larger than" in str(_failure(responses, session, body=huge))
-
-
-def test_document_without_issuer(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    responses.get(OIDC_URL, json={"jwks_uri": ISSUER + "/jwks"})
-    with pytest.raises(DiscoveryError, match="no 'issuer'"):
-        fetch(session)
-
-
-@pytest.mark.parametrize(
-    "extra",
-    [
-        {"jwks_uri": "http://idp.example.com/jwks"},
-        {"token_endpoint": "/token"},
-        {"token_endpoint": 12},
-        {"code_challenge_methods_supported": "S256"},
-        {"response_modes_supported": ["query", 1]},
-        {"authorization_response_iss_parameter_supported": "true"},
-    ],
-)
-def test_malformed_fields_refused(
-    responses: responses_lib.RequestsMock,
-    session: requests.Session,
-    extra: dict[str, t.Any],
-) -> None:
-    responses.get(OIDC_URL, json=document(**extra))
-    with pytest.raises(DiscoveryError) as exc_info:
-        fetch(session)
-    assert exc_info.value.error == "discovery_failed"
-    assert next(iter(extra)) in str(exc_info.value)
-
-
-def test_http_issuer_needs_opt_in(
-    responses: responses_lib.RequestsMock, session: requests.Session
-) -> None:
-    issuer = "http://localhost:5000"
-    responses.get(issuer + "/.well-known/openid-configuration", json=document(issuer))
-    with pytest.raises(DiscoveryError, match="does not use https"):
-        fetch(session, issuer)
-    assert len(responses.calls) == 0
-    assert fetch(session, issuer, allow_insecure=True).issuer == issuer
-
-
-def test_from_dict() -> None:
-    meta = ProviderMetadata.from_dict(document())
-    assert meta.token_endpoint == ISSUER + "/token"
-    assert meta.source == "<static>"
-    with pytest.raises(DiscoveryError):
-        ProviderMetadata.from_dict({"token_endpoint": ISSUER + "/token"})
-
-
-# --- C8 and C11 helpers ---------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("methods", "expected"),
-    [(None, False), (["plain"], False), (["plain", "S256"], True), (["S256"], True)],
-)
-def test_c8_supports_pkce_s256(methods: list[str] | None, expected: bool) -> None:
-    data = document()
-    if methods is None:
-        del data["code_challenge_methods_supported"]
-    else:
-        data["code_challenge_methods_supported"] = methods
-    assert ProviderMetadata.from_dict(data).supports_pkce_s256() is expected
-
-
-@pytest.mark.parametrize(
-    ("flag", "expected"), [(None, False), (False, False), (True, True)]
-)
-def test_c11_requires_iss_parameter(flag: bool | None, expected: bool) -> None:
-    data = document()
-    del data["authorization_response_iss_parameter_supported"]
-    if flag is not None:
-        data["authorization_response_iss_parameter_supported"] = flag
-    assert ProviderMetadata.from_dict(data).requires_iss_parameter() is expected
 
 
 # --- caching -------------------------------------------------------------
