@@ -103,6 +103,25 @@ def repaired(token: dict[str, t.Any], name: str) -> dict[str, t.Any] | None:
     return token
 
 
+def token_copy(stored: t.Any, name: str) -> t.Any:
+    """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
+    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
+    expiry is not a number reads as expired, or as no token (see
+    :func:`repaired`).
+
+    :param stored: The token as stored.
+    :param name: The blueprint's name.
+    """
+    if not stored or not isinstance(stored, Mapping):
+        return stored
+    token = dict(stored)
+    if not is_plain(token):
+        return repaired(token, name)
+    if token.get("expires_in") and token.get("expires_at"):
+        token["expires_in"] = float(token["expires_at"]) - time.time()
+    return token
+
+
 def _warn_once(name: str, refreshable: bool) -> None:
     app_ctx = app_context()
     if app_ctx is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import threading
-import time
 import typing as t
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -29,21 +28,16 @@ from flask import g
 from flask import has_app_context
 from requests.adapters import HTTPAdapter
 
-from . import _refresh
+from ._authorized_shortcut import authorized_from_token
+from ._authorized_shortcut import hand_over_token
+from ._authorized_shortcut import SESSIONS_ATTR as SESSIONS_ATTR
+from ._authorized_shortcut import TOKENS_ATTR as TOKENS_ATTR
 from ._request_local import app_context as _app_context
 from ._request_local import current_request as _current_request
 from ._transport import PoolAdapter
-from .requests import _answers_from_blueprint_token
 
 #: How many connections per provider host the shared pool keeps open.
 POOL_MAXSIZE = 32
-
-
-SESSIONS_ATTR = "_flask_dance_sessions"
-
-
-#: Tokens read in the current context before its session was built.
-TOKENS_ATTR = "_flask_dance_tokens"
 
 
 #: The request whose sessions and tokens the context's ``g`` holds.
@@ -85,25 +79,6 @@ def forget_loaded_token(session: t.Any) -> None:
         forget = getattr(session, "_forget_token", None)
     if forget is not None:
         forget()
-
-
-def token_copy(stored: t.Any, name: str) -> t.Any:
-    """What :attr:`BaseOAuthConsumerBlueprint.token` returns for ``stored``:
-    a copy with ``expires_in`` recomputed from ``expires_at``; one whose
-    expiry is not a number reads as expired, or as no token (see
-    :mod:`._refresh`).
-
-    :param stored: The token as stored.
-    :param name: The blueprint's name.
-    """
-    if not stored or not isinstance(stored, Mapping):
-        return stored
-    token = dict(stored)
-    if not _refresh.is_plain(token):
-        return _refresh.repaired(token, name)
-    if token.get("expires_in") and token.get("expires_at"):
-        token["expires_in"] = float(token["expires_at"]) - time.time()
-    return token
 
 
 def context_state(app_ctx: t.Any = None) -> dict[str, t.Any]:
@@ -234,7 +209,7 @@ class SessionsMixin:
             if session is None:
                 self._refresh_config(app_ctx.app.config)
                 session = self._make_session()
-                self._hand_over_token(session, state)
+                hand_over_token(self, session, state)
                 sessions[id(self)] = session
             else:
                 sessions[id(self)] = session
@@ -335,71 +310,18 @@ class SessionsMixin:
         if tokens:
             tokens.pop(id(self), None)
 
-    # -- the token without a session -----------------------------------------
-    # A speed device: a page that only checks ``authorized`` builds no
-    # session, and the token read is handed to the session if one is built.
-    # With the apps of bench/run.py, on 2026-12-05, a page with it took 0.82
-    # times as long as without it (356 against 435 us, both sides in one
-    # run), and ``authorized_check`` came out at 1.04 to 1.05 times the
-    # hand-written app. It applies only
-    # when nothing could tell the difference (the stock ``token`` property
-    # and session class, no detached session); anything else takes the plain
-    # path.
-
     def _authorized_without_session(
         self, state: dict[str, t.Any] | None = None
     ) -> bool | None:
-        """Whether the current user has an access token, answered from
-        :attr:`token` without building a session, when the session would
-        answer the same way: no session was built in this context yet and the
-        session class reads its token from the blueprint. ``None`` means the
-        session must answer.
-
-        The token read is kept for the rest of the context, and handed to the
-        session if one is built, so that the storage is read once.
+        """Whether the current user has an access token, answered without
+        building a session when that gives the same answer; ``None`` means
+        the session must answer (see :mod:`._authorized_shortcut`).
 
         :param state: What :func:`context_state` returned, if the caller has
             it already.
         """
-        if self._detached_session is not None:
-            return None
-        kind = type(self)
-        if getattr(kind, "token", None) is not kind._stock_token:
-            return None
-        if not _answers_from_blueprint_token(self.session_class):
-            return None
         if state is None:
             if not has_app_context():
                 return None
             state = context_state()
-        sessions = state.get(SESSIONS_ATTR)
-        if sessions and id(self) in sessions:
-            return None
-        tokens: dict[int, t.Any] | None = state.get(TOKENS_ATTR)
-        if tokens is None:
-            tokens = state[TOKENS_ATTR] = {}
-        key = id(self)
-        if key in tokens:
-            stored = tokens[key]
-        else:
-            # As read from the storage: :attr:`token` makes its copy only
-            # if a session is built.
-            stored = self._stored_token()
-            tokens[key] = stored
-        if not stored:
-            return False
-        if type(stored) is dict or isinstance(stored, Mapping):
-            # (the exact type first: quicker than the ABC check)
-            if ("expires_at" in stored or "expires_in" in stored) and not (
-                _refresh.is_plain(stored)
-            ):
-                stored = token_copy(stored, self.name)
-        return bool(stored and stored.get("access_token"))
-
-    def _hand_over_token(self, session: t.Any, state: dict[str, t.Any]) -> None:
-        """Give a new session the token already read in this context."""
-        tokens = state.get(TOKENS_ATTR)
-        if tokens and id(self) in tokens:
-            stored = tokens.pop(id(self))
-            if _answers_from_blueprint_token(type(session)):
-                session._set_loaded_token(token_copy(stored, self.name))
+        return authorized_from_token(self, state)

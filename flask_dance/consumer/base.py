@@ -21,10 +21,10 @@ from ._outcome import MAX_NEXT_LENGTH as MAX_NEXT_LENGTH
 from ._outcome import OutcomeMixin
 from ._pending import DEFAULT_TTL
 from ._pending import PendingLogins
+from ._refresh import token_copy
 from ._request_local import RequestConfig
 from ._request_local import RequestLocal
 from ._sessions import SessionsMixin
-from ._sessions import token_copy
 from ._transport import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .signals import oauth_authorized as oauth_authorized
 from .signals import oauth_before_login as oauth_before_login

@@ -330,26 +330,6 @@ def _replayable(data: t.Any, kwargs: dict[str, t.Any]) -> bool:
     return data is None or isinstance(data, (str, bytes, Mapping, list, tuple))
 
 
-def _answers_from_blueprint_token(session_class: type[t.Any]) -> bool:
-    """Whether sessions of ``session_class`` answer ``authorized`` exactly as
-    :class:`OAuth2Session` does: from the token their blueprint gives them.
-    A class that overrides (or a test that patches) ``authorized``,
-    ``access_token`` or ``token`` does not.
-
-    :param session_class: A session class.
-    """
-    return (
-        getattr(session_class, "authorized", None) is _STOCK_AUTHORIZED
-        and getattr(session_class, "access_token", None) is _STOCK_ACCESS_TOKEN
-        and getattr(session_class, "token", None) is _STOCK_TOKEN
-    )
-
-
-_STOCK_AUTHORIZED = OAuth2Session.authorized
-_STOCK_ACCESS_TOKEN = OAuth2Session.access_token
-_STOCK_TOKEN = OAuth2Session.token
-
-
 def __getattr__(name: str) -> t.Any:
     """Import :class:`OAuth1Session` when it is first asked for, so that apps
     without an OAuth 1 provider never load it."""

@@ -281,21 +281,3 @@ def test_app_context_session_of_another_thread_is_not_taken_over(
         release.set()
         thread.join(30)
     assert bearer(responses.calls[0]) == "Bearer stored-token"
-
-
-def test_authorized_without_session_only_with_the_stock_token_property() -> None:
-    class OwnToken(OAuth2ConsumerBlueprint):
-        @property
-        def token(self) -> t.Any:
-            return {"access_token": "own"}
-
-    stored = {"access_token": "stored"}
-    stock = make_blueprint(storage=MemoryStorage(stored))
-    own = OwnToken("own", __name__, client_id="id", storage=MemoryStorage(stored))
-    app = flask.Flask(__name__)
-    app.secret_key = "k"
-    app.register_blueprint(stock)
-    app.register_blueprint(own)
-    with app.test_request_context("/"):
-        assert stock._authorized_without_session() is True
-        assert own._authorized_without_session() is None
