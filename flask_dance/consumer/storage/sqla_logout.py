@@ -14,9 +14,11 @@ from sqlalchemy import String
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import Mapped
-from sqlalchemy.orm import mapped_column
+
+# the column and table-name helpers that map on SQLAlchemy 1.4 and 2.x alike
+from .sqla._model import _column
+from .sqla._model import _directive
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import scoped_session
@@ -35,17 +37,16 @@ class LogoutRecordMixin:
     The table is named ``"flask_dance_"`` plus the lowercased class name.
     """
 
-    @declared_attr.directive
-    @classmethod
-    def __tablename__(cls) -> str:
+    @_directive
+    def __tablename__(cls: t.Any) -> str:
         return f"flask_dance_{cls.__name__.lower()}"
 
     #: What is recorded: the kind (``sid``, ``sub``, ``jti``), issuer, value.
-    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    key: Mapped[str] = _column(String(512), primary_key=True)
     #: The Unix time recorded.
-    value: Mapped[float] = mapped_column(Float, nullable=False)
+    value: Mapped[float] = _column(Float, nullable=False)
     #: When the row may be forgotten (Unix time).
-    expires_at: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    expires_at: Mapped[float] = _column(Float, nullable=False, index=True)
 
 
 class SQLAlchemyLogoutStore:

@@ -5,27 +5,22 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase
 
 from flask_dance.consumer.storage.sqla_logout import LogoutRecordMixin
 from flask_dance.consumer.storage.sqla_logout import SQLAlchemyLogoutStore
+from sqla_compat import new_base
 
 from ..conftest import memory_database
 
+Base = new_base()
+Unmade = new_base()
 
-class Base(DeclarativeBase):
+
+class LogoutRecord(LogoutRecordMixin, Base):  # type: ignore[misc,valid-type]
     pass
 
 
-class LogoutRecord(LogoutRecordMixin, Base):
-    pass
-
-
-class Unmade(DeclarativeBase):
-    pass
-
-
-class MissingRecord(LogoutRecordMixin, Unmade):
+class MissingRecord(LogoutRecordMixin, Unmade):  # type: ignore[misc,valid-type]
     """Mapped, but its table is not created in the tests' database."""
 
 

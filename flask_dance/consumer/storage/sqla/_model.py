@@ -33,9 +33,11 @@ def _utcnow() -> datetime:
 # The mixin's columns and table name, declared so that SQLAlchemy 1.4 (plain
 # ``Column`` objects and ``declared_attr``) and 2.x (``mapped_column`` and
 # ``declared_attr.directive``, which its typed declarative models expect)
-# both map them.
+# both map them (the SQLAlchemy logout store's table uses them too).
 if t.TYPE_CHECKING:
-    from sqlalchemy.orm import mapped_column as _column
+    from sqlalchemy.orm import mapped_column
+
+    _column = mapped_column
 
     _directive = declared_attr.directive
 else:
