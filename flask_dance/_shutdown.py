@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 import types
 import typing as t
 
@@ -48,13 +49,22 @@ class StopSignals:
             signal.signal(number, handler)
         self._previous.clear()
 
-    def wait(self) -> int:
+    def wait(self, timeout: float | None = None) -> int:
         """Block the main thread until SIGINT or SIGTERM arrives.
 
+        :param timeout: The most seconds to wait; ``None`` waits for ever.
         :return: The number of the signal.
+        :raises TimeoutError: No signal arrived within ``timeout``.
         """
-        # A timed wait, so that the handler runs promptly on every platform.
-        while not self._arrived.wait(0.5):
-            pass
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # Short timed waits, so that the handler runs promptly on every
+        # platform.
+        while not self._arrived.wait(0.5 if deadline is None else _left(deadline)):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"No stop signal arrived within {timeout} s.")
         assert self.received is not None
         return self.received
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, min(0.5, deadline - time.monotonic()))

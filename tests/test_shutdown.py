@@ -27,7 +27,7 @@ def test_a_signal_ends_the_wait_with_its_number(
 ) -> None:
     with StopSignals() as stop:
         os.kill(os.getpid(), number)
-        assert stop.wait() == number
+        assert stop.wait(timeout=10) == number
     assert stop.received == number
 
 
@@ -35,7 +35,7 @@ def test_the_first_signal_is_the_one_kept(handlers: dict[int, t.Any]) -> None:
     with StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGINT)
-        assert stop.wait() == signal.SIGTERM
+        assert stop.wait(timeout=10) == signal.SIGTERM
 
 
 def test_the_old_handlers_come_back_on_exit(handlers: dict[int, t.Any]) -> None:
@@ -49,5 +49,13 @@ def test_an_ignored_sigint_still_stops_the_wait(handlers: dict[int, t.Any]) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGINT)
-        assert stop.wait() == signal.SIGINT
+        assert stop.wait(timeout=10) == signal.SIGINT
     assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_a_wait_with_a_timeout_ends_without_a_signal(
+    handlers: dict[int, t.Any],
+) -> None:
+    with StopSignals() as stop, pytest.raises(TimeoutError, match="within 0.05 s"):
+        stop.wait(timeout=0.05)
+    assert stop.received is None
