@@ -111,6 +111,44 @@ def ours_presets_app(count: int) -> flask.Flask:
     return app
 
 
+# -- the speed devices switched off ------------------------------------------
+# Each keeps a speed device only if it pays at least 3 % (issue 15): the
+# ``device_*`` scenarios of run.py time an app with the device against the
+# same app with it switched off, here, on that one app only.
+
+
+def without_authorized_shortcut(
+    app: flask.Flask, bp: OAuth2ConsumerBlueprint
+) -> flask.Flask:
+    """``app`` with ``authorized`` always answered by a built session."""
+    bp._authorized_without_session = lambda state=None: None  # type: ignore[method-assign]
+    return app
+
+
+def without_sessionless_login(
+    app: flask.Flask, bp: OAuth2ConsumerBlueprint
+) -> flask.Flask:
+    """``app`` whose login view always builds a session."""
+    bp._login_needs_no_session = lambda: False  # type: ignore[method-assign]
+    return app
+
+
+def without_config_counters(app: flask.Flask) -> flask.Flask:
+    """``app`` whose per-app check compares every blueprint's configuration
+    on each request, as if no change counters existed."""
+    from flask_dance.consumer._config import APP_HOOKS_KEY
+
+    hooks = app.extensions[APP_HOOKS_KEY]
+    funcs = app.before_request_funcs[None]
+
+    def before_request() -> None:
+        for blueprint in hooks.blueprints:
+            blueprint._refresh_config(hooks.app.config)
+
+    funcs[funcs.index(hooks.before_request)] = before_request
+    return app
+
+
 # -- baseline ---------------------------------------------------------------------
 
 

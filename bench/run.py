@@ -298,6 +298,12 @@ def _measure_peak(scenario: Scenario, key: str, count: int) -> None:
     scenario.peak[key] = peak - start
 
 
+#: A speed device stays only if it saves at least 3 % of its page: the
+#: ``device_*`` scenarios time the page with it against the same app with it
+#: switched off.
+DEVICE_TARGET = 0.97
+
+
 def build_scenarios(
     workdir: str, providers: dict[str, Provider], sqla_rows: tuple[int, int]
 ) -> list[Scenario]:
@@ -371,6 +377,43 @@ def build_scenarios(
             PageSide(_apps.baseline_presets_app(), "/", b"hello", logged_in=False),
             target=1.05,
             labels=("10 presets", "none"),
+        ),
+        Scenario(
+            "device_authorized",
+            "authorized_check: the token read without a session, or not",
+            PageSide(_apps.ours_app(tls.url)[0], "/check", b"yes", provider=tls),
+            PageSide(
+                _apps.without_authorized_shortcut(*_apps.ours_app(tls.url)),
+                "/check",
+                b"yes",
+                provider=tls,
+            ),
+            target=DEVICE_TARGET,
+            labels=("device", "off"),
+        ),
+        Scenario(
+            "device_login",
+            "login_redirect: no session built for the login, or one",
+            LoginSide(_apps.ours_app(tls.url)[0], authorize_url),
+            LoginSide(
+                _apps.without_sessionless_login(*_apps.ours_app(tls.url)),
+                authorize_url,
+            ),
+            target=DEVICE_TARGET,
+            labels=("device", "off"),
+        ),
+        Scenario(
+            "device_config",
+            "unused_presets: config change counters, or a full compare",
+            PageSide(_apps.ours_presets_app(10), "/", b"hello", logged_in=False),
+            PageSide(
+                _apps.without_config_counters(_apps.ours_presets_app(10)),
+                "/",
+                b"hello",
+                logged_in=False,
+            ),
+            target=DEVICE_TARGET,
+            labels=("device", "off"),
         ),
     ]
     urls = {rows: _sqla.make_database(workdir, rows) for rows in (small, large)}

@@ -4,9 +4,10 @@ building a provider session; the token read is kept for the rest of the
 context and handed to the session if one is built, so the storage is read
 once.
 
-With the apps of bench/run.py, on 2026-12-05, a page with it took 0.82 times
-as long as without it (356 against 435 us, both sides in one run), and
-``authorized_check`` came out at 1.04 to 1.05 times the hand-written app.
+Measured A/B in one bench/run.py run, on two copies of the
+``authorized_check`` app, one with the device switched off: a page with it
+took 0.84 times as long (153 against 182 us, the same in two runs), and
+``authorized_check`` came out at 1.04 times the hand-written app.
 
 It applies only when nothing could tell the difference: the blueprint's class
 keeps the stock ``token`` property, the session class answers ``authorized``

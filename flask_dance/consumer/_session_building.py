@@ -84,10 +84,11 @@ class SessionBuildingMixin(OAuth2Host):
 
     # -- the login without a session ------------------------------------------
     # A speed device: the login view builds no session when none could tell
-    # the difference. With the apps of bench/run.py, on 2026-12-05, a login
-    # with it took 0.86 times as long as without it (611 against 713 us, both
-    # sides in one run), and ``login_redirect`` came out at 1.10 times the
-    # hand-written app.
+    # the difference. Measured A/B in one bench/run.py run, on two copies of
+    # the ``login_redirect`` app, one with the device switched off: a login
+    # with it took 0.87 times as long (253 against 292 us, the same in two
+    # runs), and ``login_redirect`` came out at 1.09 times the hand-written
+    # app.
 
     def _login_needs_no_session(self) -> bool:
         """Whether a session built for the login would only call its
