@@ -61,6 +61,8 @@ class StopSignals:
         # platform.
         while not self._arrived.wait(0.5 if deadline is None else _left(deadline)):
             if deadline is not None and time.monotonic() >= deadline:
+                if self._arrived.is_set():  # it came just now
+                    break
                 raise TimeoutError(f"No stop signal arrived within {timeout} s.")
         assert self.received is not None
         return self.received

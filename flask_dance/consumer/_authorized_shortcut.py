@@ -1,6 +1,6 @@
-"""A speed device: a page that only checks ``authorized`` (``github.authorized``
-or ``bp.session.authorized``) gets its answer from the stored token, without
-building a provider session; the token read is kept for the rest of the
+"""A speed device: a page that only checks ``authorized`` through a provider
+proxy (``github.authorized``) gets its answer from the stored token, without
+building a provider session (``bp.session.authorized`` builds the session); the token read is kept for the rest of the
 context and handed to the session if one is built, so the storage is read
 once.
 

@@ -89,7 +89,7 @@ def send_request(
 
     :param request: The bound ``request`` method that sends it.
     :param method: The HTTP method.
-    :param url: The absolute URL.
+    :param url: The URL, as the session's own ``request`` hands it on.
     :param kwargs: Passed to ``request``.
     """
     kind = _deadline.token_endpoint_kind()

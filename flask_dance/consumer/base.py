@@ -7,6 +7,7 @@ here."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import typing as t
 from abc import ABCMeta
@@ -33,17 +34,24 @@ from .signals import oauth_refresh_failed as oauth_refresh_failed
 from .storage import BaseStorage
 from .storage.session import SessionStorage
 
+# at run time too, so that typing.get_type_hints resolves ``Unpack[...]``
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask.sansio.app import App
-    from typing_extensions import Unpack
 
 log: logging.Logger = logging.getLogger(__name__)
 
 
 class BlueprintOptions(t.TypedDict, total=False):
     """The keyword arguments that :class:`OAuth2ConsumerBlueprint`,
-    :class:`OAuth1ConsumerBlueprint` and the provider blueprints all take, as
-    Flask-Dance 7.1 did, each with its default."""
+    :class:`OAuth1ConsumerBlueprint` and :class:`BaseOAuthConsumerBlueprint`
+    share: Flask-Dance 7.1's, plus ``redirect_uri``, ``timeout`` and
+    ``pending_login_ttl``. The provider factories (``make_github_blueprint``
+    and the others) take those that 7.1's did."""
 
     #: Passed to :class:`flask.Blueprint`.
     static_folder: str | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import typing as t
 
@@ -21,9 +22,14 @@ from .base import BlueprintOptions
 from .base import oauth_before_login
 from .base import split_options
 
+# at run time too, so that typing.get_type_hints resolves ``Unpack[...]``
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth1 import Client
-    from typing_extensions import Unpack
 
     from ._oauth1_session import OAuth1Session
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import typing as t
 
 from . import _backchannel
@@ -23,9 +24,14 @@ from .base import BlueprintOptions
 from .base import split_options
 from .requests import OAuth2Session
 
+# at run time too, so that typing.get_type_hints resolves ``Unpack[...]``
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif t.TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from oauthlib.oauth2 import Client
-    from typing_extensions import Unpack
 
 log: logging.Logger = logging.getLogger(__name__)
 

@@ -17,9 +17,6 @@ from ._jws import Keys
 from ._jws import verify_jws
 from .errors import IDTokenError
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from typing_extensions import Required
-
 #: Signature algorithms accepted by default. ``none`` and ``HS*`` are not.
 DEFAULT_ALLOWED_ALGS: t.Final[tuple[str, ...]] = ASYMMETRIC_ALGS
 
@@ -30,18 +27,23 @@ DEFAULT_LEEWAY: t.Final[float] = 60.0
 DEFAULT_MAX_IAT_AGE: t.Final[float] = 600.0
 
 
-class TokenChecks(t.TypedDict, total=False):
+class _RequiredChecks(t.TypedDict):
+    issuer: str
+    client_id: str
+    jwks: Keys
+
+
+class TokenChecks(_RequiredChecks, total=False):
     """What a token that the provider signed for this client is checked
     against: the keyword arguments that :func:`.validate_id_token` and
-    :func:`.validate_logout_token` share."""
+    :func:`.validate_logout_token` share.
 
-    #: The expected issuer, compared exactly. Required.
-    issuer: Required[str]
-    #: This client's ID; it must be an audience. Required.
-    client_id: Required[str]
-    #: A key resolver such as :meth:`.JWKSCache.resolver`, or a JWKS document
-    #: (``{"keys": [...]}``); not used for ``HS*``. Required.
-    jwks: Required[Keys]
+    Three are required: ``issuer``, the expected issuer, compared exactly;
+    ``client_id``, this client's ID, which must be an audience; and ``jwks``,
+    a key resolver such as :meth:`.JWKSCache.resolver` or a JWKS document
+    (``{"keys": [...]}``), not used for ``HS*``. The others are optional:
+    """
+
     #: Clock skew tolerated, in seconds. Default: :data:`DEFAULT_LEEWAY`.
     leeway: float
     #: Oldest ``iat`` accepted, in seconds before now. Default:
@@ -61,8 +63,8 @@ class TokenChecks(t.TypedDict, total=False):
     now: float | None
 
 
-_REQUIRED_CHECKS = frozenset({"issuer", "client_id", "jwks"})
-_ALL_CHECKS = frozenset(TokenChecks.__annotations__)
+_REQUIRED_CHECKS = TokenChecks.__required_keys__
+_ALL_CHECKS = TokenChecks.__required_keys__ | TokenChecks.__optional_keys__
 
 
 def number_claim(
@@ -218,7 +220,7 @@ def check_signed_token(
     unknown = checks.keys() - _ALL_CHECKS
     if missing or unknown:
         raise TypeError(
-            f"Validating a {what}: "
+            f"Validating the {what}: "
             + "; ".join(
                 f"{label} keyword arguments: {', '.join(sorted(names))}"
                 for label, names in (("missing", missing), ("unexpected", unknown))

@@ -6,6 +6,7 @@ import base64
 import collections.abc as cabc
 import hashlib
 import hmac
+import sys
 import typing as t
 
 import jwt
@@ -22,7 +23,10 @@ from ._claims import TokenChecks as TokenChecks
 from .errors import IDTokenError
 from .errors import UserinfoError
 
-if t.TYPE_CHECKING:  # pragma: no cover
+# at run time too, so that typing.get_type_hints resolves ``Unpack[...]``
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif t.TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Unpack
 
 #: ``typ`` header values that mark a JWT as something other than an ID token.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import hmac
 import secrets
+import sys
 import typing as t
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
@@ -12,13 +13,15 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 from ._claims import check_signed_token
+from ._claims import TokenChecks
 from .errors import IDTokenError
 from .errors import LogoutError
 
-if t.TYPE_CHECKING:  # pragma: no cover
+# at run time too, so that typing.get_type_hints resolves ``Unpack[...]``
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif t.TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Unpack
-
-    from ._claims import TokenChecks
 
 #: The event a back-channel logout token must carry.
 BACKCHANNEL_LOGOUT_EVENT: t.Final[str] = (

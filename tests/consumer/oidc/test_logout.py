@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import typing as t
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -230,3 +231,28 @@ def test_token_checks_apply_their_defaults(sign: t.Any, jwks: dict[str, t.Any]) 
     assert validate_logout_token(beyond, **checks, leeway=DEFAULT_LEEWAY + 2)
     with pytest.raises(IDTokenError, match="seconds allowed"):
         validate_logout_token(within, **checks, max_iat_age=DEFAULT_MAX_IAT_AGE - 2)
+
+
+def test_token_checks_know_their_required_keys_at_run_time() -> None:
+    assert TokenChecks.__required_keys__ == {"issuer", "client_id", "jwks"}
+    assert TokenChecks.__optional_keys__ == {
+        "leeway",
+        "max_iat_age",
+        "allowed_algs",
+        "trusted_audiences",
+        "client_secret",
+        "now",
+    }
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="typing.Unpack is new in Python 3.11"
+)
+@pytest.mark.parametrize("validate", [validate_id_token, validate_logout_token])
+def test_the_validators_annotations_resolve_at_run_time(
+    validate: t.Callable[..., t.Any],
+) -> None:
+    """Tools that read annotations at run time (typing.get_type_hints) see
+    ``**checks`` as :class:`TokenChecks`."""
+    hints = t.get_type_hints(validate)
+    assert t.get_args(hints["checks"]) == (TokenChecks,)
