@@ -1,8 +1,8 @@
 """A speed device: a page that only checks ``authorized`` through a provider
 proxy (``github.authorized``) gets its answer from the stored token, without
-building a provider session (``bp.session.authorized`` builds the session); the token read is kept for the rest of the
-context and handed to the session if one is built, so the storage is read
-once.
+building a provider session (``bp.session.authorized`` builds the session).
+The token read is kept for the rest of the context and handed to the session
+if one is built, so the storage is read once.
 
 Measured A/B in one bench/run.py run, on two copies of the
 ``authorized_check`` app, one with the device switched off: a page with it
