@@ -30,9 +30,6 @@ import requests
 
 from . import _deadline
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    pass
-
 #: Largest answer read from a provider's token-side endpoint, in bytes.
 MAX_BODY_BYTES: t.Final[int] = 512 * 1024
 

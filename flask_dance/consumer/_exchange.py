@@ -24,9 +24,6 @@ from . import _token_endpoint
 from ._basic_auth import BasicAuth
 from ._session_base import OAuth2SessionHost
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    pass
-
 log: logging.Logger = logging.getLogger(__name__)
 
 

@@ -20,9 +20,6 @@ from .signals import oauth_error as oauth_error
 from .signals import oauth_refresh_failed as oauth_refresh_failed
 from .signals import send_oauth_error
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    pass
-
 log: logging.Logger = logging.getLogger(__name__)
 
 
